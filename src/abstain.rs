@@ -1,0 +1,240 @@
+//! Deciding that the notes hold nothing relevant.
+//!
+//! A retriever always returns *something*; `cram` should instead say plainly
+//! when a question is off-topic ("how long do I boil an egg?"). The decision
+//! uses both arms' evidence:
+//!
+//! * the best cosine between the question and any passage (dense), and
+//! * the share of the question's content words that occur in the best BM25
+//!   passage (sparse).
+//!
+//! It abstains when the dense evidence is weak and the lexical evidence does
+//! not make up for it. The thresholds were calibrated on the dev query set and
+//! on off-topic questions (`tests/data/offtopic.txt`); `cram eval` reports both
+//! rates.
+
+use std::collections::HashSet;
+
+use crate::answer::Evidence;
+
+/// Below this best cosine the dense arm says "nothing close".
+pub const MIN_COSINE: f32 = 0.30;
+
+/// At or above this cosine the question is answered whatever BM25 says.
+pub const SURE_COSINE: f32 = 0.42;
+
+/// Between the two thresholds, answer only when the best BM25 passage
+/// contains at least this share of the question's content words.
+pub const MIN_COVERAGE: f32 = 0.5;
+
+/// True when the evidence says the notes do not cover the question.
+pub fn decide(e: &Evidence) -> bool {
+    match e.top_cosine {
+        Some(c) if c >= SURE_COSINE => false,
+        Some(c) if c < MIN_COSINE => true,
+        Some(_) => e.term_coverage < MIN_COVERAGE,
+        // BM25-only mode: lexical evidence alone.
+        None => e.content_terms == 0 || e.term_coverage < MIN_COVERAGE,
+    }
+}
+
+/// Common English function words, left out of `term_coverage` so that "what
+/// is the" does not count as evidence. Matched after lowercasing, before
+/// stemming.
+pub const STOPWORDS: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "don",
+    "down",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "get",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "him",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "like",
+    "me",
+    "more",
+    "most",
+    "my",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "out",
+    "over",
+    "own",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "use",
+    "very",
+    "was",
+    "way",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "best",
+    "good",
+    "make",
+    "really",
+    "vs",
+    "versus",
+    "explain",
+    "difference",
+    "tell",
+    "give",
+    "example",
+    "work",
+    "works",
+    "thing",
+    "things",
+];
+
+/// Content terms of a question: analysed terms of the words that are not stopwords.
+pub fn content_terms(question: &str) -> Vec<String> {
+    let stop: HashSet<&str> = STOPWORDS.iter().copied().collect();
+    let mut analyzer = crate::lexical::analyzer();
+    let mut out = Vec::new();
+    for w in question
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if stop.contains(w.to_lowercase().as_str()) {
+            continue;
+        }
+        let mut ts = analyzer.token_stream(w);
+        while ts.advance() {
+            let t = ts.token().text.clone();
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+/// Share of `terms` present in `passage_terms`.
+pub fn coverage(terms: &[String], passage_terms: &HashSet<String>) -> f32 {
+    if terms.is_empty() {
+        return 0.0;
+    }
+    terms.iter().filter(|t| passage_terms.contains(*t)).count() as f32 / terms.len() as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_terms_drop_stopwords_and_stem() {
+        assert_eq!(
+            content_terms("What is the difference between ranking models?"),
+            vec!["rank", "model"]
+        );
+        assert!(content_terms("what is the").is_empty());
+    }
+
+    #[test]
+    fn decision_table() {
+        let e = |c: Option<f32>, cov: f32| Evidence {
+            top_cosine: c,
+            term_coverage: cov,
+            content_terms: 3,
+        };
+        assert!(!decide(&e(Some(0.6), 0.0)));
+        assert!(decide(&e(Some(0.1), 1.0)));
+        assert!(decide(&e(Some(0.35), 0.2)));
+        assert!(!decide(&e(Some(0.35), 0.8)));
+        assert!(decide(&e(None, 0.0)));
+    }
+}

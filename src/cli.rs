@@ -1,0 +1,204 @@
+//! Command-line flags (clap) and their conversion into validated library config.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use cram::{DenseBackend, Fusion, Mode, Paths, SearchParams};
+
+/// Offline study assistant for AI-engineering interviews: ask a question,
+/// get cited passages from the reference notes.
+#[derive(Debug, Parser)]
+#[command(name = "cram", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Bundled notes folder [default: the project's corpus/]
+    #[arg(long, global = true, env = "CRAM_CORPUS", value_name = "DIR")]
+    pub corpus: Option<PathBuf>,
+    /// Index folder [default: the project's index/]
+    #[arg(long, global = true, env = "CRAM_INDEX", value_name = "DIR")]
+    pub index: Option<PathBuf>,
+    /// Embedding model folder [default: $CRAM_HOME/models/all-MiniLM-L6-v2]
+    #[arg(long, global = true, env = "CRAM_MODEL_DIR", value_name = "DIR")]
+    pub model_dir: Option<PathBuf>,
+    /// ONNX Runtime shared library [default: from $CRAM_HOME/onnxruntime/ort.json]
+    #[arg(long, global = true, env = "CRAM_ORT_LIB", value_name = "FILE")]
+    pub ort_lib: Option<PathBuf>,
+    /// No progress or notices on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Colour: auto (a terminal, and NO_COLOR unset), always, never
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Answer a question with cited passages from the notes
+    Ask(AskArgs),
+    /// Build or update the index (only changed passages are embedded)
+    Index(IndexArgs),
+    /// Print one question's whole note, e.g. `cram show q14`
+    Show {
+        /// Question id: q14, Q14 or 14
+        id: String,
+    },
+    /// List the interview questions by section
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// The question (several words need no quotes)
+    #[arg(required = true, num_args = 1.., value_name = "QUESTION")]
+    pub question: Vec<String>,
+    /// Passages to show
+    #[arg(short, long, default_value_t = 5)]
+    pub k: usize,
+    /// Retrieval arms
+    #[arg(long, value_enum, default_value_t = ModeArg::Hybrid)]
+    pub mode: ModeArg,
+    /// Fusion in hybrid mode
+    #[arg(long, value_enum, default_value_t = FusionArg::Convex)]
+    pub fusion: FusionArg,
+    /// Convex fusion: weight of the dense arm (1 = dense only, 0 = BM25 only)
+    #[arg(long, default_value_t = 0.5)]
+    pub alpha: f32,
+    /// RRF constant k (larger = flatter)
+    #[arg(long, default_value_t = 60.0)]
+    pub rrf_k: f32,
+    /// MMR relevance weight in [0, 1] (1 = pure relevance, lower = more diverse)
+    #[arg(long, default_value_t = 0.7)]
+    pub mmr_lambda: f32,
+    /// Skip MMR re-ranking (same as --mmr-lambda 1 without its cost)
+    #[arg(long)]
+    pub no_mmr: bool,
+    /// Candidates each arm fetches before fusion; also the MMR pool
+    #[arg(long, default_value_t = 50)]
+    pub fetch_k: usize,
+    /// Dense search: auto (exact below 10k passages, HNSW above), exact, hnsw
+    #[arg(long, value_enum, default_value_t = DenseArg::Auto)]
+    pub dense: DenseArg,
+    /// HNSW search breadth (ef)
+    #[arg(long, default_value_t = 64)]
+    pub ef: usize,
+    /// Show per-passage BM25/dense ranks and scores, fused score, MMR terms
+    #[arg(long)]
+    pub explain: bool,
+    /// Print one JSON object (schema cram.ask/1) instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// Also index your own markdown notes in DIR (repeatable; remembered)
+    #[arg(long = "notes", value_name = "DIR")]
+    pub notes: Vec<PathBuf>,
+    /// Forget remembered folders: index the bundled notes only
+    #[arg(long, conflicts_with = "notes")]
+    pub only_bundled: bool,
+    /// Build a new index even if nothing changed
+    #[arg(long)]
+    pub force: bool,
+    /// Print the build summary as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ModeArg {
+    Bm25,
+    Dense,
+    Hybrid,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FusionArg {
+    Rrf,
+    Convex,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DenseArg {
+    Auto,
+    Exact,
+    Hnsw,
+}
+
+impl Global {
+    /// Resolves paths: flag, then environment (handled by clap), then defaults.
+    pub fn paths(&self) -> Paths {
+        let d = Paths::defaults();
+        Paths {
+            corpus: self.corpus.clone().unwrap_or(d.corpus),
+            index: self.index.clone().unwrap_or(d.index),
+            model_dir: self.model_dir.clone().unwrap_or(d.model_dir),
+            ort_lib: self.ort_lib.clone(),
+        }
+    }
+
+    /// Whether stdout gets colour.
+    pub fn color(&self) -> bool {
+        use std::io::IsTerminal;
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+impl AskArgs {
+    /// The search parameters (validated by the engine).
+    pub fn params(&self) -> SearchParams {
+        SearchParams {
+            k: self.k,
+            mode: match self.mode {
+                ModeArg::Bm25 => Mode::Bm25,
+                ModeArg::Dense => Mode::Dense,
+                ModeArg::Hybrid => Mode::Hybrid,
+            },
+            fusion: match self.fusion {
+                FusionArg::Rrf => Fusion::Rrf,
+                FusionArg::Convex => Fusion::Convex,
+            },
+            alpha: self.alpha,
+            rrf_k: self.rrf_k,
+            mmr_lambda: if self.no_mmr {
+                None
+            } else {
+                Some(self.mmr_lambda)
+            },
+            fetch_k: self.fetch_k,
+            dense_backend: match self.dense {
+                DenseArg::Auto => DenseBackend::Auto,
+                DenseArg::Exact => DenseBackend::Exact,
+                DenseArg::Hnsw => DenseBackend::Hnsw,
+            },
+            ef_search: self.ef,
+        }
+    }
+
+    /// The question: the words joined by spaces.
+    pub fn question(&self) -> String {
+        self.question.join(" ")
+    }
+}

@@ -1,0 +1,485 @@
+//! The engine: keeps the index fresh and answers questions.
+//!
+//! [`Engine::open`] loads the notes, compares them with the live index's
+//! fingerprint, rebuilds when they differ (embedding only new passages),
+//! and opens the index. [`Engine::ask`] runs one question through both
+//! arms, fusion, MMR and the abstention check.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::abstain;
+use crate::answer::{
+    Answer, Evidence, IndexUsed, MmrDetail, ParamsUsed, Passage, QuestionRef, SCHEMA, Timings,
+};
+use crate::config::{
+    DenseBackend, EXACT_SCAN_BELOW, Fusion, Mode, Paths, SearchParams, validate_query,
+};
+use crate::corpus::{Source, SourceKind};
+use crate::dense::{self, Flat};
+use crate::embed::{Embedder, ModelInfo};
+use crate::error::{Error, Result};
+use crate::fuse::{self, Fused};
+use crate::index::{CorpusSnapshot, Generation, IndexDir, Manifest, NoteRecord};
+use crate::lexical::Hit;
+use crate::mmr;
+
+/// Something worth telling the user while opening or building.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A one-line notice (rebuilding, skipped files, ...).
+    Notice(String),
+    /// Embedding progress: passages done of total.
+    Embedding {
+        /// Done so far.
+        done: usize,
+        /// Total to embed.
+        total: usize,
+    },
+}
+
+/// Which user folders to index besides the bundled notes.
+#[derive(Debug, Clone, Default)]
+pub enum ExtraNotes {
+    /// Keep the folders recorded in the live index.
+    #[default]
+    Keep,
+    /// Replace them with these folders (empty = bundled notes only).
+    Set(Vec<PathBuf>),
+}
+
+/// When to rebuild the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rebuild {
+    /// Rebuild when the notes, model or format changed, or the index is damaged.
+    #[default]
+    IfStale,
+    /// Always build a new generation.
+    Always,
+}
+
+/// Options for [`Engine::open`].
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// User folders.
+    pub extra: ExtraNotes,
+    /// Rebuild policy.
+    pub rebuild: Rebuild,
+}
+
+/// What [`Engine::open`] did to the index.
+#[derive(Debug, Clone)]
+pub enum IndexState {
+    /// The live index matched the notes.
+    Fresh,
+    /// A new generation was built (its manifest).
+    Built(Box<Manifest>),
+    /// The index was stale but another build held the lock: answering from the previous one.
+    StaleLocked,
+}
+
+/// An open index plus the model, ready to answer.
+pub struct Engine {
+    paths: Paths,
+    generation: Generation,
+    embedder: Option<Embedder>,
+}
+
+impl Engine {
+    /// Opens (and if needed rebuilds) the index described by `paths`.
+    pub fn open(
+        paths: &Paths,
+        opts: &OpenOptions,
+        on_event: &mut dyn FnMut(Event),
+    ) -> Result<(Engine, IndexState)> {
+        let dir = IndexDir::new(&paths.index);
+        let model = ModelInfo::read(&paths.model_dir)?;
+        let current = dir.current_manifest().ok().flatten();
+        let mut sources = vec![Source {
+            path: paths.corpus.clone(),
+            kind: SourceKind::Bundled,
+        }];
+        match &opts.extra {
+            ExtraNotes::Keep => {
+                if let Some(m) = &current {
+                    sources.extend(
+                        m.sources
+                            .iter()
+                            .filter(|s| s.kind == SourceKind::User)
+                            .cloned(),
+                    );
+                }
+            }
+            ExtraNotes::Set(v) => sources.extend(v.iter().map(|p| Source {
+                path: std::path::absolute(p).unwrap_or_else(|_| p.clone()),
+                kind: SourceKind::User,
+            })),
+        }
+        let snapshot = CorpusSnapshot::load(sources)?;
+        for w in &snapshot.report.warnings {
+            on_event(Event::Notice(w.clone()));
+        }
+        let wanted = snapshot.fingerprint(&model, Default::default(), Default::default());
+
+        let reason = match (&current, opts.rebuild) {
+            (_, Rebuild::Always) => Some("rebuilding the index".to_string()),
+            (None, _) => Some(match dir.current() {
+                Ok(None) => "no index yet: building it".to_string(),
+                _ => "the index is unreadable: rebuilding it".to_string(),
+            }),
+            (Some(m), _) if m.fingerprint != wanted => Some(describe_change(m, &snapshot, &model)),
+            (Some(_), _) => match Generation::open(&dir) {
+                Ok(generation) => {
+                    let engine = Engine {
+                        paths: paths.clone(),
+                        generation,
+                        embedder: None,
+                    };
+                    return Ok((engine, IndexState::Fresh));
+                }
+                Err(e @ Error::IndexCorrupt { .. }) => Some(format!("{e}: rebuilding it")),
+                Err(e) => return Err(e),
+            },
+        };
+        if let Some(r) = reason {
+            on_event(Event::Notice(r));
+        }
+        let lock = match dir.lock() {
+            Ok(l) => l,
+            Err(e @ Error::Locked(_)) => {
+                // Someone else is building: answer from what is there, if anything.
+                return match Generation::open(&dir) {
+                    Ok(generation) => {
+                        on_event(Event::Notice(
+                            "another `cram index` is running: answering from the previous index"
+                                .into(),
+                        ));
+                        let engine = Engine {
+                            paths: paths.clone(),
+                            generation,
+                            embedder: None,
+                        };
+                        Ok((engine, IndexState::StaleLocked))
+                    }
+                    Err(_) => Err(e),
+                };
+            }
+            Err(e) => return Err(e),
+        };
+        let mut embedder: Option<Embedder> = None;
+        let manifest = {
+            let mut embed = |texts: &[String],
+                             progress: &mut dyn FnMut(usize)|
+             -> Result<Vec<Vec<f32>>> {
+                if embedder.is_none() {
+                    embedder = Some(Embedder::load(&paths.model_dir, paths.ort_lib.as_deref())?);
+                }
+                embedder
+                    .as_mut()
+                    .expect("loaded above")
+                    .embed_with_progress(texts, |d| progress(d))
+            };
+            let mut progress = |done, total| on_event(Event::Embedding { done, total });
+            dir.build(&lock, &snapshot, &model, &mut embed, &mut progress)?
+        };
+        drop(lock);
+        let generation = Generation::open(&dir)?;
+        let engine = Engine {
+            paths: paths.clone(),
+            generation,
+            embedder,
+        };
+        Ok((engine, IndexState::Built(Box::new(manifest))))
+    }
+
+    /// The open index generation.
+    pub fn generation(&self) -> &Generation {
+        &self.generation
+    }
+
+    /// All notes, sorted by id.
+    pub fn notes(&self) -> &[NoteRecord] {
+        &self.generation.notes
+    }
+
+    /// One note by id (`q14`), or [`Error::UnknownQuestion`].
+    pub fn note(&self, id: &str) -> Result<&NoteRecord> {
+        self.generation
+            .note(id)
+            .ok_or_else(|| Error::UnknownQuestion(id.to_string()))
+    }
+
+    /// Loads the embedding model now (it is otherwise loaded on first use).
+    pub fn load_model(&mut self) -> Result<&mut Embedder> {
+        if self.embedder.is_none() {
+            self.embedder = Some(Embedder::load(
+                &self.paths.model_dir,
+                self.paths.ort_lib.as_deref(),
+            )?);
+        }
+        Ok(self.embedder.as_mut().expect("loaded above"))
+    }
+
+    /// Answers one question.
+    pub fn ask(&mut self, question: &str, p: &SearchParams) -> Result<Answer> {
+        p.validate()?;
+        let q = validate_query(question)?;
+        let started = Instant::now();
+        let mut t = Timings::default();
+        let pool = p.pool();
+
+        let bm25: Vec<Hit> = if p.mode != Mode::Dense {
+            let s = Instant::now();
+            let hits = self.generation.lexical.search(q, pool)?;
+            t.bm25 = ms(s);
+            hits
+        } else {
+            Vec::new()
+        };
+
+        let mut backend = None;
+        let (dense, qvec): (Vec<Hit>, Option<Vec<f32>>) = if p.mode != Mode::Bm25 {
+            let s = Instant::now();
+            let v = self.load_model()?.embed_query(q)?;
+            t.embed = ms(s);
+            let s = Instant::now();
+            let n = self.generation.vectors.len();
+            let use_graph = match p.dense_backend {
+                DenseBackend::Exact => false,
+                DenseBackend::Hnsw => true,
+                DenseBackend::Auto => n >= EXACT_SCAN_BELOW,
+            };
+            let hits = if use_graph {
+                backend = Some(DenseBackend::Hnsw);
+                self.generation
+                    .graph()?
+                    .search(&v, pool, p.ef_search.max(pool))
+            } else {
+                backend = Some(DenseBackend::Exact);
+                Flat::new(&self.generation.vectors).search(&v, pool)
+            };
+            t.dense = ms(s);
+            (hits, Some(v))
+        } else {
+            (Vec::new(), None)
+        };
+
+        let s = Instant::now();
+        let mut fused: Vec<Fused> = match p.mode {
+            Mode::Bm25 => fuse::single(&bm25, false),
+            Mode::Dense => fuse::single(&dense, true),
+            Mode::Hybrid => match p.fusion {
+                Fusion::Rrf => fuse::rrf(&bm25, &dense, p.rrf_k),
+                Fusion::Convex => fuse::convex(&bm25, &dense, p.alpha),
+            },
+        };
+        fused.truncate(pool);
+        t.fuse = ms(s);
+
+        let s = Instant::now();
+        let picked: Vec<(usize, Option<MmrDetail>)> = match p.mmr_lambda {
+            Some(lambda) => {
+                let scores: Vec<f32> = fused.iter().map(|f| f.score).collect();
+                let vecs = &self.generation.vectors;
+                let ords: Vec<usize> = fused.iter().map(|f| f.ord as usize).collect();
+                mmr::select(&scores, p.k, lambda, |i, j| {
+                    dense::dot(vecs.row(ords[i]), vecs.row(ords[j]))
+                })
+                .into_iter()
+                .map(|m| {
+                    (
+                        m.index,
+                        Some(MmrDetail {
+                            relevance: m.relevance,
+                            redundancy: m.redundancy,
+                            score: m.mmr,
+                        }),
+                    )
+                })
+                .collect()
+            }
+            None => (0..fused.len().min(p.k)).map(|i| (i, None)).collect(),
+        };
+        t.mmr = ms(s);
+
+        // Abstention evidence.
+        let content = abstain::content_terms(q);
+        let best_bm25_terms: HashSet<String> = bm25
+            .first()
+            .map(|h| {
+                crate::lexical::analyze(&self.generation.chunks[h.ord as usize].context_text())
+                    .into_iter()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let evidence = Evidence {
+            top_cosine: qvec
+                .as_ref()
+                .map(|_| dense.first().map_or(0.0, |h| h.score)),
+            term_coverage: abstain::coverage(&content, &best_bm25_terms),
+            content_terms: content.len(),
+        };
+        let abstained = abstain::decide(&evidence);
+
+        let results: Vec<Passage> = if abstained {
+            Vec::new()
+        } else {
+            picked
+                .iter()
+                .enumerate()
+                .map(|(rank, &(i, mmr))| {
+                    let f = &fused[i];
+                    let c = &self.generation.chunks[f.ord as usize];
+                    Passage {
+                        rank: rank + 1,
+                        chunk_id: c.id.clone(),
+                        question_id: c.question_id.clone(),
+                        path: c.path.clone(),
+                        heading: c.heading.clone(),
+                        lines: [c.line_start, c.line_end],
+                        text: c.text.clone(),
+                        score: f.score,
+                        bm25: f.bm25,
+                        dense: f.dense,
+                        mmr,
+                    }
+                })
+                .collect()
+        };
+
+        let questions = if abstained {
+            self.nearest_questions(qvec.as_deref(), &fused, 3)
+        } else {
+            self.top_questions(&fused, &results)
+        };
+        let related = questions
+            .first()
+            .and_then(|top| self.generation.note(&top.id))
+            .map(|n| {
+                n.related
+                    .iter()
+                    .filter_map(|id| self.generation.note(id))
+                    .map(question_ref)
+                    .collect()
+            })
+            .unwrap_or_default();
+        t.total = ms(started);
+
+        let m = &self.generation.manifest;
+        Ok(Answer {
+            schema: SCHEMA,
+            query: q.to_string(),
+            mode: p.mode,
+            params: ParamsUsed {
+                k: p.k,
+                fusion: (p.mode == Mode::Hybrid).then_some(p.fusion),
+                alpha: p.alpha,
+                rrf_k: p.rrf_k,
+                mmr_lambda: p.mmr_lambda,
+                fetch_k: pool,
+                dense_backend: backend,
+            },
+            index: IndexUsed {
+                fingerprint: m.fingerprint.clone(),
+                chunks: m.chunks,
+                notes: m.notes,
+                model: m.model.fingerprint(),
+            },
+            timings_ms: t,
+            abstained,
+            evidence,
+            questions,
+            results,
+            related,
+        })
+    }
+
+    /// The notes of the shown passages, then of the fused order, deduplicated:
+    /// the best passage's note first, and at most one more that also ranks.
+    fn top_questions(&self, fused: &[Fused], results: &[Passage]) -> Vec<QuestionRef> {
+        let mut seen: Vec<&str> = Vec::new();
+        let chunk_note = |ord: u32| self.generation.chunks[ord as usize].note_id.as_str();
+        let ordered = fused.iter().map(|f| chunk_note(f.ord));
+        for id in results
+            .iter()
+            .filter_map(|r| {
+                let ord = fused
+                    .iter()
+                    .find(|f| self.generation.chunks[f.ord as usize].id == r.chunk_id)?
+                    .ord;
+                Some(chunk_note(ord))
+            })
+            .take(1)
+            .chain(ordered)
+        {
+            if !seen.contains(&id) {
+                seen.push(id);
+            }
+            if seen.len() == 2 {
+                break;
+            }
+        }
+        seen.into_iter()
+            .filter_map(|id| self.generation.note(id))
+            .map(question_ref)
+            .collect()
+    }
+
+    /// Nearest questions by title vector (or by the fused order in BM25 mode).
+    fn nearest_questions(
+        &self,
+        qvec: Option<&[f32]>,
+        fused: &[Fused],
+        n: usize,
+    ) -> Vec<QuestionRef> {
+        match qvec {
+            Some(v) => Flat::new(&self.generation.titles)
+                .search(v, n)
+                .into_iter()
+                .map(|h| question_ref(&self.generation.notes[h.ord as usize]))
+                .collect(),
+            None => {
+                let mut ids: Vec<&str> = Vec::new();
+                for f in fused {
+                    let id = self.generation.chunks[f.ord as usize].note_id.as_str();
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+                ids.into_iter()
+                    .take(n)
+                    .filter_map(|id| self.generation.note(id))
+                    .map(question_ref)
+                    .collect()
+            }
+        }
+    }
+}
+
+fn question_ref(n: &NoteRecord) -> QuestionRef {
+    QuestionRef {
+        id: n.id.clone(),
+        section: n.section.clone(),
+        question: n.title.clone(),
+        path: n.path.clone(),
+    }
+}
+
+fn ms(s: Instant) -> f64 {
+    s.elapsed().as_secs_f64() * 1000.0
+}
+
+/// One line saying why the index is stale.
+fn describe_change(m: &Manifest, snap: &CorpusSnapshot, model: &ModelInfo) -> String {
+    if m.model != *model {
+        return "the embedding model changed: rebuilding the index".into();
+    }
+    if m.sources != snap.sources {
+        return "the notes folders changed: rebuilding the index".into();
+    }
+    if m.corpus_hash != snap.corpus_hash {
+        return "the notes changed: updating the index".into();
+    }
+    "the index was built with other settings: rebuilding it".into()
+}

@@ -1,0 +1,180 @@
+//! The `cram` binary: parse flags, call the library, print. Exit codes are
+//! documented in the README and in [`cram::Error::exit_code`].
+
+mod cli;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+
+use cram::render::{self, Style};
+use cram::{Engine, Event, ExtraNotes, IndexState, OpenOptions, Rebuild};
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = e
+                .downcast_ref::<cram::Error>()
+                .map_or(1, cram::Error::exit_code);
+            eprintln!(
+                "cram: error: {}",
+                render::sanitize(&format!("{e:#}")).replace('\n', " ")
+            );
+            ExitCode::from(code as u8)
+        }
+    }
+}
+
+fn run(cli: cli::Cli) -> anyhow::Result<()> {
+    let paths = cli.global.paths();
+    let quiet = cli.global.quiet;
+    let style = Style {
+        color: cli.global.color(),
+        ..Style::default()
+    };
+    let mut progress = Progress::new(quiet);
+    let mut on_event = |e: Event| progress.event(e);
+    match cli.command {
+        cli::Command::Ask(args) => {
+            let params = args.params();
+            params.validate()?;
+            let question = args.question();
+            cram::config::validate_query(&question)?;
+            let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
+            let answer = engine.ask(&question, &params)?;
+            let mut out = std::io::stdout().lock();
+            if args.json {
+                serde_json::to_writer(&mut out, &answer)?;
+                writeln!(out)?;
+            } else {
+                let style = Style {
+                    explain: args.explain,
+                    ..style
+                };
+                write!(out, "{}", render::answer(&answer, style))?;
+            }
+        }
+        cli::Command::Index(args) => {
+            let extra = if args.only_bundled {
+                ExtraNotes::Set(Vec::new())
+            } else if args.notes.is_empty() {
+                ExtraNotes::Keep
+            } else {
+                ExtraNotes::Set(args.notes.clone())
+            };
+            let opts = OpenOptions {
+                extra,
+                rebuild: if args.force {
+                    Rebuild::Always
+                } else {
+                    Rebuild::IfStale
+                },
+            };
+            let started = Instant::now();
+            let (engine, state) = Engine::open(&paths, &opts, &mut on_event)?;
+            let m = &engine.generation().manifest;
+            if args.json {
+                let v = serde_json::json!({
+                    "schema": "cram.index/1",
+                    "rebuilt": matches!(state, IndexState::Built(_)),
+                    "path": engine.generation().dir,
+                    "fingerprint": m.fingerprint,
+                    "notes": m.notes,
+                    "chunks": m.chunks,
+                    "embedded": if matches!(state, IndexState::Built(_)) { m.embedded } else { 0 },
+                    "seconds": started.elapsed().as_secs_f64(),
+                    "sources": m.sources,
+                });
+                println!("{v}");
+            } else {
+                let what = match state {
+                    IndexState::Built(_) => {
+                        format!("built: embedded {} new passages or titles", m.embedded)
+                    }
+                    IndexState::Fresh => "already up to date".to_string(),
+                    IndexState::StaleLocked => {
+                        "another build is running; this is the previous index".to_string()
+                    }
+                };
+                println!(
+                    "index {what}: {} notes, {} passages in {:.1} s ({})",
+                    m.notes,
+                    m.chunks,
+                    started.elapsed().as_secs_f64(),
+                    engine.generation().dir.display()
+                );
+            }
+        }
+        cli::Command::Show { id } => {
+            let (engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
+            let note = engine.note(&normalize_id(&id))?;
+            print!("{}", render::note(note, style));
+        }
+        cli::Command::List => {
+            let (engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
+            print!("{}", render::list(engine.notes(), style));
+        }
+    }
+    Ok(())
+}
+
+/// `14`, `q4`, `Q14` -> `q14`, `q04`, `q14`; anything else unchanged.
+fn normalize_id(s: &str) -> String {
+    let t = s.trim();
+    let digits = t.strip_prefix(['q', 'Q']).unwrap_or(t);
+    if !digits.is_empty() && digits.len() <= 3 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        format!("q{:02}", digits.parse::<u32>().unwrap_or(0))
+    } else {
+        t.to_string()
+    }
+}
+
+/// Notices and embedding progress on stderr; a live line on a terminal.
+struct Progress {
+    quiet: bool,
+    tty: bool,
+    started: Option<Instant>,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        Progress {
+            quiet,
+            tty: std::io::stderr().is_terminal(),
+            started: None,
+        }
+    }
+
+    fn event(&mut self, e: Event) {
+        if self.quiet {
+            return;
+        }
+        match e {
+            Event::Notice(s) => eprintln!("cram: {}", render::sanitize(&s)),
+            Event::Embedding { done, total } => {
+                let started = *self.started.get_or_insert_with(Instant::now);
+                let secs = started.elapsed().as_secs_f64().max(1e-3);
+                let rate = done as f64 / secs;
+                let eta = if rate > 0.0 {
+                    (total - done) as f64 / rate
+                } else {
+                    0.0
+                };
+                if self.tty {
+                    eprint!(
+                        "\rcram: embedding {done}/{total} passages ({rate:.1}/s, ETA {eta:.0} s)   "
+                    );
+                    if done == total {
+                        eprintln!();
+                    }
+                } else if done == total {
+                    eprintln!("cram: embedded {total} passages in {secs:.1} s ({rate:.1}/s)");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! Turning answers and notes into terminal text.
+//!
+//! Terminal output is for people: citations, wrapped passages, query terms
+//! highlighted when colour is on. Note text is untrusted: control characters
+//! (including ANSI escape sequences a note might carry) are replaced before
+//! anything reaches the terminal. Machine output is `--json`, see [`crate::answer`].
+
+use std::collections::HashSet;
+use std::fmt::Write;
+
+use crate::answer::{Answer, Passage, QuestionRef};
+use crate::index::NoteRecord;
+
+/// How to render.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// Use ANSI colours and bold.
+    pub color: bool,
+    /// Wrap width in columns.
+    pub width: usize,
+    /// Show per-passage scores (`--explain`).
+    pub explain: bool,
+}
+
+impl Default for Style {
+    fn default() -> Self {
+        Style {
+            color: false,
+            width: 100,
+            explain: false,
+        }
+    }
+}
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn bold(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+    fn dim(&self, s: &str) -> String {
+        self.wrap("2", s)
+    }
+    fn cite(&self, s: &str) -> String {
+        self.wrap("36", s)
+    }
+    fn mark(&self, s: &str) -> String {
+        self.wrap("1;33", s)
+    }
+}
+
+/// Replaces control characters (other than newline and tab) so text from a
+/// note cannot move the cursor, change colours or retitle the terminal.
+pub fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Renders an answer for the terminal.
+pub fn answer(a: &Answer, style: Style) -> String {
+    let p = Paint { on: style.color };
+    let mut out = String::new();
+    if a.abstained {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.bold("Nothing in the notes answers this question closely enough.")
+        );
+        if !a.questions.is_empty() {
+            let _ = writeln!(out, "The nearest interview questions are:");
+            for q in &a.questions {
+                let _ = writeln!(out, "  {}", question_line(q, &p));
+            }
+            let _ = writeln!(out, "{}", p.dim("Try `cram show <id>`, or rephrase with the terms you would expect in the answer."));
+        }
+        return out;
+    }
+    if let Some(top) = a.questions.first() {
+        let _ = writeln!(
+            out,
+            "{} {}",
+            p.bold("Closest question:"),
+            question_line(top, &p)
+        );
+        for q in a.questions.iter().skip(1) {
+            let _ = writeln!(
+                out,
+                "{} {}",
+                p.dim("            also:"),
+                question_line(q, &p)
+            );
+        }
+        out.push('\n');
+    }
+    let terms: HashSet<String> = crate::abstain::content_terms(&a.query)
+        .into_iter()
+        .collect();
+    for r in &a.results {
+        passage(&mut out, r, &terms, style, &p);
+    }
+    if !a.related.is_empty() {
+        let ids: Vec<String> = a
+            .related
+            .iter()
+            .map(|q| format!("{} {}", q.id, sanitize(&q.question)))
+            .collect();
+        let _ = writeln!(out, "{} {}", p.bold("Related:"), ids.join(" · "));
+    }
+    out
+}
+
+fn question_line(q: &QuestionRef, p: &Paint) -> String {
+    let section = q
+        .section
+        .as_deref()
+        .map(|s| format!(" ({})", sanitize(s)))
+        .unwrap_or_default();
+    format!(
+        "{} {}{}",
+        p.bold(&q.id),
+        sanitize(&q.question),
+        p.dim(&section)
+    )
+}
+
+fn passage(out: &mut String, r: &Passage, terms: &HashSet<String>, style: Style, p: &Paint) {
+    let crumb = if r.heading.is_empty() {
+        "(intro)".to_string()
+    } else {
+        sanitize(&r.heading.join(" › "))
+    };
+    let cite = format!("{}:{}-{}", sanitize(&r.path), r.lines[0], r.lines[1]);
+    let _ = writeln!(out, "[{}] {}  {}", r.rank, p.bold(&crumb), p.cite(&cite));
+    if style.explain {
+        let _ = writeln!(out, "    {}", p.dim(&explain_line(r)));
+    }
+    let indent = "    ";
+    let width = style.width.saturating_sub(indent.len()).max(20);
+    let mut in_code = false;
+    for line in sanitize(&r.text).lines() {
+        let t = line.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            in_code = !in_code;
+        }
+        if in_code || t.starts_with("```") || t.starts_with('|') || t.is_empty() {
+            let _ = writeln!(out, "{indent}{line}");
+            continue;
+        }
+        // Keep list markers' hanging indent.
+        let lead: String = line.chars().take_while(|c| c.is_whitespace()).collect();
+        let hang = if t.starts_with("- ") || t.starts_with("* ") {
+            "  "
+        } else {
+            ""
+        };
+        for (i, w) in wrap(t, width.saturating_sub(lead.len()).max(20))
+            .into_iter()
+            .enumerate()
+        {
+            let pad = if i == 0 {
+                String::new()
+            } else {
+                hang.to_string()
+            };
+            let _ = writeln!(out, "{indent}{lead}{pad}{}", highlight(&w, terms, p));
+        }
+    }
+    out.push('\n');
+}
+
+fn explain_line(r: &Passage) -> String {
+    let arm = |name: &str, e: &Option<crate::fuse::ArmEvidence>, prec: usize| match e {
+        Some(e) => format!("{name} #{} ({:.prec$})", e.rank, e.score),
+        None => format!("{name} —"),
+    };
+    let mut s = format!(
+        "{} · {} · fused {:.4}",
+        arm("bm25", &r.bm25, 2),
+        arm("dense", &r.dense, 3),
+        r.score
+    );
+    if let Some(m) = &r.mmr {
+        let _ = write!(
+            s,
+            " · mmr relevance {:.3}, redundancy {:.3}, score {:.3}",
+            m.relevance, m.redundancy, m.score
+        );
+    }
+    s
+}
+
+/// Greedy word wrap (by characters, which is close enough for note text).
+fn wrap(s: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for w in s.split_whitespace() {
+        let len = cur.chars().count();
+        if len > 0 && len + 1 + w.chars().count() > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(w);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+/// Marks words whose analysed form is a query term.
+fn highlight(line: &str, terms: &HashSet<String>, p: &Paint) -> String {
+    if !p.on || terms.is_empty() {
+        return line.to_string();
+    }
+    let mut out = String::with_capacity(line.len() + 16);
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.is_empty() {
+            return;
+        }
+        let hit = crate::lexical::analyze(word)
+            .iter()
+            .any(|t| terms.contains(t));
+        if hit {
+            out.push_str(&p.mark(word));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for ch in line.chars() {
+        if ch.is_alphanumeric() {
+            word.push(ch);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(ch);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// Renders `cram list`: questions grouped by section, then a user's notes.
+pub fn list(notes: &[NoteRecord], style: Style) -> String {
+    let p = Paint { on: style.color };
+    let mut out = String::new();
+    let mut section: Option<&str> = None;
+    for n in notes.iter().filter(|n| n.question_id.is_some()) {
+        let s = n.section.as_deref().unwrap_or("");
+        if section != Some(s) {
+            if section.is_some() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "{}", p.bold(&sanitize(s)));
+            section = Some(s);
+        }
+        let _ = writeln!(out, "  {}  {}", p.bold(&n.id), sanitize(&n.title));
+    }
+    let mine: Vec<&NoteRecord> = notes.iter().filter(|n| n.question_id.is_none()).collect();
+    if !mine.is_empty() {
+        let _ = writeln!(out, "\n{}", p.bold("Your notes"));
+        for n in mine {
+            let _ = writeln!(out, "  {}  {}", sanitize(&n.id), sanitize(&n.title));
+        }
+    }
+    out
+}
+
+/// Renders `cram show`: the whole note with its metadata.
+pub fn note(n: &NoteRecord, style: Style) -> String {
+    let p = Paint { on: style.color };
+    let mut out = String::new();
+    let id = n.question_id.as_deref().unwrap_or(&n.id);
+    let _ = writeln!(
+        out,
+        "{} {}",
+        p.bold(&sanitize(id)),
+        p.bold(&sanitize(&n.title))
+    );
+    let mut meta = vec![p.cite(&sanitize(&n.path))];
+    if let Some(s) = &n.section {
+        meta.push(sanitize(s));
+    }
+    if !n.tags.is_empty() {
+        meta.push(format!("tags: {}", sanitize(&n.tags.join(", "))));
+    }
+    if !n.related.is_empty() {
+        meta.push(format!("related: {}", n.related.join(", ")));
+    }
+    let _ = writeln!(out, "{}\n", p.dim(&meta.join(" · ")));
+    let mut in_code = false;
+    for line in sanitize(&n.body).lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+        }
+        if !in_code && line.starts_with('#') && line.trim_start_matches('#').trim() == n.title {
+            continue; // the title is printed above
+        }
+        if !in_code && line.starts_with('#') {
+            let _ = writeln!(out, "{}", p.bold(line));
+        } else {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_sequences_are_neutralised() {
+        let s = sanitize("ok \x1b]0;pwned\x07 \x1b[2J done\ttab\nline");
+        assert!(!s.contains('\x1b') && !s.contains('\x07'));
+        assert!(s.contains("\ttab\nline"));
+    }
+
+    #[test]
+    fn wraps_at_width() {
+        let w = wrap("one two three four five six", 9);
+        assert_eq!(w, vec!["one two", "three", "four five", "six"]);
+    }
+
+    #[test]
+    fn highlights_stemmed_terms_only_with_color() {
+        let terms: HashSet<String> = ["rank".to_string()].into_iter().collect();
+        let on = Paint { on: true };
+        let s = highlight("Ranking, ranked and rank.", &terms, &on);
+        assert_eq!(s.matches("\x1b[1;33m").count(), 3, "{s}");
+        assert_eq!(
+            highlight("Ranking", &terms, &Paint { on: false }),
+            "Ranking"
+        );
+    }
+}
