@@ -9,19 +9,25 @@
 //!   passage (sparse).
 //!
 //! It abstains when the dense evidence is weak and the lexical evidence does
-//! not make up for it. The thresholds were calibrated on the dev query set and
-//! on off-topic questions (`tests/data/offtopic.txt`); `cram eval` reports both
-//! rates.
+//! not make up for it. all-MiniLM-L6-v2 cosines are low in absolute terms:
+//! on the dev set (252 on-topic queries) the best passage's cosine ranged
+//! from 0.22 up, with five queries below 0.31; the 20 off-topic questions
+//! scored 0.12-0.22, except one at 0.30 ("how do I train for my first
+//! marathon", which shares "train" and the rare "marathon" with the notes).
+//! In the 0.20-0.30 band the IDF-weighted term coverage separated the two
+//! groups (off-topic at most 0.28, on-topic at least 0.70), so the coverage
+//! cut sits between them at 0.5. `cram eval` reports both rates; rerun it
+//! after changing the notes or the model.
 
 use std::collections::HashSet;
 
 use crate::answer::Evidence;
 
 /// Below this best cosine the dense arm says "nothing close".
-pub const MIN_COSINE: f32 = 0.30;
+pub const MIN_COSINE: f32 = 0.20;
 
 /// At or above this cosine the question is answered whatever BM25 says.
-pub const SURE_COSINE: f32 = 0.42;
+pub const SURE_COSINE: f32 = 0.30;
 
 /// Between the two thresholds, answer only when the best BM25 passage
 /// contains at least this share of the question's content words.
@@ -203,12 +209,23 @@ pub fn content_terms(question: &str) -> Vec<String> {
     out
 }
 
-/// Share of `terms` present in `passage_terms`.
-pub fn coverage(terms: &[String], passage_terms: &HashSet<String>) -> f32 {
-    if terms.is_empty() {
-        return 0.0;
+/// IDF-weighted share of `terms` present in `passage_terms`: a rare word
+/// the notes never use ("marathon") weighs more than a common one they use
+/// everywhere ("train"), so matching only the common words is weak evidence.
+pub fn coverage(
+    terms: &[String],
+    passage_terms: &HashSet<String>,
+    idf: impl Fn(&str) -> f32,
+) -> f32 {
+    let (mut hit, mut all) = (0.0f32, 0.0f32);
+    for t in terms {
+        let w = idf(t);
+        all += w;
+        if passage_terms.contains(t) {
+            hit += w;
+        }
     }
-    terms.iter().filter(|t| passage_terms.contains(*t)).count() as f32 / terms.len() as f32
+    if all > 0.0 { hit / all } else { 0.0 }
 }
 
 #[cfg(test)]
@@ -233,8 +250,8 @@ mod tests {
         };
         assert!(!decide(&e(Some(0.6), 0.0)));
         assert!(decide(&e(Some(0.1), 1.0)));
-        assert!(decide(&e(Some(0.35), 0.2)));
-        assert!(!decide(&e(Some(0.35), 0.8)));
+        assert!(decide(&e(Some(0.25), 0.2)));
+        assert!(!decide(&e(Some(0.25), 0.8)));
         assert!(decide(&e(None, 0.0)));
     }
 }

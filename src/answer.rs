@@ -95,8 +95,8 @@ pub struct Timings {
 pub struct Evidence {
     /// Best cosine between the question and any passage (null in BM25 mode).
     pub top_cosine: Option<f32>,
-    /// Share of the question's content words (stopwords removed) that occur in
-    /// the best BM25 passage, in [0, 1].
+    /// IDF-weighted share of the question's content words (stopwords
+    /// removed) that occur in the best BM25 passage, in [0, 1].
     pub term_coverage: f32,
     /// Content words in the question.
     pub content_terms: usize,

@@ -59,6 +59,8 @@ pub enum Command {
     },
     /// List the interview questions by section
     List,
+    /// Measure retrieval quality on the notes: bm25, dense and hybrid side by side
+    Eval(EvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -201,4 +203,23 @@ impl AskArgs {
     pub fn question(&self) -> String {
         self.question.join(" ")
     }
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Dev queries, `qNN<TAB>query` per line [default: the project's tests/data/dev_queries.tsv]
+    #[arg(long, value_name = "FILE")]
+    pub queries: Option<PathBuf>,
+    /// Off-topic queries, one per line [default: the project's tests/data/offtopic.txt]
+    #[arg(long, value_name = "FILE")]
+    pub offtopic: Option<PathBuf>,
+    /// Passages per answer for the default method
+    #[arg(short, long, default_value_t = 5)]
+    pub k: usize,
+    /// Print misses (queries whose note was not in the top 3)
+    #[arg(long)]
+    pub misses: bool,
+    /// Print JSON (schema cram.eval.notes/1) instead of a table
+    #[arg(long)]
+    pub json: bool,
 }

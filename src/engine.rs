@@ -223,6 +223,22 @@ impl Engine {
 
     /// Answers one question.
     pub fn ask(&mut self, question: &str, p: &SearchParams) -> Result<Answer> {
+        self.answer(question, p, false)
+    }
+
+    /// The question ids of the passages `ask` would show, even when it would
+    /// abstain (for evaluation: ranking and abstention are judged separately).
+    pub fn ask_ranked(&mut self, question: &str, p: &SearchParams) -> Result<Vec<Option<String>>> {
+        let a = self.answer(question, p, true)?;
+        Ok(a.results.into_iter().map(|r| r.question_id).collect())
+    }
+
+    fn answer(
+        &mut self,
+        question: &str,
+        p: &SearchParams,
+        keep_on_abstain: bool,
+    ) -> Result<Answer> {
         p.validate()?;
         let q = validate_query(question)?;
         let started = Instant::now();
@@ -305,7 +321,11 @@ impl Engine {
 
         // Abstention evidence.
         let content = abstain::content_terms(q);
-        let best_bm25_terms: HashSet<String> = bm25
+        let best_bm25 = match p.mode {
+            Mode::Dense => self.generation.lexical.search(q, 1)?,
+            _ => bm25.iter().take(1).copied().collect(),
+        };
+        let best_bm25_terms: HashSet<String> = best_bm25
             .first()
             .map(|h| {
                 crate::lexical::analyze(&self.generation.chunks[h.ord as usize].context_text())
@@ -317,12 +337,14 @@ impl Engine {
             top_cosine: qvec
                 .as_ref()
                 .map(|_| dense.first().map_or(0.0, |h| h.score)),
-            term_coverage: abstain::coverage(&content, &best_bm25_terms),
+            term_coverage: abstain::coverage(&content, &best_bm25_terms, |t| {
+                self.generation.lexical.idf(t)
+            }),
             content_terms: content.len(),
         };
         let abstained = abstain::decide(&evidence);
 
-        let results: Vec<Passage> = if abstained {
+        let results: Vec<Passage> = if abstained && !keep_on_abstain {
             Vec::new()
         } else {
             picked

@@ -107,6 +107,18 @@ impl Lexical {
         analyze_with(&mut self.analyzer.clone(), q)
     }
 
+    /// BM25's inverse document frequency of an analysed term,
+    /// `ln(1 + (N - df + 0.5) / (df + 0.5))`; a term absent from the index
+    /// gets the largest value (df = 0).
+    pub fn idf(&self, term: &str) -> f32 {
+        let searcher = self.reader.searcher();
+        let n = searcher.num_docs() as f32;
+        let df = searcher
+            .doc_freq(&Term::from_field_text(self.text, term))
+            .unwrap_or(0) as f32;
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    }
+
     /// Top `limit` passages by BM25. A question with no indexable terms
     /// returns no hits (not an error).
     pub fn search(&self, q: &str, limit: usize) -> Result<Vec<Hit>> {

@@ -33,6 +33,7 @@ pub mod dense;
 pub mod embed;
 pub mod engine;
 pub mod error;
+pub mod eval;
 pub mod fuse;
 pub mod hash;
 pub mod index;

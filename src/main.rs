@@ -114,6 +114,38 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
             let note = engine.note(&normalize_id(&id))?;
             print!("{}", render::note(note, style));
         }
+        cli::Command::Eval(args) => {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+            let dev = cram::eval::load_dev_queries(
+                &args.queries.unwrap_or(root.join("dev_queries.tsv")),
+            )?;
+            let off = cram::eval::load_lines(&args.offtopic.unwrap_or(root.join("offtopic.txt")))?;
+            let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
+            engine.load_model()?;
+            let base = cram::SearchParams {
+                k: args.k,
+                ..Default::default()
+            };
+            let scores = cram::eval::evaluate_notes(
+                &mut engine,
+                &dev,
+                &off,
+                &cram::eval::standard_methods(&base),
+            )?;
+            if args.json {
+                let v = serde_json::json!({"schema": "cram.eval.notes/1", "methods": scores});
+                println!("{v}");
+            } else {
+                print!("{}", cram::eval::notes_table(&scores));
+                if args.misses {
+                    for s in &scores {
+                        for m in &s.misses {
+                            println!("{}\t{m}", s.method);
+                        }
+                    }
+                }
+            }
+        }
         cli::Command::List => {
             let (engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
             print!("{}", render::list(engine.notes(), style));
