@@ -1,1 +1,129 @@
-fn main() {}
+//! Speed benchmarks for the three targets of the engine (run: `make bench` or
+//! `cargo bench --bench query`):
+//!
+//! 1. warm query, hybrid + MMR, k = 5, over the bundled notes: p50 / p95 / p99;
+//! 2. cold `cram ask` as a whole process (model load included): median wall time;
+//! 3. re-index after editing one note: median wall time of `cram index`.
+//!
+//! Plain `harness = false` timing loops: no bench framework, so the crate's
+//! dependency features (and build) are the same as for tests.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use cram::eval::{load_dev_queries, percentile};
+use cram::{Engine, OpenOptions, Paths, SearchParams};
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    // A private copy of the notes and a private index, so the bench never
+    // touches the user's index.
+    let corpus = tmp.path().join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    for e in std::fs::read_dir(root.join("corpus")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), corpus.join(e.file_name())).unwrap();
+    }
+    let paths = Paths {
+        corpus: corpus.clone(),
+        index: tmp.path().join("index"),
+        ..Paths::defaults()
+    };
+    let t = Instant::now();
+    let (mut engine, _) = match Engine::open(&paths, &OpenOptions::default(), &mut |_| {}) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            std::process::exit(1);
+        }
+    };
+    println!(
+        "index build (bundled notes, from scratch): {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    engine.load_model().unwrap();
+
+    // 1. Warm queries.
+    let dev = load_dev_queries(&root.join("tests/data/dev_queries.tsv")).unwrap();
+    let params = SearchParams::default();
+    for q in dev.iter().take(20) {
+        engine.ask(&q.query, &params).unwrap(); // warm-up
+    }
+    let (mut total, mut embed, mut search) = (Vec::new(), Vec::new(), Vec::new());
+    for _round in 0..3 {
+        for q in &dev {
+            let t = Instant::now();
+            let a = engine.ask(&q.query, &params).unwrap();
+            total.push(t.elapsed().as_secs_f64() * 1000.0);
+            embed.push(a.timings_ms.embed);
+            search.push(
+                a.timings_ms.bm25 + a.timings_ms.dense + a.timings_ms.fuse + a.timings_ms.mmr,
+            );
+        }
+    }
+    let n = total.len();
+    for (name, v) in [
+        ("total", &mut total),
+        ("query embedding", &mut embed),
+        ("search+fuse+mmr", &mut search),
+    ] {
+        println!(
+            "warm query, hybrid+MMR k=5, {name}: p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms ({n} queries)",
+            percentile(v, 0.50),
+            percentile(v, 0.95),
+            percentile(v, 0.99)
+        );
+    }
+
+    // 2. Cold process.
+    let bin = env!("CARGO_BIN_EXE_cram");
+    let run = |args: &[&str]| {
+        let t = Instant::now();
+        let out = Command::new(bin)
+            .env("CRAM_CORPUS", &corpus)
+            .env("CRAM_INDEX", &paths.index)
+            .args(args)
+            .output()
+            .expect("run cram");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t.elapsed().as_secs_f64()
+    };
+    let mut cold: Vec<f64> = (0..7)
+        .map(|_| run(&["ask", "why does dropout hurt transformers"]))
+        .collect();
+    println!(
+        "cold `cram ask` process: median {:.3} s, max {:.3} s (7 runs)",
+        percentile(&mut cold, 0.5),
+        percentile(&mut cold, 1.0)
+    );
+
+    // 3. Re-index after editing one note.
+    let note = corpus.join(
+        std::fs::read_dir(&corpus)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .find(|n| n.to_string_lossy().starts_with("q14-"))
+            .expect("q14 note"),
+    );
+    let original = std::fs::read_to_string(&note).unwrap();
+    let mut reindex = Vec::new();
+    for i in 0..5 {
+        std::fs::write(
+            &note,
+            format!("{original}\nEdited line {i} for the re-index benchmark.\n"),
+        )
+        .unwrap();
+        reindex.push(run(&["index", "-q"]));
+    }
+    println!(
+        "re-index after editing one note: median {:.3} s, max {:.3} s (5 runs)",
+        percentile(&mut reindex, 0.5),
+        percentile(&mut reindex, 1.0)
+    );
+}

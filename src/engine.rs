@@ -66,6 +66,9 @@ pub struct OpenOptions {
     pub extra: ExtraNotes,
     /// Rebuild policy.
     pub rebuild: Rebuild,
+    /// When the index is stale but another process is building, fail with
+    /// [`Error::Locked`] instead of answering from the previous index.
+    pub fail_if_locked: bool,
 }
 
 /// What [`Engine::open`] did to the index.
@@ -147,6 +150,7 @@ impl Engine {
         }
         let lock = match dir.lock() {
             Ok(l) => l,
+            Err(e @ Error::Locked(_)) if opts.fail_if_locked => return Err(e),
             Err(e @ Error::Locked(_)) => {
                 // Someone else is building: answer from what is there, if anything.
                 return match Generation::open(&dir) {

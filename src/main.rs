@@ -73,6 +73,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
                 } else {
                     Rebuild::IfStale
                 },
+                fail_if_locked: true,
             };
             let started = Instant::now();
             let (engine, state) = Engine::open(&paths, &opts, &mut on_event)?;

@@ -1,0 +1,326 @@
+//! The `cram` command end to end on a small fixture corpus.
+
+use predicates::prelude::*;
+
+use crate::util::{self, Sandbox};
+
+#[test]
+fn ask_prints_cited_passages() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    let out = s
+        .cram()
+        .args(["ask", "how", "does", "bm25", "rank", "documents"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", util::stderr_of(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Closest question: q01 How does BM25 rank documents?"),
+        "{text}"
+    );
+    assert!(text.contains("corpus/q01-bm25.md:"), "{text}");
+    assert!(!text.contains('\x1b'), "NO_COLOR output has escapes");
+}
+
+#[test]
+fn ask_json_is_one_clean_object() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    // First run builds the index (and HNSW): its notices go to stderr only.
+    let out = s
+        .cram()
+        .args([
+            "ask",
+            "--json",
+            "--dense",
+            "hnsw",
+            "--explain",
+            "why are my top passages near-duplicates?",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", util::stderr_of(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "stdout must be one JSON line: {stdout}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["schema"], "cram.ask/1");
+    assert_eq!(v["mode"], "hybrid");
+    assert_eq!(v["abstained"], false);
+    assert_eq!(v["params"]["dense_backend"], "hnsw");
+    for key in ["embed", "bm25", "dense", "fuse", "mmr", "total"] {
+        assert!(v["timings_ms"][key].as_f64().unwrap() >= 0.0, "{key}");
+    }
+    let results = v["results"].as_array().unwrap();
+    assert!(!results.is_empty() && results.len() <= 5);
+    let top = &results[0];
+    assert_eq!(top["question_id"], "q03");
+    assert!(top["chunk_id"].as_str().unwrap().starts_with("q03#"));
+    assert_eq!(top["path"], "corpus/q03-mmr.md");
+    let lines = top["lines"].as_array().unwrap();
+    assert!(lines[0].as_u64().unwrap() <= lines[1].as_u64().unwrap());
+    assert!(top["text"].as_str().unwrap().contains("Maximal marginal"));
+    assert!(top["score"].as_f64().unwrap().is_finite());
+    assert!(top["mmr"]["relevance"].as_f64().is_some());
+    assert_eq!(v["questions"][0]["id"], "q03");
+    assert_eq!(v["related"][0]["id"], "q02");
+}
+
+#[test]
+fn explain_shows_both_arms() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    s.cram()
+        .args([
+            "ask",
+            "--explain",
+            "--no-mmr",
+            "-k",
+            "2",
+            "keyword search versus embeddings for synonyms",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("bm25 #").and(predicate::str::contains("dense #")))
+        .stdout(predicate::str::contains("fused"));
+}
+
+#[test]
+fn every_mode_and_fusion_answers() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    s.build();
+    for args in [
+        vec!["--mode", "bm25"],
+        vec!["--mode", "dense"],
+        vec!["--fusion", "rrf", "--rrf-k", "10"],
+        vec!["--fusion", "convex", "--alpha", "0.2"],
+        vec!["--mmr-lambda", "1"],
+        vec!["--dense", "exact", "--fetch-k", "3", "-k", "2"],
+    ] {
+        let mut cmd = s.cram();
+        cmd.arg("ask")
+            .args(&args)
+            .args(["--json", "inverse document frequency and term saturation"]);
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", util::stderr_of(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["results"][0]["question_id"], "q01", "{args:?}");
+    }
+}
+
+#[test]
+fn show_and_list() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    s.cram()
+        .args(["show", "2"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "q02 When do dense embeddings beat keyword search?",
+        ))
+        .stdout(predicate::str::contains("## Intuition"));
+    s.cram()
+        .args(["list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Retrieval").and(predicate::str::contains("q03")));
+    let out = s.cram().args(["show", "q99"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = util::stderr_of(&out);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("no note q99"), "{err}");
+}
+
+#[test]
+fn bad_flags_are_one_line_errors() {
+    let s = Sandbox::fixture();
+    let cases: &[&[&str]] = &[
+        &["-k", "0"],
+        &["-k", "101"],
+        &["-k", "abc"],
+        &["--mmr-lambda", "2"],
+        &["--mmr-lambda", "-0.5"],
+        &["--alpha", "1.5"],
+        &["--alpha", "nan"],
+        &["--rrf-k", "0"],
+        &["--fetch-k", "0"],
+        &["--ef", "0"],
+        &["--mode", "magic"],
+        &["--fusion", "sum"],
+    ];
+    for args in cases {
+        let out = s
+            .cram()
+            .arg("ask")
+            .args(*args)
+            .arg("what is bm25")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = util::stderr_of(&out);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(!err.trim().is_empty(), "{args:?}");
+    }
+    // Flag errors are found before any index work.
+    assert!(!s.index().exists());
+}
+
+#[test]
+fn bad_questions_are_one_line_errors() {
+    let s = Sandbox::fixture();
+    let big_word = "a".repeat(100_000);
+    let huge: Vec<&str> = vec![big_word.as_str(); 10]; // 1 MB in ten arguments
+    let cases: Vec<Vec<&str>> = vec![vec![""], vec!["   "], vec!["\n\t"], huge];
+    for q in cases {
+        let out = s.cram().arg("ask").args(&q).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = util::stderr_of(&out);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.starts_with("cram: error:"), "{err}");
+    }
+}
+
+#[test]
+fn hostile_but_valid_questions_answer_or_abstain() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    s.build();
+    for q in [
+        "C++ vs. Rust: which? AND (a OR b) -c ^d \"unclosed",
+        "?!?... ---",
+        "the of and is to",
+        "bm25 🚀🔥 ranking",
+        "ما هو BM25",
+        "field:value title:\"x\" *",
+    ] {
+        let out = s.cram().args(["ask", "--json", q]).output().unwrap();
+        assert!(out.status.success(), "{q}: {}", util::stderr_of(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(v["abstained"].is_boolean());
+    }
+}
+
+#[test]
+fn off_topic_question_abstains_and_names_nearest_questions() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    let out = s
+        .cram()
+        .args(["ask", "how long should I boil an egg"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Nothing in the notes answers this question"),
+        "{text}"
+    );
+    assert!(text.contains("q0"), "{text}");
+}
+
+#[test]
+fn missing_model_and_runtime_say_how_to_fix() {
+    let s = Sandbox::fixture();
+    let out = s
+        .cram()
+        .env("CRAM_MODEL_DIR", "/nonexistent/model")
+        .args(["ask", "bm25"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let err = util::stderr_of(&out);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("make setup") && !err.contains("panicked"),
+        "{err}"
+    );
+
+    if !util::require_model() {
+        return;
+    }
+    let out = s
+        .cram()
+        .env("CRAM_ORT_LIB", "/nonexistent/libonnxruntime.so")
+        .args(["ask", "bm25"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let err = util::stderr_of(&out);
+    assert!(
+        err.contains("ONNX Runtime") && err.contains("make setup"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn user_notes_folder_is_indexed_and_remembered() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    let mine = s.dir.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(
+        mine.join("kv.md"),
+        "# Paged KV cache\n\nvLLM stores the key value cache in fixed-size blocks, like virtual memory pages, so \
+         sequences of different lengths share GPU memory without fragmentation.\n",
+    )
+    .unwrap();
+    std::fs::write(mine.join("binary.md"), b"\x00\x01\x02").unwrap();
+    let out = s
+        .cram()
+        .args(["index", "--notes"])
+        .arg(&mine)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", util::stderr_of(&out));
+    assert!(
+        util::stderr_of(&out).contains("skipped"),
+        "binary file is reported"
+    );
+    let out = s
+        .cram()
+        .args(["ask", "--json", "paged kv cache blocks"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["results"][0]["path"], "mine/kv.md");
+    assert!(v["results"][0]["question_id"].is_null());
+    // Remembered by the next plain `cram index` / `ask`; dropped with --only-bundled.
+    s.cram()
+        .args(["index", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"rebuilt\":false"));
+    s.cram()
+        .args(["index", "--only-bundled", "-q"])
+        .assert()
+        .success();
+    let out = s
+        .cram()
+        .args(["ask", "--json", "paged kv cache blocks"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("mine/kv.md"));
+}

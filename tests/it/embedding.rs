@@ -1,0 +1,65 @@
+//! The Rust embedding path reproduces the reference vectors.
+
+use crate::util;
+
+#[test]
+fn reproduces_reference_embeddings() {
+    if !util::require_model() {
+        return;
+    }
+    let Some(shared) = util::shared() else {
+        eprintln!("skipping: ../shared/model/reference_embeddings.json not present");
+        return;
+    };
+    let v: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(shared.join("model/reference_embeddings.json")).unwrap(),
+    )
+    .unwrap();
+    let items = v["items"].as_array().unwrap();
+    assert!(items.len() >= 3);
+    let paths = cram::Paths::defaults();
+    let model_dir = std::env::var_os("CRAM_MODEL_DIR")
+        .map(Into::into)
+        .unwrap_or(paths.model_dir);
+    let mut e = cram::embed::Embedder::load(&model_dir, None).unwrap();
+    let texts: Vec<&str> = items.iter().map(|i| i["text"].as_str().unwrap()).collect();
+    // Batched (padded) and one at a time must both match.
+    let batched = e.embed(&texts).unwrap();
+    let mut worst = 0f64;
+    for (i, item) in items.iter().enumerate() {
+        let want: Vec<f64> = item["embedding"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        let single = e.embed_query(texts[i]).unwrap();
+        for got in [&batched[i], &single] {
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(&want) {
+                worst = worst.max((*g as f64 - w).abs());
+            }
+        }
+    }
+    eprintln!("max abs difference to reference embeddings: {worst:.3e}");
+    assert!(worst <= 1e-5, "max abs difference {worst} > 1e-5");
+}
+
+#[test]
+fn missing_model_is_a_clear_error() {
+    let d = tempfile::tempdir().unwrap();
+    let err = cram::embed::Embedder::load(d.path(), None)
+        .err()
+        .expect("must fail");
+    assert!(matches!(err, cram::Error::ModelMissing { .. }), "{err}");
+    assert_eq!(err.exit_code(), 4);
+    assert!(err.to_string().contains("make setup"));
+}
+
+#[test]
+fn missing_runtime_is_a_clear_error() {
+    let err = cram::embed::init_runtime(std::path::Path::new("/nonexistent/libonnxruntime.so"))
+        .unwrap_err();
+    assert!(matches!(err, cram::Error::RuntimeMissing(_)), "{err}");
+    assert!(err.to_string().contains("make setup"));
+}

@@ -1,0 +1,231 @@
+//! The persisted index: atomic swaps, integrity checks, locking, incremental builds.
+
+use std::path::Path;
+
+use predicates::prelude::*;
+
+use crate::util::{self, Sandbox};
+
+fn files_of(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn bad_notes_fail_cleanly_and_keep_the_index() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    let gen_before = s.build();
+    let cases: Vec<(&str, &[u8], &str)> = vec![
+        (
+            "q04-nofm.md",
+            b"# No front matter\n\nJust text.\n",
+            "no front matter",
+        ),
+        (
+            "q04-utf8.md",
+            b"---\nid: q04\nsection: s\nquestion: q\n---\nbad \xff\xfe bytes\n",
+            "UTF-8",
+        ),
+        (
+            "q04-dup.md",
+            b"---\nid: q01\nsection: s\nquestion: q\n---\nsame id\n",
+            "duplicate note id q01",
+        ),
+        ("q04-yaml.md", b"---\nid: [q04\n---\nbody\n", "front matter"),
+        (
+            "q04-open.md",
+            b"---\nid: q04\nbody without a closing fence\n",
+            "never closed",
+        ),
+    ];
+    for (name, bytes, expect) in cases {
+        s.write_note(name, bytes);
+        let out = s.cram().args(["ask", "what is bm25"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(5), "{name}");
+        let err = util::stderr_of(&out);
+        assert_eq!(err.trim().lines().count(), 1, "{name}: {err}");
+        assert!(err.contains(expect), "{name}: {err}");
+        std::fs::remove_file(s.corpus().join(name)).unwrap();
+        assert_eq!(s.current_gen(), gen_before, "{name}: index was replaced");
+    }
+    // The untouched index is still current and intact.
+    s.cram()
+        .args(["index"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("already up to date"));
+}
+
+#[test]
+fn every_damaged_file_is_detected_and_rebuilt() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    s.build();
+    // tantivy names segment files by UUID, so list the live generation's
+    // files afresh each round and damage the i-th one.
+    let count = files_of(&s.current_gen()).len();
+    assert!(count >= 8, "{count} files");
+    for i in 0..count {
+        let live = s.current_gen();
+        let files: Vec<_> = files_of(&live)
+            .into_iter()
+            .filter(|p| std::fs::metadata(p).unwrap().len() > 0)
+            .collect();
+        let Some(target) = files.get(i) else { continue };
+        let rel = target.strip_prefix(&live).unwrap().to_path_buf();
+        util::flip_byte(target);
+        let out = s
+            .cram()
+            .args(["ask", "--json", "what is bm25"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{rel:?}: {}", util::stderr_of(&out));
+        let err = util::stderr_of(&out);
+        assert!(
+            err.contains("unusable") && err.contains("rebuilding"),
+            "{rel:?} not detected: {err}"
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["results"][0]["question_id"], "q01", "{rel:?}");
+        assert_ne!(s.current_gen(), live, "{rel:?}: not rebuilt");
+    }
+}
+
+#[test]
+fn truncated_manifest_and_bad_current_are_recovered() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    let live = s.build();
+    std::fs::write(live.join("manifest.json"), b"{\"format\": 1, ").unwrap();
+    s.cram().args(["ask", "what is bm25"]).assert().success();
+    std::fs::write(s.index().join("CURRENT"), b"../../etc\n").unwrap();
+    s.cram().args(["ask", "what is bm25"]).assert().success();
+    assert!(
+        s.current_gen()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("gen-")
+    );
+}
+
+#[test]
+fn a_running_build_blocks_another_but_not_questions() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    s.build();
+    let dir = cram::index::IndexDir::new(s.index());
+    let lock = dir.lock().unwrap();
+    let out = s.cram().args(["index", "--force"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(util::stderr_of(&out).contains("another `cram index` is running"));
+    // A stale index plus a held lock: answer from the previous index.
+    let mut edited = std::fs::read(s.corpus().join("q01-bm25.md")).unwrap();
+    edited.extend_from_slice(b"\nOne more line makes the index stale.\n");
+    s.write_note("q01-bm25.md", &edited);
+    let out = s.cram().args(["ask", "what is bm25"]).output().unwrap();
+    assert!(out.status.success(), "{}", util::stderr_of(&out));
+    assert!(util::stderr_of(&out).contains("previous index"));
+    drop(lock);
+    // The lock dies with its holder: the next build runs.
+    s.cram().args(["index", "-q"]).assert().success();
+}
+
+#[test]
+fn editing_one_note_embeds_only_its_changed_passages() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    s.build();
+    let note = s.corpus().join("q02-dense.md");
+    let text = std::fs::read_to_string(&note).unwrap();
+    std::fs::write(
+        &note,
+        text.replace("Think of every passage", "Picture every passage"),
+    )
+    .unwrap();
+    let out = s.cram().args(["index", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", util::stderr_of(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["rebuilt"], true);
+    assert_eq!(v["embedded"], 1, "only the edited passage is embedded: {v}");
+    // Nothing changed: nothing rebuilt.
+    let out = s.cram().args(["index", "--json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["rebuilt"], false);
+}
+
+#[test]
+fn killed_builds_never_leave_a_broken_index() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    s.build();
+    let mut kills = 0;
+    for delay_ms in [0u64, 20, 60, 120, 200, 300, 450, 600, 800, 1000] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cram"))
+            .env("CRAM_CORPUS", s.corpus())
+            .env("CRAM_INDEX", s.index())
+            .args(["index", "--force", "-q"])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_none() {
+            kills += 1;
+        }
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let out = s
+            .cram()
+            .args(["ask", "--json", "what is bm25"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "after kill at {delay_ms} ms: {}",
+            util::stderr_of(&out)
+        );
+        let err = util::stderr_of(&out);
+        assert!(
+            !err.contains("unusable"),
+            "after kill at {delay_ms} ms the live index was damaged: {err}"
+        );
+    }
+    eprintln!("killed {kills} builds mid-run");
+    // Leftover temporary folders are cleaned by the next build.
+    s.cram().args(["index", "--force", "-q"]).assert().success();
+    let leftovers = std::fs::read_dir(s.index())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("tmp-")
+        })
+        .count();
+    assert_eq!(leftovers, 0);
+}

@@ -1,0 +1,8 @@
+//! Integration tests: one binary, several modules, a shared harness (`util`).
+
+mod cli;
+mod embedding;
+mod index;
+mod notes;
+mod quality;
+mod util;

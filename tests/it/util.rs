@@ -1,0 +1,129 @@
+//! Test harness: sandboxes with their own notes and index, the `cram`
+//! command wired to them, and a shared index of the bundled notes.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use assert_cmd::Command;
+
+/// The project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared` beside the project (read-only inputs), if present.
+pub fn shared() -> Option<PathBuf> {
+    let p = root().join("..").join("shared");
+    p.is_dir().then_some(p)
+}
+
+/// True when the embedding model and ONNX Runtime are provisioned. When they
+/// are not, tests that need them print why and skip; under CI (`CI=true`)
+/// they fail instead, because CI provisions the model first.
+pub fn require_model() -> bool {
+    let paths = cram::Paths::defaults();
+    let model = std::env::var_os("CRAM_MODEL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or(paths.model_dir);
+    let ok = model.join("model.json").is_file()
+        && cram::embed::find_runtime(None).is_ok_and(|p| p.is_file());
+    if !ok {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("the embedding model is not provisioned under CI: run `make setup`");
+        }
+        eprintln!("skipping: embedding model not provisioned (run `make setup`)");
+    }
+    ok
+}
+
+/// A temporary folder with a notes folder (`corpus/`) and an index folder.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    /// A sandbox whose notes are a copy of `tests/fixtures/notes`.
+    pub fn fixture() -> Sandbox {
+        let s = Sandbox {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::create_dir(s.corpus()).unwrap();
+        for e in std::fs::read_dir(root().join("tests/fixtures/notes")).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), s.corpus().join(e.file_name())).unwrap();
+        }
+        s
+    }
+
+    pub fn corpus(&self) -> PathBuf {
+        self.dir.path().join("corpus")
+    }
+
+    pub fn index(&self) -> PathBuf {
+        self.dir.path().join("index")
+    }
+
+    /// `cram` pointed at this sandbox's notes and index.
+    pub fn cram(&self) -> Command {
+        let mut c = Command::cargo_bin("cram").unwrap();
+        c.env("CRAM_CORPUS", self.corpus())
+            .env("CRAM_INDEX", self.index())
+            .env("NO_COLOR", "1")
+            .env_remove("CRAM_ORT_LIB");
+        c
+    }
+
+    /// Writes (or replaces) a file in the notes folder.
+    pub fn write_note(&self, name: &str, bytes: &[u8]) {
+        std::fs::write(self.corpus().join(name), bytes).unwrap();
+    }
+
+    /// The live generation's folder.
+    pub fn current_gen(&self) -> PathBuf {
+        let name = std::fs::read_to_string(self.index().join("CURRENT")).unwrap();
+        self.index().join(name.trim())
+    }
+
+    /// Builds the index and returns the live generation's folder.
+    pub fn build(&self) -> PathBuf {
+        self.cram().args(["index", "-q"]).assert().success();
+        self.current_gen()
+    }
+}
+
+/// Paths for an index of the bundled notes, built once per test run.
+pub fn bundled_paths() -> &'static cram::Paths {
+    static P: OnceLock<cram::Paths> = OnceLock::new();
+    P.get_or_init(|| {
+        let dir = Box::leak(Box::new(tempfile::tempdir().unwrap()));
+        let mut p = cram::Paths::defaults();
+        if let Some(m) = std::env::var_os("CRAM_MODEL_DIR") {
+            p.model_dir = m.into();
+        }
+        p.index = dir.path().join("index");
+        let (_engine, _) =
+            cram::Engine::open(&p, &cram::OpenOptions::default(), &mut |_| {}).unwrap();
+        p
+    })
+}
+
+/// Opens an engine on the shared bundled index.
+pub fn bundled_engine() -> cram::Engine {
+    cram::Engine::open(bundled_paths(), &cram::OpenOptions::default(), &mut |_| {})
+        .unwrap()
+        .0
+}
+
+/// Flips one byte in the middle of a file.
+pub fn flip_byte(p: &Path) {
+    let mut b = std::fs::read(p).unwrap();
+    assert!(!b.is_empty(), "{} is empty", p.display());
+    let i = b.len() / 2;
+    b[i] ^= 0x5a;
+    std::fs::write(p, b).unwrap();
+}
+
+/// Standard error as text.
+pub fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
