@@ -54,8 +54,10 @@ pub struct ParamsUsed {
     pub rrf_k: f32,
     /// MMR relevance weight (1.0 = pure relevance), null when MMR is off.
     pub mmr_lambda: Option<f32>,
-    /// Candidates per arm and MMR pool size.
+    /// Candidates per arm.
     pub fetch_k: usize,
+    /// Fused candidates MMR re-orders (null when MMR is off).
+    pub mmr_pool: Option<usize>,
     /// Dense search backend actually used (`exact` or `hnsw`), null in BM25 mode.
     pub dense_backend: Option<DenseBackend>,
 }

@@ -89,9 +89,12 @@ pub struct AskArgs {
     /// Skip MMR re-ranking (same as --mmr-lambda 1 without its cost)
     #[arg(long)]
     pub no_mmr: bool,
-    /// Candidates each arm fetches before fusion; also the MMR pool
+    /// Candidates each arm fetches before fusion
     #[arg(long, default_value_t = 50)]
     pub fetch_k: usize,
+    /// Best fused candidates that MMR re-orders
+    #[arg(long, default_value_t = 50)]
+    pub mmr_pool: usize,
     /// Dense search: auto (exact below 10k passages, HNSW above), exact, hnsw
     #[arg(long, value_enum, default_value_t = DenseArg::Auto)]
     pub dense: DenseArg,
@@ -190,6 +193,7 @@ impl AskArgs {
                 Some(self.mmr_lambda)
             },
             fetch_k: self.fetch_k,
+            mmr_pool: self.mmr_pool,
             dense_backend: match self.dense {
                 DenseArg::Auto => DenseBackend::Auto,
                 DenseArg::Exact => DenseBackend::Exact,
@@ -207,19 +211,51 @@ impl AskArgs {
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Dev queries, `qNN<TAB>query` per line [default: the project's tests/data/dev_queries.tsv]
+    /// Evaluate on a BEIR-layout collection (corpus.jsonl, queries.jsonl, qrels/test.tsv)
+    /// instead of the bundled notes
+    #[arg(long, value_name = "DIR")]
+    pub beir: Option<PathBuf>,
+    /// BEIR: methods to run, comma-separated
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "bm25,dense-exact,dense-hnsw,hybrid-rrf,hybrid-convex,hybrid-mmr"
+    )]
+    pub methods: Vec<String>,
+    /// BEIR: documents each arm fetches before fusion
+    #[arg(long, default_value_t = 1000)]
+    pub fetch_k: usize,
+    /// Convex fusion weight of the dense arm for hybrid-convex and hybrid-mmr
+    #[arg(long, default_value_t = 0.5)]
+    pub alpha: f32,
+    /// BEIR: also sweep these alphas for convex fusion, e.g. 0,0.1,0.2,...,1
+    #[arg(long, value_delimiter = ',')]
+    pub alpha_sweep: Vec<f32>,
+    /// MMR relevance weight for hybrid-mmr (1 = pure relevance)
+    #[arg(long, default_value_t = 0.7)]
+    pub mmr_lambda: f32,
+    /// BEIR: score only the first N test queries (quick runs)
+    #[arg(long, value_name = "N")]
+    pub limit_queries: Option<usize>,
+    /// BEIR: write TREC run files (one per method) into DIR
+    #[arg(long, value_name = "DIR")]
+    pub run_out: Option<PathBuf>,
+    /// BEIR: bootstrap resamples for the paired comparisons
+    #[arg(long, default_value_t = 10_000)]
+    pub resamples: usize,
+    /// Notes: dev queries, `qNN<TAB>query` per line [default: the project's tests/data/dev_queries.tsv]
     #[arg(long, value_name = "FILE")]
     pub queries: Option<PathBuf>,
-    /// Off-topic queries, one per line [default: the project's tests/data/offtopic.txt]
+    /// Notes: off-topic queries, one per line [default: the project's tests/data/offtopic.txt]
     #[arg(long, value_name = "FILE")]
     pub offtopic: Option<PathBuf>,
-    /// Passages per answer for the default method
+    /// Notes: passages per answer for the default method
     #[arg(short, long, default_value_t = 5)]
     pub k: usize,
-    /// Print misses (queries whose note was not in the top 3)
+    /// Notes: print misses (queries whose note was not in the top 3)
     #[arg(long)]
     pub misses: bool,
-    /// Print JSON (schema cram.eval.notes/1) instead of a table
+    /// Print JSON instead of tables
     #[arg(long)]
     pub json: bool,
 }

@@ -81,8 +81,10 @@ pub struct SearchParams {
     pub rrf_k: f32,
     /// MMR's relevance weight in [0, 1] (1.0 = pure relevance); `None` disables MMR.
     pub mmr_lambda: Option<f32>,
-    /// Candidates each arm fetches before fusion, and the MMR pool size.
+    /// Candidates each arm fetches before fusion (and the fused list's length).
     pub fetch_k: usize,
+    /// How many of the best fused candidates MMR re-orders (at most `fetch_k`).
+    pub mmr_pool: usize,
     /// Exact or HNSW search for the dense arm.
     pub dense_backend: DenseBackend,
     /// HNSW search breadth (`ef`); at least `fetch_k` is used.
@@ -99,6 +101,7 @@ impl Default for SearchParams {
             rrf_k: 60.0,
             mmr_lambda: Some(0.7),
             fetch_k: 50,
+            mmr_pool: 50,
             dense_backend: DenseBackend::Auto,
             ef_search: 64,
         }
@@ -134,6 +137,9 @@ impl SearchParams {
                 "--mmr-lambda",
                 format!("{l} is outside [0, 1] (1.0 = pure relevance)"),
             );
+        }
+        if self.mmr_pool == 0 {
+            return bad("--mmr-pool", "must be at least 1".into());
         }
         if self.ef_search == 0 {
             return bad("--ef", "must be at least 1".into());

@@ -11,19 +11,16 @@ use std::time::Instant;
 
 use crate::abstain;
 use crate::answer::{
-    Answer, Evidence, IndexUsed, MmrDetail, ParamsUsed, Passage, QuestionRef, SCHEMA, Timings,
+    Answer, Evidence, IndexUsed, ParamsUsed, Passage, QuestionRef, SCHEMA, Timings,
 };
-use crate::config::{
-    DenseBackend, EXACT_SCAN_BELOW, Fusion, Mode, Paths, SearchParams, validate_query,
-};
+use crate::config::{Mode, Paths, SearchParams, validate_query};
 use crate::corpus::{Source, SourceKind};
-use crate::dense::{self, Flat};
+use crate::dense::Flat;
 use crate::embed::{Embedder, ModelInfo};
 use crate::error::{Error, Result};
-use crate::fuse::{self, Fused};
+use crate::fuse::Fused;
 use crate::index::{CorpusSnapshot, Generation, IndexDir, Manifest, NoteRecord};
-use crate::lexical::Hit;
-use crate::mmr;
+use crate::search::{self, Searcher, ms};
 
 /// Something worth telling the user while opening or building.
 #[derive(Debug, Clone)]
@@ -247,81 +244,39 @@ impl Engine {
         let q = validate_query(question)?;
         let started = Instant::now();
         let mut t = Timings::default();
-        let pool = p.pool();
 
-        let bm25: Vec<Hit> = if p.mode != Mode::Dense {
-            let s = Instant::now();
-            let hits = self.generation.lexical.search(q, pool)?;
-            t.bm25 = ms(s);
-            hits
-        } else {
-            Vec::new()
-        };
-
-        let mut backend = None;
-        let (dense, qvec): (Vec<Hit>, Option<Vec<f32>>) = if p.mode != Mode::Bm25 {
+        let qvec: Option<Vec<f32>> = if p.mode != Mode::Bm25 {
             let s = Instant::now();
             let v = self.load_model()?.embed_query(q)?;
             t.embed = ms(s);
-            let s = Instant::now();
-            let n = self.generation.vectors.len();
-            let use_graph = match p.dense_backend {
-                DenseBackend::Exact => false,
-                DenseBackend::Hnsw => true,
-                DenseBackend::Auto => n >= EXACT_SCAN_BELOW,
-            };
-            let hits = if use_graph {
-                backend = Some(DenseBackend::Hnsw);
-                self.generation
-                    .graph()?
-                    .search(&v, pool, p.ef_search.max(pool))
-            } else {
-                backend = Some(DenseBackend::Exact);
-                Flat::new(&self.generation.vectors).search(&v, pool)
-            };
-            t.dense = ms(s);
-            (hits, Some(v))
+            Some(v)
         } else {
-            (Vec::new(), None)
+            None
         };
-
-        let s = Instant::now();
-        let mut fused: Vec<Fused> = match p.mode {
-            Mode::Bm25 => fuse::single(&bm25, false),
-            Mode::Dense => fuse::single(&dense, true),
-            Mode::Hybrid => match p.fusion {
-                Fusion::Rrf => fuse::rrf(&bm25, &dense, p.rrf_k),
-                Fusion::Convex => fuse::convex(&bm25, &dense, p.alpha),
-            },
+        let graph = if p.mode != Mode::Bm25
+            && search::use_graph(p.dense_backend, self.generation.vectors.len())
+        {
+            Some(self.generation.graph()?)
+        } else {
+            None
         };
-        fused.truncate(pool);
-        t.fuse = ms(s);
-
-        let s = Instant::now();
-        let picked: Vec<(usize, Option<MmrDetail>)> = match p.mmr_lambda {
-            Some(lambda) => {
-                let scores: Vec<f32> = fused.iter().map(|f| f.score).collect();
-                let vecs = &self.generation.vectors;
-                let ords: Vec<usize> = fused.iter().map(|f| f.ord as usize).collect();
-                mmr::select(&scores, p.k, lambda, |i, j| {
-                    dense::dot(vecs.row(ords[i]), vecs.row(ords[j]))
-                })
-                .into_iter()
-                .map(|m| {
-                    (
-                        m.index,
-                        Some(MmrDetail {
-                            relevance: m.relevance,
-                            redundancy: m.redundancy,
-                            score: m.mmr,
-                        }),
-                    )
-                })
-                .collect()
-            }
-            None => (0..fused.len().min(p.k)).map(|i| (i, None)).collect(),
+        let searcher = Searcher {
+            lexical: &self.generation.lexical,
+            vectors: &self.generation.vectors,
+            graph,
         };
-        t.mmr = ms(s);
+        let ranking = searcher.rank(q, qvec.as_deref(), p)?;
+        let (bm25, dense, fused, picked, backend) = (
+            &ranking.bm25,
+            &ranking.dense,
+            &ranking.fused,
+            &ranking.order,
+            ranking.backend,
+        );
+        t.bm25 = ranking.timings.bm25;
+        t.dense = ranking.timings.dense;
+        t.fuse = ranking.timings.fuse;
+        t.mmr = ranking.timings.mmr;
 
         // Abstention evidence.
         let content = abstain::content_terms(q);
@@ -375,9 +330,9 @@ impl Engine {
         };
 
         let questions = if abstained {
-            self.nearest_questions(qvec.as_deref(), &fused, 3)
+            self.nearest_questions(qvec.as_deref(), fused, 3)
         } else {
-            self.top_questions(&fused, &results)
+            self.top_questions(fused, &results)
         };
         let related = questions
             .first()
@@ -403,7 +358,8 @@ impl Engine {
                 alpha: p.alpha,
                 rrf_k: p.rrf_k,
                 mmr_lambda: p.mmr_lambda,
-                fetch_k: pool,
+                fetch_k: p.pool(),
+                mmr_pool: p.mmr_lambda.map(|_| p.mmr_pool.min(p.pool())),
                 dense_backend: backend,
             },
             index: IndexUsed {
@@ -490,10 +446,6 @@ fn question_ref(n: &NoteRecord) -> QuestionRef {
         question: n.title.clone(),
         path: n.path.clone(),
     }
-}
-
-fn ms(s: Instant) -> f64 {
-    s.elapsed().as_secs_f64() * 1000.0
 }
 
 /// One line saying why the index is stale.

@@ -26,6 +26,8 @@
 
 pub mod abstain;
 pub mod answer;
+pub mod beir;
+pub mod cache;
 pub mod chunk;
 pub mod config;
 pub mod corpus;
@@ -38,8 +40,10 @@ pub mod fuse;
 pub mod hash;
 pub mod index;
 pub mod lexical;
+pub mod metrics;
 pub mod mmr;
 pub mod render;
+pub mod search;
 
 pub use answer::Answer;
 pub use config::{DenseBackend, Fusion, Mode, Paths, SearchParams};

@@ -115,41 +115,72 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
             let note = engine.note(&normalize_id(&id))?;
             print!("{}", render::note(note, style));
         }
-        cli::Command::Eval(args) => {
-            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-            let dev = cram::eval::load_dev_queries(
-                &args.queries.unwrap_or(root.join("dev_queries.tsv")),
-            )?;
-            let off = cram::eval::load_lines(&args.offtopic.unwrap_or(root.join("offtopic.txt")))?;
-            let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
-            engine.load_model()?;
-            let base = cram::SearchParams {
-                k: args.k,
-                ..Default::default()
-            };
-            let scores = cram::eval::evaluate_notes(
-                &mut engine,
-                &dev,
-                &off,
-                &cram::eval::standard_methods(&base),
-            )?;
-            if args.json {
-                let v = serde_json::json!({"schema": "cram.eval.notes/1", "methods": scores});
-                println!("{v}");
-            } else {
-                print!("{}", cram::eval::notes_table(&scores));
-                if args.misses {
-                    for s in &scores {
-                        for m in &s.misses {
-                            println!("{}\t{m}", s.method);
-                        }
-                    }
-                }
-            }
-        }
+        cli::Command::Eval(args) => eval(args, &paths, &mut on_event)?,
         cli::Command::List => {
             let (engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
             print!("{}", render::list(engine.notes(), style));
+        }
+    }
+    Ok(())
+}
+
+fn eval(
+    args: cli::EvalArgs,
+    paths: &cram::Paths,
+    on_event: &mut dyn FnMut(Event),
+) -> anyhow::Result<()> {
+    let base = cram::SearchParams {
+        k: args.k,
+        alpha: args.alpha,
+        mmr_lambda: Some(args.mmr_lambda),
+        ..Default::default()
+    };
+    base.validate()?;
+    if let Some(dir) = &args.beir {
+        let mut coll = cram::beir::Collection::load(dir)?;
+        if let Some(n) = args.limit_queries {
+            coll.limit_queries(n);
+        }
+        let mut embedder = cram::embed::Embedder::load(&paths.model_dir, paths.ort_lib.as_deref())?;
+        let opts = cram::eval::BeirOptions {
+            methods: args.methods.clone(),
+            base,
+            fetch_k: args.fetch_k,
+            alpha_sweep: args.alpha_sweep.clone(),
+            resamples: args.resamples,
+            cache_dir: cram::config::cram_home().join("cache").join("embeddings"),
+            run_out: args.run_out.clone(),
+        };
+        let report = cram::eval::evaluate_beir(&coll, &mut embedder, &opts, on_event)?;
+        if args.json {
+            println!("{}", serde_json::to_string(&report)?);
+        } else {
+            print!("{}", cram::eval::beir_markdown(&report));
+        }
+        return Ok(());
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let dev = cram::eval::load_dev_queries(&args.queries.unwrap_or(root.join("dev_queries.tsv")))?;
+    let off = cram::eval::load_lines(&args.offtopic.unwrap_or(root.join("offtopic.txt")))?;
+    let (mut engine, _) = Engine::open(paths, &OpenOptions::default(), on_event)?;
+    engine.load_model()?;
+    let scores = cram::eval::evaluate_notes(
+        &mut engine,
+        &dev,
+        &off,
+        &cram::eval::standard_methods(&base),
+    )?;
+    if args.json {
+        let v = serde_json::json!({"schema": "cram.eval.notes/1", "methods": scores});
+        println!("{v}");
+    } else {
+        print!("{}", cram::eval::notes_table(&scores));
+        if args.misses {
+            for s in &scores {
+                for m in &s.misses {
+                    println!("{}\t{m}", s.method);
+                }
+            }
         }
     }
     Ok(())
