@@ -240,6 +240,9 @@ pub struct EvalArgs {
     /// BEIR: write TREC run files (one per method) into DIR
     #[arg(long, value_name = "DIR")]
     pub run_out: Option<PathBuf>,
+    /// BEIR: write an HTML report with charts to FILE
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// BEIR: bootstrap resamples for the paired comparisons
     #[arg(long, default_value_t = 10_000)]
     pub resamples: usize,

@@ -360,9 +360,16 @@ pub struct BeirMethod {
     /// Queries per second with the searches spread over all cores (rayon);
     /// query embedding time as measured one at a time.
     pub qps_all_threads: f64,
+    /// Bootstrap 95% confidence interval of the mean nDCG@10.
+    pub ndcg10_ci: (f64, f64),
+    /// Bootstrap 95% confidence interval of the mean Recall@100.
+    pub recall100_ci: (f64, f64),
     /// nDCG@10 per query, in `queries` order (for paired comparisons).
     #[serde(skip)]
     pub per_query_ndcg: Vec<f64>,
+    /// Whole-query latency per query, ms (for the latency plot).
+    #[serde(skip)]
+    pub per_query_ms: Vec<f64>,
 }
 
 /// A paired comparison `b` vs `a` on nDCG@10.
@@ -466,6 +473,24 @@ fn dir_bytes(p: &Path) -> u64 {
     total
 }
 
+/// Checks method names against [`BEIR_METHODS`].
+pub fn check_methods(methods: &[String]) -> Result<()> {
+    match methods.iter().find(|m| !BEIR_METHODS.contains(&m.as_str())) {
+        Some(bad) => Err(Error::InvalidParam {
+            name: "--methods",
+            reason: format!(
+                "unknown method `{bad}` (known: {})",
+                BEIR_METHODS.join(", ")
+            ),
+        }),
+        None if methods.is_empty() => Err(Error::InvalidParam {
+            name: "--methods",
+            reason: "no method given".into(),
+        }),
+        None => Ok(()),
+    }
+}
+
 fn method_params(name: &str, o: &BeirOptions, depth: usize) -> Result<SearchParams> {
     use crate::config::DenseBackend;
     let base = SearchParams {
@@ -523,7 +548,7 @@ pub fn evaluate_beir(
     o: &BeirOptions,
     on_event: &mut dyn FnMut(crate::engine::Event),
 ) -> Result<BeirReport> {
-    use crate::dense::{Flat, Graph, GraphParams};
+    use crate::dense::{Graph, GraphParams};
     use crate::engine::Event;
     use crate::lexical::Lexical;
     use crate::search::Searcher;
@@ -531,9 +556,7 @@ pub fn evaluate_beir(
 
     // Validate methods before spending minutes on embeddings.
     let depth = 100;
-    for m in &o.methods {
-        method_params(m, o, depth)?;
-    }
+    check_methods(&o.methods)?;
     let mut build = BeirBuild::default();
     let tmp = tempfile::tempdir().map_err(|e| Error::io("creating a temporary folder", e))?;
 
@@ -704,15 +727,20 @@ pub fn evaluate_beir(
             .map(|((_, text), qv)| searcher.rank(text, Some(qv), &p).map(|_| ()))
             .collect::<Result<Vec<()>>>()?;
         let all_secs = t.elapsed().as_secs_f64() + emb.iter().sum::<f64>() / 1000.0;
+        let ndcgs: Vec<f64> = per_query.iter().map(|s| s.ndcg10).collect();
+        let recalls: Vec<f64> = per_query.iter().map(|s| s.recall100).collect();
         methods.push(BeirMethod {
             name: name.clone(),
             scores: crate::metrics::Scores::mean(&per_query),
+            ndcg10_ci: crate::metrics::bootstrap_mean_ci(&ndcgs, o.resamples, 0x5eed),
+            recall100_ci: crate::metrics::bootstrap_mean_ci(&recalls, o.resamples, 0x5eed),
+            per_query_ms: total.clone(),
             embed_ms: Latency::of(&emb),
             search_ms: Latency::of(&search_ms),
             total_ms: Latency::of(&total),
             qps_one_thread: 1000.0 / mean_total.max(1e-9),
             qps_all_threads: coll.queries.len() as f64 / all_secs.max(1e-9),
-            per_query_ndcg: per_query.iter().map(|s| s.ndcg10).collect(),
+            per_query_ndcg: ndcgs,
         });
     }
 
@@ -760,7 +788,6 @@ pub fn evaluate_beir(
         alpha_sweep.push((alpha, m.ndcg10, m.recall100));
     }
     build.peak_rss_mib = peak_rss_mib();
-    let _ = Flat::new(&vectors); // (exact scan is the default dense backend)
     Ok(BeirReport {
         schema: "cram.eval.beir/1",
         collection: coll.name.clone(),

@@ -44,7 +44,7 @@ use crate::hash;
 use crate::lexical::{self, Lexical};
 
 /// Version of the on-disk layout; a generation with another version is rebuilt.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 const CURRENT: &str = "CURRENT";
 const LOCK: &str = "LOCK";

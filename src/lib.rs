@@ -43,6 +43,7 @@ pub mod lexical;
 pub mod metrics;
 pub mod mmr;
 pub mod render;
+pub mod report;
 pub mod search;
 
 pub use answer::Answer;

@@ -137,6 +137,7 @@ fn eval(
     };
     base.validate()?;
     if let Some(dir) = &args.beir {
+        cram::eval::check_methods(&args.methods)?;
         let mut coll = cram::beir::Collection::load(dir)?;
         if let Some(n) = args.limit_queries {
             coll.limit_queries(n);
@@ -152,6 +153,15 @@ fn eval(
             run_out: args.run_out.clone(),
         };
         let report = cram::eval::evaluate_beir(&coll, &mut embedder, &opts, on_event)?;
+        if let Some(path) = &args.report {
+            let page = cram::report::html(&report).map_err(anyhow::Error::msg)?;
+            std::fs::write(path, page)
+                .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+            on_event(Event::Notice(format!(
+                "report written to {}",
+                path.display()
+            )));
+        }
         if args.json {
             println!("{}", serde_json::to_string(&report)?);
         } else {
@@ -197,10 +207,11 @@ fn normalize_id(s: &str) -> String {
     }
 }
 
-/// Notices and embedding progress on stderr; a live line on a terminal.
+/// Notices and embedding progress on stderr. The bar (rate and ETA) is drawn
+/// only on a terminal and never with `--quiet`; otherwise one summary line.
 struct Progress {
     quiet: bool,
-    tty: bool,
+    bar: Option<indicatif::ProgressBar>,
     started: Option<Instant>,
 }
 
@@ -208,7 +219,7 @@ impl Progress {
     fn new(quiet: bool) -> Self {
         Progress {
             quiet,
-            tty: std::io::stderr().is_terminal(),
+            bar: None,
             started: None,
         }
     }
@@ -218,25 +229,35 @@ impl Progress {
             return;
         }
         match e {
-            Event::Notice(s) => eprintln!("cram: {}", render::sanitize(&s)),
+            Event::Notice(s) => match &self.bar {
+                Some(b) => b.println(format!("cram: {}", render::sanitize(&s))),
+                None => eprintln!("cram: {}", render::sanitize(&s)),
+            },
             Event::Embedding { done, total } => {
                 let started = *self.started.get_or_insert_with(Instant::now);
-                let secs = started.elapsed().as_secs_f64().max(1e-3);
-                let rate = done as f64 / secs;
-                let eta = if rate > 0.0 {
-                    (total - done) as f64 / rate
-                } else {
-                    0.0
-                };
-                if self.tty {
-                    eprint!(
-                        "\rcram: embedding {done}/{total} passages ({rate:.1}/s, ETA {eta:.0} s)   "
-                    );
-                    if done == total {
-                        eprintln!();
+                if std::io::stderr().is_terminal() {
+                    let bar = self.bar.get_or_insert_with(|| {
+                        let b = indicatif::ProgressBar::new(total as u64);
+                        b.set_style(
+                            indicatif::ProgressStyle::with_template(
+                                "cram: embedding {bar:30} {pos}/{len} passages {per_sec} ETA {eta}",
+                            )
+                            .expect("valid template"),
+                        );
+                        b
+                    });
+                    bar.set_position(done as u64);
+                }
+                if done == total {
+                    if let Some(b) = self.bar.take() {
+                        b.finish_and_clear();
                     }
-                } else if done == total {
-                    eprintln!("cram: embedded {total} passages in {secs:.1} s ({rate:.1}/s)");
+                    let secs = started.elapsed().as_secs_f64().max(1e-3);
+                    eprintln!(
+                        "cram: embedded {total} passages in {secs:.1} s ({:.1}/s)",
+                        total as f64 / secs
+                    );
+                    self.started = None;
                 }
             }
         }

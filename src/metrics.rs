@@ -176,8 +176,24 @@ pub fn paired_bootstrap(a: &[f64], b: &[f64], resamples: usize, seed: u64) -> Pa
     let eps = 1e-12;
     let wins = d.iter().filter(|&&x| x > eps).count();
     let losses = d.iter().filter(|&&x| x < -eps).count();
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-    let mut means = Vec::with_capacity(resamples);
+    let (ci_low, ci_high) = bootstrap_mean_ci(&d, resamples, seed);
+    Paired {
+        mean_diff: d.iter().sum::<f64>() / n.max(1) as f64,
+        ci_low,
+        ci_high,
+        wins,
+        losses,
+        ties: n - wins - losses,
+    }
+}
+
+/// Percentile-bootstrap 95% confidence interval of the mean of `v`
+/// (`resamples` resamples with replacement; fixed `seed`, so reproducible).
+pub fn bootstrap_mean_ci(v: &[f64], resamples: usize, seed: u64) -> (f64, f64) {
+    let n = v.len();
+    if n == 0 || resamples == 0 {
+        return (0.0, 0.0);
+    }
     let mut s = seed.max(1);
     let mut next = || {
         // xorshift64*: small, fast, good enough to resample indexes.
@@ -186,31 +202,18 @@ pub fn paired_bootstrap(a: &[f64], b: &[f64], resamples: usize, seed: u64) -> Pa
         s ^= s >> 27;
         s.wrapping_mul(0x2545_F491_4F6C_DD1D)
     };
-    if n > 0 {
-        for _ in 0..resamples {
-            let mut sum = 0.0;
-            for _ in 0..n {
-                sum += d[(next() % n as u64) as usize];
-            }
-            means.push(sum / n as f64);
+    let mut means = Vec::with_capacity(resamples);
+    for _ in 0..resamples {
+        let mut sum = 0.0;
+        for _ in 0..n {
+            sum += v[(next() % n as u64) as usize];
         }
+        means.push(sum / n as f64);
     }
     means.sort_by(f64::total_cmp);
-    let pick = |p: f64| {
-        if means.is_empty() {
-            0.0
-        } else {
-            means[((p * (means.len() - 1) as f64).round() as usize).min(means.len() - 1)]
-        }
-    };
-    Paired {
-        mean_diff: mean(&d),
-        ci_low: pick(0.025),
-        ci_high: pick(0.975),
-        wins,
-        losses,
-        ties: n - wins - losses,
-    }
+    let pick =
+        |p: f64| means[((p * (means.len() - 1) as f64).round() as usize).min(means.len() - 1)];
+    (pick(0.025), pick(0.975))
 }
 
 #[cfg(test)]

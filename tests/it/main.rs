@@ -1,5 +1,6 @@
 //! Integration tests: one binary, several modules, a shared harness (`util`).
 
+mod beir;
 mod cli;
 mod embedding;
 mod index;
