@@ -88,7 +88,11 @@ pub struct Timings {
     pub fuse: f64,
     /// MMR re-ranking.
     pub mmr: f64,
-    /// Everything from question to answer (excluding model and index loading).
+    /// Loading the embedding model, when this question loaded it (first
+    /// question of a process); 0 otherwise.
+    pub model_load: f64,
+    /// Everything from question to answer, model loading included, index
+    /// opening excluded.
     pub total: f64,
 }
 

@@ -9,7 +9,7 @@ use cram::{DenseBackend, Fusion, Mode, Paths, SearchParams};
 /// Offline study assistant for AI-engineering interviews: ask a question,
 /// get cited passages from the reference notes.
 #[derive(Debug, Parser)]
-#[command(name = "cram", version, about, long_about = None)]
+#[command(name = "cram", version = cram::index::VERSION_LINE, about, long_about = None)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -34,6 +34,9 @@ pub struct Global {
     /// No progress or notices on stderr
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Log what happens on stderr: -v info, -vv debug, -vvv trace
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// Colour: auto (a terminal, and NO_COLOR unset), always, never
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -59,6 +62,19 @@ pub enum Command {
     },
     /// List the interview questions by section
     List,
+    /// Check the model, ONNX Runtime, index and notes; exit 1 if anything needs fixing
+    Status {
+        /// Print JSON (schema cram.status/1)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script, e.g. `cram completions bash > ~/.local/share/bash-completion/completions/cram`
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `cram man > ~/.local/share/man/man1/cram.1`
+    Man,
     /// Measure retrieval quality on the notes: bm25, dense and hybrid side by side
     Eval(EvalArgs),
 }

@@ -121,6 +121,12 @@ impl Engine {
             on_event(Event::Notice(w.clone()));
         }
         let wanted = snapshot.fingerprint(&model, Default::default(), Default::default());
+        tracing::info!(
+            notes = snapshot.notes.len(),
+            index = %paths.index.display(),
+            model = %model.fingerprint(),
+            "loaded notes"
+        );
 
         let reason = match (&current, opts.rebuild) {
             (_, Rebuild::Always) => Some("rebuilding the index".to_string()),
@@ -143,6 +149,7 @@ impl Engine {
             },
         };
         if let Some(r) = reason {
+            tracing::info!(reason = %r, "building a new index generation");
             on_event(Event::Notice(r));
         }
         let lock = match dir.lock() {
@@ -246,6 +253,11 @@ impl Engine {
         let mut t = Timings::default();
 
         let qvec: Option<Vec<f32>> = if p.mode != Mode::Bm25 {
+            if self.embedder.is_none() {
+                let s = Instant::now();
+                self.load_model()?;
+                t.model_load = ms(s);
+            }
             let s = Instant::now();
             let v = self.load_model()?.embed_query(q)?;
             t.embed = ms(s);
@@ -346,6 +358,17 @@ impl Engine {
             })
             .unwrap_or_default();
         t.total = ms(started);
+        tracing::debug!(
+            embed_ms = t.embed,
+            bm25_ms = t.bm25,
+            dense_ms = t.dense,
+            fuse_ms = t.fuse,
+            mmr_ms = t.mmr,
+            abstained,
+            top_cosine = ?evidence.top_cosine,
+            coverage = evidence.term_coverage,
+            "answered"
+        );
 
         let m = &self.generation.manifest;
         Ok(Answer {

@@ -199,3 +199,59 @@ mod tests {
         assert_eq!(f[0].ord, 1);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use std::collections::HashSet;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A ranked arm: distinct ordinals below 40 with descending scores.
+    fn arm() -> impl Strategy<Value = Vec<Hit>> {
+        (
+            proptest::collection::hash_set(0u32..40, 0..25),
+            proptest::collection::vec(-50.0f32..50.0, 25),
+        )
+            .prop_map(|(ords, mut scores)| {
+                scores.sort_by(|a, b| b.total_cmp(a));
+                ords.into_iter()
+                    .zip(scores)
+                    .map(|(ord, score)| Hit { ord, score })
+                    .collect()
+            })
+    }
+
+    fn check(out: &[Fused], a: &[Hit], b: &[Hit]) -> Result<(), TestCaseError> {
+        let cands: HashSet<u32> = a.iter().chain(b).map(|h| h.ord).collect();
+        let seen: HashSet<u32> = out.iter().map(|f| f.ord).collect();
+        prop_assert_eq!(seen.len(), out.len(), "duplicates");
+        prop_assert_eq!(&seen, &cands, "not exactly the candidates");
+        prop_assert!(out.iter().all(|f| f.score.is_finite()));
+        prop_assert!(out.windows(2).all(|w| w[0].score >= w[1].score));
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn fused_lists_are_the_candidates_once_each(a in arm(), b in arm(), alpha in 0.0f32..=1.0, k in 1.0f32..100.0) {
+            check(&rrf(&a, &b, k), &a, &b)?;
+            let c = convex(&a, &b, alpha);
+            check(&c, &a, &b)?;
+            prop_assert!(c.iter().all(|f| (0.0..=1.0 + 1e-6).contains(&f.score)));
+        }
+
+        #[test]
+        fn rrf_is_monotone_in_each_arms_rank(a in arm(), b in arm(), pos in 1usize..25) {
+            prop_assume!(pos < a.len());
+            // Move the passage at `pos` one place up in the BM25 arm.
+            let mut better = a.clone();
+            better.swap(pos - 1, pos);
+            let d = a[pos].ord;
+            let before = rrf(&a, &b, 60.0).into_iter().find(|f| f.ord == d).unwrap().score;
+            let after = rrf(&better, &b, 60.0).into_iter().find(|f| f.ord == d).unwrap().score;
+            prop_assert!(after > before);
+        }
+    }
+}

@@ -46,6 +46,20 @@ use crate::lexical::{self, Lexical};
 /// Version of the on-disk layout; a generation with another version is rebuilt.
 pub const FORMAT_VERSION: u32 = 2;
 
+/// What `cram --version` prints after the name.
+pub const VERSION_LINE: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (index format 2; model sentence-transformers/all-MiniLM-L6-v2, ONNX Runtime 1.24)"
+);
+
+#[cfg(test)]
+mod version_tests {
+    #[test]
+    fn version_line_names_the_format() {
+        assert!(super::VERSION_LINE.contains(&format!("index format {}", super::FORMAT_VERSION)));
+    }
+}
+
 const CURRENT: &str = "CURRENT";
 const LOCK: &str = "LOCK";
 
@@ -315,6 +329,12 @@ impl IndexDir {
         wanted.sort();
         wanted.dedup_by(|a, b| a.0 == b.0);
         let total = wanted.len();
+        tracing::info!(
+            passages = chunks.len(),
+            reused = chunks.len() + records.len() - total,
+            to_embed = total,
+            "chunked notes"
+        );
         if total > 0 {
             let texts: Vec<String> = wanted.iter().map(|(_, t)| t.clone()).collect();
             let vecs = embed(&texts, &mut |done| progress(done, total))?;
@@ -409,6 +429,7 @@ impl IndexDir {
             .ctx("publishing", &self.root.join(CURRENT))?;
         sync_dir(&self.root);
         self.collect_garbage(&gen_name, previous.as_deref());
+        tracing::info!(generation = %gen_name, seconds = manifest.build_seconds, "published index generation");
         Ok(manifest)
     }
 
@@ -576,8 +597,14 @@ impl Generation {
 
     /// Opens the generation in `path`.
     pub fn open_at(path: &Path) -> Result<Generation> {
+        let started = std::time::Instant::now();
         let manifest = read_manifest(path)?;
         verify(path, &manifest)?;
+        tracing::debug!(
+            files = manifest.files.len(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "verified index files"
+        );
         let corrupt = |reason: String| Error::IndexCorrupt {
             path: path.to_path_buf(),
             reason,

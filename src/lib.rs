@@ -45,6 +45,7 @@ pub mod mmr;
 pub mod render;
 pub mod report;
 pub mod search;
+pub mod status;
 
 pub use answer::Answer;
 pub use config::{DenseBackend, Fusion, Mode, Paths, SearchParams};

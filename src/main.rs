@@ -12,10 +12,23 @@ use clap::Parser;
 use cram::render::{self, Style};
 use cram::{Engine, Event, ExtraNotes, IndexState, OpenOptions, Rebuild};
 
+/// A failure already reported on stdout (e.g. by `cram status`): exit 1, print nothing more.
+#[derive(Debug)]
+struct Failed;
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("failed")
+    }
+}
+
+impl std::error::Error for Failed {}
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<Failed>() => ExitCode::from(1),
         Err(e) => {
             let code = e
                 .downcast_ref::<cram::Error>()
@@ -30,6 +43,18 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: cli::Cli) -> anyhow::Result<()> {
+    if cli.global.verbose > 0 {
+        let level = match cli.global.verbose {
+            1 => tracing::Level::INFO,
+            2 => tracing::Level::DEBUG,
+            _ => tracing::Level::TRACE,
+        };
+        tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .init();
+    }
     let paths = cli.global.paths();
     let quiet = cli.global.quiet;
     let style = Style {
@@ -116,6 +141,30 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
             print!("{}", render::note(note, style));
         }
         cli::Command::Eval(args) => eval(args, &paths, &mut on_event)?,
+        cli::Command::Status { json } => {
+            let st = cram::status::status(&paths, true);
+            if json {
+                println!("{}", serde_json::to_string(&st)?);
+            } else {
+                print!("{}", cram::status::render(&st));
+            }
+            if !st.ok() {
+                return Err(Failed.into());
+            }
+        }
+        cli::Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut cli::Cli::command(),
+                "cram",
+                &mut std::io::stdout(),
+            );
+        }
+        cli::Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(cli::Cli::command()).render(&mut std::io::stdout())?;
+        }
         cli::Command::List => {
             let (engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
             print!("{}", render::list(engine.notes(), style));
@@ -240,9 +289,15 @@ impl Progress {
                         let b = indicatif::ProgressBar::new(total as u64);
                         b.set_style(
                             indicatif::ProgressStyle::with_template(
-                                "cram: embedding {bar:30} {pos}/{len} passages {per_sec} ETA {eta}",
+                                "cram: embedding {bar:30} {pos}/{len} passages, {rate}, ETA {eta}",
                             )
-                            .expect("valid template"),
+                            .expect("valid template")
+                            .with_key(
+                                "rate",
+                                |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                                    let _ = write!(w, "{:.1}/s", s.per_sec());
+                                },
+                            ),
                         );
                         b
                     });

@@ -49,7 +49,8 @@ pub fn select(
         for i in (0..n).filter(|&i| !taken[i]) {
             let red = if out.is_empty() { 0.0 } else { redundancy[i] };
             let score = lambda * rel[i] - (1.0 - lambda) * red;
-            if best.is_none_or(|(_, b)| score > b) {
+            // Ties on the MMR score go to the higher raw score, then the earlier candidate.
+            if best.is_none_or(|(j, b)| score > b || (score == b && scores[i] > scores[j])) {
                 best = Some((i, score));
             }
         }
@@ -107,5 +108,41 @@ mod tests {
         assert_eq!(p.len(), 2);
         assert_ne!(p[0].index, p[1].index);
         assert!(select(&[], 5, 0.7, |_, _| 0.0).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn picks_are_distinct_bounded_and_finite(
+            scores in proptest::collection::vec(-10.0f32..10.0, 0..40),
+            k in 1usize..20,
+            lambda in 0.0f32..=1.0,
+            seed in any::<u64>(),
+        ) {
+            let sim = |i: usize, j: usize| ((i as u64 * 31 + j as u64 * 17 + seed) % 1000) as f32 / 1000.0;
+            let p = select(&scores, k, lambda, sim);
+            prop_assert_eq!(p.len(), k.min(scores.len()));
+            let mut idx: Vec<usize> = p.iter().map(|x| x.index).collect();
+            idx.sort_unstable();
+            idx.dedup();
+            prop_assert_eq!(idx.len(), p.len());
+            prop_assert!(p.iter().all(|x| x.index < scores.len() && x.mmr.is_finite()));
+        }
+
+        #[test]
+        fn lambda_one_keeps_relevance_order(scores in proptest::collection::vec(-10.0f32..10.0, 1..40), k in 1usize..20) {
+            let p = select(&scores, k, 1.0, |_, _| 0.9);
+            let mut want: Vec<usize> = (0..scores.len()).collect();
+            // Stable: equal scores keep pool order, as select() does.
+            want.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+            want.truncate(k);
+            prop_assert_eq!(p.iter().map(|x| x.index).collect::<Vec<_>>(), want);
+        }
     }
 }

@@ -324,3 +324,96 @@ fn user_notes_folder_is_indexed_and_remembered() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("mine/kv.md"));
 }
+
+#[test]
+fn status_reports_each_check_and_the_fix() {
+    let s = Sandbox::fixture();
+    let out = s
+        .cram()
+        .env("CRAM_MODEL_DIR", "/nonexistent/model")
+        .args(["status"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("model       FAIL") && text.contains("fix: run `make setup`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("index       FAIL") && text.contains("run `cram index`"),
+        "{text}"
+    );
+    if !util::require_model() {
+        return;
+    }
+    s.build();
+    let out = s.cram().args(["status", "--json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema"], "cram.status/1");
+    let names: Vec<&str> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["model", "onnxruntime", "index", "notes", "freshness"]
+    );
+    // An edited note makes the index stale: status says so and fails.
+    s.write_note(
+        "q03-mmr.md",
+        &[
+            std::fs::read(s.corpus().join("q03-mmr.md")).unwrap(),
+            b"\nMore.\n".to_vec(),
+        ]
+        .concat(),
+    );
+    let out = s.cram().args(["status"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("the notes changed"));
+}
+
+#[test]
+fn version_names_model_and_index_format() {
+    let out = assert_cmd::Command::cargo_bin("cram")
+        .unwrap()
+        .arg("--version")
+        .output()
+        .unwrap();
+    let v = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        v.contains("index format") && v.contains("all-MiniLM-L6-v2"),
+        "{v}"
+    );
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_flags() {
+    let out = assert_cmd::Command::cargo_bin("cram")
+        .unwrap()
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("--mmr-lambda") && text.contains("complete"),
+        "bash completion lacks flags"
+    );
+    let out = assert_cmd::Command::cargo_bin("cram")
+        .unwrap()
+        .arg("man")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with(".ie") || text.contains(".TH"), "not roff");
+    assert!(text.contains("cram"));
+}

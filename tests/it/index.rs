@@ -90,7 +90,16 @@ fn every_damaged_file_is_detected_and_rebuilt() {
             .collect();
         let Some(target) = files.get(i) else { continue };
         let rel = target.strip_prefix(&live).unwrap().to_path_buf();
+        // Every file gets a flipped byte; every other file is also truncated.
         util::flip_byte(target);
+        if i % 2 == 1 {
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(target)
+                .unwrap();
+            f.set_len(std::fs::metadata(target).unwrap().len() / 2)
+                .unwrap();
+        }
         let out = s
             .cram()
             .args(["ask", "--json", "what is bm25"])
@@ -184,39 +193,46 @@ fn killed_builds_never_leave_a_broken_index() {
     }
     let s = Sandbox::fixture();
     s.build();
-    let mut kills = 0;
-    for delay_ms in [0u64, 20, 60, 120, 200, 300, 450, 600, 800, 1000] {
+    let note = s.corpus().join("q02-dense.md");
+    let original = std::fs::read_to_string(&note).unwrap();
+    let dir = cram::index::IndexDir::new(s.index());
+    let (mut mid_run, mut points) = (0, 0);
+    // 25 kill points from 0 to 720 ms: before the lock, while loading the
+    // model, while embedding the edited passage, while writing, during the swap.
+    for i in 0..25u64 {
+        std::fs::write(
+            &note,
+            format!("{original}\nEdit number {i} of the crash test.\n"),
+        )
+        .unwrap();
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cram"))
             .env("CRAM_CORPUS", s.corpus())
             .env("CRAM_INDEX", s.index())
-            .args(["index", "--force", "-q"])
+            .args(["index", "-q"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        std::thread::sleep(std::time::Duration::from_millis(i * 30));
+        points += 1;
         if child.try_wait().unwrap().is_none() {
-            kills += 1;
+            mid_run += 1;
         }
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
-        let out = s
-            .cram()
-            .args(["ask", "--json", "what is bm25"])
-            .output()
-            .unwrap();
+        // The live generation is complete and verifies: the old one or the new one.
+        let live = cram::index::Generation::open(&dir);
         assert!(
-            out.status.success(),
-            "after kill at {delay_ms} ms: {}",
-            util::stderr_of(&out)
-        );
-        let err = util::stderr_of(&out);
-        assert!(
-            !err.contains("unusable"),
-            "after kill at {delay_ms} ms the live index was damaged: {err}"
+            live.is_ok(),
+            "after a kill at {} ms: {:?}",
+            i * 30,
+            live.err()
         );
     }
-    eprintln!("killed {kills} builds mid-run");
-    // Leftover temporary folders are cleaned by the next build.
-    s.cram().args(["index", "--force", "-q"]).assert().success();
+    eprintln!("killed `cram index` at {points} points, {mid_run} of them mid-build");
+    assert!(mid_run >= 10, "only {mid_run} kills landed mid-build");
+    // The next build succeeds and cleans up what the killed ones left.
+    s.cram().args(["index", "-q"]).assert().success();
     let leftovers = std::fs::read_dir(s.index())
         .unwrap()
         .filter(|e| {
@@ -228,4 +244,10 @@ fn killed_builds_never_leave_a_broken_index() {
         })
         .count();
     assert_eq!(leftovers, 0);
+    let out = s
+        .cram()
+        .args(["ask", "--json", "what is bm25"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", util::stderr_of(&out));
 }
