@@ -11,7 +11,7 @@
 //! `<note id>#<slug of the last heading>`, with `-2`, `-3`, ... appended when a
 //! slug repeats within the note.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
@@ -114,7 +114,7 @@ impl Section {
 pub fn chunk_note(note: &Note, params: ChunkParams) -> Vec<Chunk> {
     let sections = sections(note);
     let pieces = merge_and_split(sections, params);
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut used: HashSet<String> = HashSet::new();
     let mut out = Vec::with_capacity(pieces.len());
     for p in pieces {
         let text = trim_blank(&p.lines);
@@ -126,13 +126,15 @@ pub fn chunk_note(note: &Note, params: ChunkParams) -> Vec<Chunk> {
             .last()
             .map(|h| slug(h))
             .unwrap_or_else(|| "intro".into());
-        let n = seen.entry(base.clone()).or_insert(0);
-        *n += 1;
-        let id = if *n == 1 {
-            format!("{}#{base}", note.id)
-        } else {
-            format!("{}#{base}-{n}", note.id)
-        };
+        // `#example`, then `#example-2`, ... skipping any id already taken
+        // (a heading may itself end in "-2").
+        let mut id = format!("{}#{base}", note.id);
+        let mut n = 1;
+        while used.contains(&id) {
+            n += 1;
+            id = format!("{}#{base}-{n}", note.id);
+        }
+        used.insert(id.clone());
         let first = p
             .lines
             .iter()
@@ -568,6 +570,20 @@ mod tests {
         assert_eq!(cs[0].id, "q99#example");
         assert_eq!(cs[1].id, "q99#example-2");
         assert_ne!(cs[0].hash, cs[1].hash);
+    }
+
+    #[test]
+    fn ids_stay_unique_when_a_heading_ends_in_a_number() {
+        // Found by the `notes` fuzz target: "X 2" then "X" twice gave `x-2` twice.
+        let body = format!(
+            "## X 2\n{}\n## X\n{}\n## X\n{}\n",
+            words(90, "a"),
+            words(90, "b"),
+            words(90, "c")
+        );
+        let cs = chunk_note(&note(&body), ChunkParams::default());
+        let ids: Vec<&str> = cs.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["q99#x-2", "q99#x", "q99#x-3"]);
     }
 
     #[test]

@@ -100,7 +100,7 @@ pub struct AskArgs {
     #[arg(long, default_value_t = 60.0)]
     pub rrf_k: f32,
     /// MMR relevance weight in [0, 1] (1 = pure relevance, lower = more diverse)
-    #[arg(long, default_value_t = 0.7)]
+    #[arg(long, default_value_t = 0.85)]
     pub mmr_lambda: f32,
     /// Skip MMR re-ranking (same as --mmr-lambda 1 without its cost)
     #[arg(long)]
@@ -248,7 +248,7 @@ pub struct EvalArgs {
     #[arg(long, value_delimiter = ',')]
     pub alpha_sweep: Vec<f32>,
     /// MMR relevance weight for hybrid-mmr (1 = pure relevance)
-    #[arg(long, default_value_t = 0.7)]
+    #[arg(long, default_value_t = 0.85)]
     pub mmr_lambda: f32,
     /// BEIR: score only the first N test queries (quick runs)
     #[arg(long, value_name = "N")]

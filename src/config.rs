@@ -99,7 +99,7 @@ impl Default for SearchParams {
             fusion: Fusion::Convex,
             alpha: 0.5,
             rrf_k: 60.0,
-            mmr_lambda: Some(0.7),
+            mmr_lambda: Some(0.85),
             fetch_k: 50,
             mmr_pool: 50,
             dense_backend: DenseBackend::Auto,

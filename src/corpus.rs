@@ -188,6 +188,22 @@ pub fn read_note(path: &Path, display: &str, kind: SourceKind) -> Result<Note> {
         )));
     }
     let bytes = std::fs::read(path).ctx("reading", path)?;
+    parse_note(&bytes, display, kind)
+}
+
+/// Parses a note from its bytes; `display` is the path shown in citations and
+/// errors. No file is touched (the fuzz targets call this directly).
+pub fn parse_note(bytes: &[u8], display: &str, kind: SourceKind) -> Result<Note> {
+    let note_err = |reason: String| Error::Note {
+        path: PathBuf::from(display),
+        reason,
+    };
+    if bytes.len() as u64 > MAX_NOTE_BYTES {
+        return Err(note_err(format!(
+            "larger than the {MAX_NOTE_BYTES} byte limit for a note"
+        )));
+    }
+    let bytes = bytes.to_vec();
     if bytes.contains(&0) {
         return Err(note_err("looks binary (contains NUL bytes)".into()));
     }

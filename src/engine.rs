@@ -120,6 +120,13 @@ impl Engine {
         for w in &snapshot.report.warnings {
             on_event(Event::Notice(w.clone()));
         }
+        if !snapshot.report.warnings.is_empty() {
+            let n = snapshot.report.warnings.len();
+            on_event(Event::Notice(format!(
+                "{n} file{} in your notes folders skipped (see above)",
+                if n == 1 { "" } else { "s" }
+            )));
+        }
         let wanted = snapshot.fingerprint(&model, Default::default(), Default::default());
         tracing::info!(
             notes = snapshot.notes.len(),

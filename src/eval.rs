@@ -141,6 +141,11 @@ pub struct NotesScore {
     pub offtopic_abstained: f64,
     /// Off-topic queries scored.
     pub offtopic: usize,
+    /// Mean pairwise cosine of the passages shown for a query (k of them),
+    /// averaged over the dev queries: lower means less repetition.
+    pub redundancy: f64,
+    /// Share of the k shown passages that come from the expected note.
+    pub on_note: f64,
     /// Median query latency, ms.
     pub p50_ms: f64,
     /// 95th percentile query latency, ms.
@@ -166,7 +171,18 @@ pub fn evaluate_notes(
         let (mut hit1, mut hit3, mut mrr, mut abst) = (0usize, 0usize, 0.0f64, 0usize);
         let mut lat = Vec::with_capacity(dev.len());
         let mut misses = Vec::new();
+        let mut redundancy = 0.0f64;
+        let mut on_note = 0.0f64;
         for q in dev {
+            // Redundancy is measured on what a user sees: k passages.
+            let shown = engine.ask(&q.query, &m.params)?;
+            redundancy += mean_pairwise_cosine(engine, &shown.results);
+            let from_note = shown
+                .results
+                .iter()
+                .filter(|r| r.question_id.as_deref() == Some(q.expected.as_str()))
+                .count();
+            on_note += from_note as f64 / shown.results.len().max(1) as f64;
             let t = Instant::now();
             let a = engine.ask(&q.query, &params)?;
             lat.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -214,12 +230,32 @@ pub fn evaluate_notes(
             abstained: abst as f64 / n,
             offtopic_abstained: off as f64 / offtopic.len().max(1) as f64,
             offtopic: offtopic.len(),
+            redundancy: redundancy / n,
+            on_note: on_note / n,
             p50_ms: percentile(&mut lat, 0.50),
             p95_ms: percentile(&mut lat, 0.95),
             misses,
         });
     }
     Ok(out)
+}
+
+/// Mean cosine over all pairs of the passages (0 for fewer than two).
+fn mean_pairwise_cosine(engine: &Engine, results: &[crate::answer::Passage]) -> f64 {
+    let g = engine.generation();
+    let rows: Vec<&[f32]> = results
+        .iter()
+        .filter_map(|r| g.chunks.iter().position(|c| c.id == r.chunk_id))
+        .map(|i| g.vectors.row(i))
+        .collect();
+    let (mut sum, mut pairs) = (0.0f64, 0usize);
+    for i in 0..rows.len() {
+        for j in i + 1..rows.len() {
+            sum += crate::dense::dot(rows[i], rows[j]) as f64;
+            pairs += 1;
+        }
+    }
+    if pairs == 0 { 0.0 } else { sum / pairs as f64 }
 }
 
 /// The `p` quantile (nearest rank) of `v`; 0 for an empty slice.
@@ -235,15 +271,17 @@ pub fn percentile(v: &mut [f64], p: f64) -> f64 {
 /// A markdown table of the scores.
 pub fn notes_table(scores: &[NotesScore]) -> String {
     let mut s = String::from(
-        "| method | hit@1 | hit@3 | MRR@10 | dev abstained | off-topic abstained | p50 ms | p95 ms |\n|---|---|---|---|---|---|---|---|\n",
+        "| method | hit@1 | hit@3 | MRR@10 | on-note@k | redundancy@k | dev abstained | off-topic abstained | p50 ms | p95 ms |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in scores {
         s.push_str(&format!(
-            "| {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} ({}) | {:.2} | {:.2} |\n",
+            "| {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} ({}) | {:.2} | {:.2} |\n",
             r.method,
             r.hit1,
             r.hit3,
             r.mrr10,
+            r.on_note,
+            r.redundancy,
             r.abstained,
             r.offtopic_abstained,
             r.offtopic,
@@ -526,7 +564,7 @@ fn method_params(name: &str, o: &BeirOptions, depth: usize) -> Result<SearchPara
         },
         "hybrid-mmr" => SearchParams {
             mode: Mode::Hybrid,
-            mmr_lambda: o.base.mmr_lambda.or(Some(0.7)),
+            mmr_lambda: o.base.mmr_lambda.or(Some(0.85)),
             ..base
         },
         other => {

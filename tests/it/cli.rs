@@ -417,3 +417,70 @@ fn completions_and_man_page_come_from_the_flags() {
     assert!(text.starts_with(".ie") || text.contains(".TH"), "not roff");
     assert!(text.contains("cram"));
 }
+
+#[test]
+fn hostile_note_folders_are_skipped_or_sanitised() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    let mine = s.dir.path().join("hostile");
+    std::fs::create_dir(&mine).unwrap();
+    // A note that tries to drive the terminal: clear screen, retitle, colour.
+    std::fs::write(
+        mine.join("escapes.md"),
+        "# Escape sequences\n\nThe quokka handbook \x1b[2J\x1b]0;pwned\x07 says quokkas \x1b[31mlove\x1b[0m leaves and \
+         shrubs on Rottnest island.\n",
+    )
+    .unwrap();
+    std::fs::write(mine.join("binary.md"), [0u8, 159, 146, 150, 0, 1]).unwrap();
+    std::fs::write(mine.join("latin1.md"), b"caf\xe9 cr\xe8me\n").unwrap();
+    let huge = std::fs::File::create(mine.join("huge.md")).unwrap();
+    huge.set_len(100 * 1024 * 1024).unwrap(); // 100 MB (sparse)
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&mine, mine.join("loop")).unwrap();
+        std::os::unix::fs::symlink(mine.join("gone.md"), mine.join("dangling.md")).unwrap();
+    }
+    let out = s
+        .cram()
+        .args(["index", "--notes"])
+        .arg(&mine)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", util::stderr_of(&out));
+    let err = util::stderr_of(&out);
+    for f in ["binary.md", "latin1.md", "huge.md"] {
+        assert!(err.contains(f), "{f} not reported: {err}");
+    }
+    assert!(err.contains("files in your notes folders skipped"), "{err}");
+    let out = s
+        .cram()
+        .args([
+            "ask",
+            "-k",
+            "1",
+            "--color",
+            "always",
+            "quokka handbook leaves shrubs",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("hostile/escapes.md"), "{text}");
+    assert!(
+        !text.contains("\x1b[2J") && !text.contains("\x1b]0;") && !text.contains('\x07'),
+        "{text:?}"
+    );
+    let out = s
+        .cram()
+        .args(["ask", "--json", "-k", "1", "quokka handbook leaves shrubs"])
+        .output()
+        .unwrap();
+    let json = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !json.contains('\x1b') && json.contains("\\u001b"),
+        "JSON must escape control characters"
+    );
+}
