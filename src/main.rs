@@ -185,6 +185,27 @@ fn eval(
         ..Default::default()
     };
     base.validate()?;
+    let bad = |name: &'static str, reason: String| cram::Error::InvalidParam { name, reason };
+    if args.fetch_k == 0 || args.fetch_k > 10_000 {
+        return Err(bad(
+            "--fetch-k",
+            format!("{} is out of range 1..=10000", args.fetch_k),
+        )
+        .into());
+    }
+    if let Some(a) = args.alpha_sweep.iter().find(|a| !(0.0..=1.0).contains(*a)) {
+        return Err(bad("--alpha-sweep", format!("{a} is outside [0, 1]")).into());
+    }
+    if args.resamples > 1_000_000 {
+        return Err(bad(
+            "--resamples",
+            format!("{} is above 1000000", args.resamples),
+        )
+        .into());
+    }
+    if args.limit_queries == Some(0) {
+        return Err(bad("--limit-queries", "must be at least 1".into()).into());
+    }
     if let Some(dir) = &args.beir {
         cram::eval::check_methods(&args.methods)?;
         let mut coll = cram::beir::Collection::load(dir)?;

@@ -135,3 +135,34 @@ fn unknown_method_and_bad_folder_are_one_line_errors() {
     let err = util::stderr_of(&out);
     assert!(err.contains("unknown method `magic`"), "{err}");
 }
+
+#[test]
+fn bad_eval_flags_are_one_line_errors() {
+    let d = tempfile::tempdir().unwrap();
+    let cases: &[&[&str]] = &[
+        &["--fetch-k", "0"],
+        &["--alpha-sweep", "0.5,1.5"],
+        &["--alpha-sweep", "x"],
+        &["--mmr-lambda", "3"],
+        &["--alpha", "-1"],
+        &["--limit-queries", "0"],
+        &["--resamples", "many"],
+        &["--methods", ""],
+    ];
+    for args in cases {
+        let out = assert_cmd::Command::cargo_bin("cram")
+            .unwrap()
+            .arg("eval")
+            .args(*args)
+            .arg("--beir")
+            .arg(d.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = util::stderr_of(&out);
+        assert!(
+            !err.contains("panicked") && !err.trim().is_empty(),
+            "{args:?}: {err}"
+        );
+    }
+}
