@@ -93,7 +93,7 @@ impl Vectors {
 
     /// Parses little-endian f32 bytes; `None` when the length does not fit `dim`.
     pub fn from_bytes(dim: usize, bytes: &[u8]) -> Option<Vectors> {
-        if dim == 0 || bytes.len() % (4 * dim) != 0 {
+        if dim == 0 || !bytes.len().is_multiple_of(4 * dim) {
             return None;
         }
         let data = bytes

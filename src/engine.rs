@@ -193,7 +193,7 @@ impl Engine {
                 embedder
                     .as_mut()
                     .expect("loaded above")
-                    .embed_with_progress(texts, |d| progress(d))
+                    .embed_with_progress(texts, progress)
             };
             let mut progress = |done, total| on_event(Event::Embedding { done, total });
             dir.build(&lock, &snapshot, &model, &mut embed, &mut progress)?

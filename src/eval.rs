@@ -496,21 +496,6 @@ pub fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-fn dir_bytes(p: &Path) -> u64 {
-    let mut total = 0;
-    if let Ok(rd) = std::fs::read_dir(p) {
-        for e in rd.flatten() {
-            let path = e.path();
-            total += if path.is_dir() {
-                dir_bytes(&path)
-            } else {
-                e.metadata().map_or(0, |m| m.len())
-            };
-        }
-    }
-    total
-}
-
 /// Checks method names against [`BEIR_METHODS`].
 pub fn check_methods(methods: &[String]) -> Result<()> {
     match methods.iter().find(|m| !BEIR_METHODS.contains(&m.as_str())) {
@@ -605,7 +590,7 @@ pub fn evaluate_beir(
     crate::lexical::build(&lex_dir, &coll.doc_texts)?;
     let lexical = Lexical::open(&lex_dir)?;
     build.bm25_seconds = t.elapsed().as_secs_f64();
-    build.bm25_bytes = dir_bytes(&lex_dir);
+    build.bm25_bytes = crate::index::dir_size(&lex_dir);
 
     // Document vectors, through the cache.
     let mut cache = crate::cache::EmbeddingCache::open(&o.cache_dir, embedder.info())?;
@@ -645,7 +630,7 @@ pub fn evaluate_beir(
         let hdir = tmp.path().join("hnsw");
         std::fs::create_dir(&hdir).ctx("creating", &hdir)?;
         g.dump(&hdir)?;
-        build.hnsw_bytes = dir_bytes(&hdir);
+        build.hnsw_bytes = crate::index::dir_size(&hdir);
         let qs: Vec<&[f32]> = qvecs.iter().map(|v| v.as_slice()).collect();
         let mut points = Vec::new();
         let mut chosen = None;

@@ -207,6 +207,10 @@ impl CorpusSnapshot {
     }
 }
 
+/// How a build gets vectors: `embed(texts, progress)` returns one vector per
+/// text and calls `progress(done)` as it goes.
+pub type EmbedFn<'a> = dyn FnMut(&[String], &mut dyn FnMut(usize)) -> Result<Vec<Vec<f32>>> + 'a;
+
 /// The index folder: finds, locks, builds and opens generations.
 #[derive(Debug, Clone)]
 pub struct IndexDir {
@@ -292,7 +296,7 @@ impl IndexDir {
         _lock: &BuildLock,
         snapshot: &CorpusSnapshot,
         model: &ModelInfo,
-        embed: &mut dyn FnMut(&[String], &mut dyn FnMut(usize)) -> Result<Vec<Vec<f32>>>,
+        embed: &mut EmbedFn<'_>,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Manifest> {
         let started = Instant::now();
@@ -553,6 +557,21 @@ fn checksum_tree(root: &Path) -> Result<BTreeMap<String, FileSum>> {
         }
     }
     Ok(out)
+}
+
+/// Total bytes of the files below `dir` (0 for a missing folder).
+pub fn dir_size(dir: &Path) -> u64 {
+    let Ok(rd) = fs::read_dir(dir) else { return 0 };
+    rd.flatten()
+        .map(|e| {
+            let p = e.path();
+            if p.is_dir() {
+                dir_size(&p)
+            } else {
+                e.metadata().map_or(0, |m| m.len())
+            }
+        })
+        .sum()
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -3,7 +3,6 @@
 //! Each check reports what it found; a failed check carries the command that
 //! fixes it. Nothing here changes any file.
 
-use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -72,21 +71,6 @@ fn ago(unix: u64) -> String {
         7200..=172_799 => format!("{} h ago", s / 3600),
         _ => format!("{} days ago", s / 86_400),
     }
-}
-
-fn size_of(dir: &Path) -> u64 {
-    let mut total = 0;
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            total += if p.is_dir() {
-                size_of(&p)
-            } else {
-                e.metadata().map_or(0, |m| m.len())
-            };
-        }
-    }
-    total
 }
 
 /// Runs every check. `verify_model` also hashes `model.onnx` (about 0.3 s).
@@ -191,7 +175,7 @@ pub fn status(paths: &Paths, verify_model: bool) -> Status {
                             &m.fingerprint[..12],
                             m.notes,
                             m.chunks,
-                            size_of(&gen_dir) as f64 / 1e6,
+                            crate::index::dir_size(&gen_dir) as f64 / 1e6,
                             ago(m.created_unix),
                             m.build_seconds
                         )),
