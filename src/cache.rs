@@ -139,6 +139,9 @@ impl EmbeddingCache {
             .open(&self.path)
             .ctx("opening", &self.path)?;
         let mut done = 0;
+        if total > 0 {
+            progress(0, total);
+        }
         for batch in missing.chunks(crate::embed::BATCH_SIZE * 8) {
             let batch_texts: Vec<&str> = batch.iter().map(|&i| texts[i].as_str()).collect();
             let vecs = embedder.embed(&batch_texts)?;

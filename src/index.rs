@@ -341,6 +341,7 @@ impl IndexDir {
         );
         if total > 0 {
             let texts: Vec<String> = wanted.iter().map(|(_, t)| t.clone()).collect();
+            progress(0, total);
             let vecs = embed(&texts, &mut |done| progress(done, total))?;
             if vecs.len() != total {
                 return Err(Error::Embed(format!(

@@ -29,6 +29,13 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is::<Failed>() => ExitCode::from(1),
+        // `cram ask ... | head`: the reader left; not an error.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             let code = e
                 .downcast_ref::<cram::Error>()
@@ -115,7 +122,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
                     "seconds": started.elapsed().as_secs_f64(),
                     "sources": m.sources,
                 });
-                println!("{v}");
+                writeln!(std::io::stdout(), "{v}")?;
             } else {
                 let what = match state {
                     IndexState::Built(_) => {
@@ -126,27 +133,28 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
                         "another build is running; this is the previous index".to_string()
                     }
                 };
-                println!(
+                writeln!(
+                    std::io::stdout(),
                     "index {what}: {} notes, {} passages in {:.1} s ({})",
                     m.notes,
                     m.chunks,
                     started.elapsed().as_secs_f64(),
                     engine.generation().dir.display()
-                );
+                )?;
             }
         }
         cli::Command::Show { id } => {
             let (engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
             let note = engine.note(&normalize_id(&id))?;
-            print!("{}", render::note(note, style));
+            write!(std::io::stdout(), "{}", render::note(note, style))?;
         }
         cli::Command::Eval(args) => eval(args, &paths, &mut on_event)?,
         cli::Command::Status { json } => {
             let st = cram::status::status(&paths, true);
             if json {
-                println!("{}", serde_json::to_string(&st)?);
+                writeln!(std::io::stdout(), "{}", serde_json::to_string(&st)?)?;
             } else {
-                print!("{}", cram::status::render(&st));
+                write!(std::io::stdout(), "{}", cram::status::render(&st))?;
             }
             if !st.ok() {
                 return Err(Failed.into());
@@ -167,7 +175,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         }
         cli::Command::List => {
             let (engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
-            print!("{}", render::list(engine.notes(), style));
+            write!(std::io::stdout(), "{}", render::list(engine.notes(), style))?;
         }
     }
     Ok(())
@@ -233,9 +241,9 @@ fn eval(
             )));
         }
         if args.json {
-            println!("{}", serde_json::to_string(&report)?);
+            writeln!(std::io::stdout(), "{}", serde_json::to_string(&report)?)?;
         } else {
-            print!("{}", cram::eval::beir_markdown(&report));
+            write!(std::io::stdout(), "{}", cram::eval::beir_markdown(&report))?;
         }
         return Ok(());
     }
@@ -252,13 +260,13 @@ fn eval(
     )?;
     if args.json {
         let v = serde_json::json!({"schema": "cram.eval.notes/1", "methods": scores});
-        println!("{v}");
+        writeln!(std::io::stdout(), "{v}")?;
     } else {
-        print!("{}", cram::eval::notes_table(&scores));
+        write!(std::io::stdout(), "{}", cram::eval::notes_table(&scores))?;
         if args.misses {
             for s in &scores {
                 for m in &s.misses {
-                    println!("{}\t{m}", s.method);
+                    writeln!(std::io::stdout(), "{}\t{m}", s.method)?;
                 }
             }
         }
