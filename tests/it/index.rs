@@ -197,9 +197,9 @@ fn killed_builds_never_leave_a_broken_index() {
     let original = std::fs::read_to_string(&note).unwrap();
     let dir = cram::index::IndexDir::new(s.index());
     let (mut mid_run, mut points) = (0, 0);
-    // 25 kill points from 0 to 720 ms: before the lock, while loading the
+    // 30 kill points from 0 to 522 ms: before the lock, while loading the
     // model, while embedding the edited passage, while writing, during the swap.
-    for i in 0..25u64 {
+    for i in 0..30u64 {
         std::fs::write(
             &note,
             format!("{original}\nEdit number {i} of the crash test.\n"),
@@ -213,7 +213,7 @@ fn killed_builds_never_leave_a_broken_index() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(i * 30));
+        std::thread::sleep(std::time::Duration::from_millis(i * 18));
         points += 1;
         if child.try_wait().unwrap().is_none() {
             mid_run += 1;
