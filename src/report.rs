@@ -182,7 +182,7 @@ fn alpha_chart(out: &mut String, sweep: &[(f32, f64, f64)]) -> Draw {
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::LowerMiddle)
+        .position(SeriesLabelPosition::MiddleRight)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()?;
