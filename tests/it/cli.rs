@@ -279,8 +279,7 @@ fn user_notes_folder_is_indexed_and_remembered() {
         return;
     }
     let s = Sandbox::fixture();
-    let mine = s.dir.path().join("mine");
-    std::fs::create_dir(&mine).unwrap();
+    let mine = s.user_folder("mine");
     std::fs::write(
         mine.join("kv.md"),
         "# Paged KV cache\n\nvLLM stores the key value cache in fixed-size blocks, like virtual memory pages, so \
@@ -424,8 +423,7 @@ fn hostile_note_folders_are_skipped_or_sanitised() {
         return;
     }
     let s = Sandbox::fixture();
-    let mine = s.dir.path().join("hostile");
-    std::fs::create_dir(&mine).unwrap();
+    let mine = s.user_folder("hostile");
     // A note that tries to drive the terminal: clear screen, retitle, colour.
     std::fs::write(
         mine.join("escapes.md"),

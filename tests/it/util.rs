@@ -73,6 +73,13 @@ impl Sandbox {
         c
     }
 
+    /// Creates a folder of the user's own notes next to the bundled ones.
+    pub fn user_folder(&self, name: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::create_dir(&p).unwrap();
+        p
+    }
+
     /// Writes (or replaces) a file in the notes folder.
     pub fn write_note(&self, name: &str, bytes: &[u8]) {
         std::fs::write(self.corpus().join(name), bytes).unwrap();
