@@ -45,9 +45,13 @@ fn main() {
     );
     engine.load_model().unwrap();
 
-    // 1. Warm queries.
+    // 1. Warm queries: retrieval (hybrid + MMR, k = 5), then the whole default
+    //    answer including key points.
     let dev = load_dev_queries(&root.join("tests/data/dev_queries.tsv")).unwrap();
-    let params = SearchParams::default();
+    let params = SearchParams {
+        key_points: 0,
+        ..SearchParams::default()
+    };
     for q in dev.iter().take(20) {
         engine.ask(&q.query, &params).unwrap(); // warm-up
     }
@@ -76,6 +80,21 @@ fn main() {
             percentile(v, 0.99)
         );
     }
+
+    let mut full: Vec<f64> = dev
+        .iter()
+        .map(|q| {
+            let t = Instant::now();
+            engine.ask(&q.query, &SearchParams::default()).unwrap();
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    println!(
+        "warm `cram ask` default (retrieval + 5 key points): p50 {:.1} ms, p95 {:.1} ms ({} queries)",
+        percentile(&mut full, 0.50),
+        percentile(&mut full, 0.95),
+        full.len()
+    );
 
     // 2. Cold process.
     let bin = env!("CARGO_BIN_EXE_cram");

@@ -35,6 +35,10 @@ pub struct Answer {
     pub evidence: Evidence,
     /// The closest interview questions (best first).
     pub questions: Vec<QuestionRef>,
+    /// Sentences from the passages that answer the question, in reading
+    /// order, each with the rank of its passage (`[n]`). Empty when abstaining,
+    /// in BM25 mode, or with `--key-points 0`.
+    pub key_points: Vec<crate::keypoints::KeyPoint>,
     /// The passages, in the order to read them.
     pub results: Vec<Passage>,
     /// Questions related to the closest one (from its front matter).
@@ -60,6 +64,8 @@ pub struct ParamsUsed {
     pub mmr_pool: Option<usize>,
     /// Dense search backend actually used (`exact` or `hnsw`), null in BM25 mode.
     pub dense_backend: Option<DenseBackend>,
+    /// Key points asked for.
+    pub key_points: usize,
 }
 
 /// Which index generation answered.
@@ -88,6 +94,8 @@ pub struct Timings {
     pub fuse: f64,
     /// MMR re-ranking.
     pub mmr: f64,
+    /// Extracting key points (embedding the candidate sentences).
+    pub key_points: f64,
     /// Loading the embedding model, when this question loaded it (first
     /// question of a process); 0 otherwise.
     pub model_load: f64,

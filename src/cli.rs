@@ -117,6 +117,9 @@ pub struct AskArgs {
     /// HNSW search breadth (ef)
     #[arg(long, default_value_t = 64)]
     pub ef: usize,
+    /// Key-point sentences above the passages (0 = none)
+    #[arg(long, default_value_t = 5)]
+    pub key_points: usize,
     /// Show per-passage BM25/dense ranks and scores, fused score, MMR terms
     #[arg(long)]
     pub explain: bool,
@@ -216,6 +219,7 @@ impl AskArgs {
                 DenseArg::Hnsw => DenseBackend::Hnsw,
             },
             ef_search: self.ef,
+            key_points: self.key_points,
         }
     }
 

@@ -89,6 +89,9 @@ pub struct SearchParams {
     pub dense_backend: DenseBackend,
     /// HNSW search breadth (`ef`); at least `fetch_k` is used.
     pub ef_search: usize,
+    /// Key-point sentences to extract above the passages (0 = none; needs
+    /// the dense model, so BM25 mode gives none).
+    pub key_points: usize,
 }
 
 impl Default for SearchParams {
@@ -104,6 +107,7 @@ impl Default for SearchParams {
             mmr_pool: 50,
             dense_backend: DenseBackend::Auto,
             ef_search: 64,
+            key_points: 5,
         }
     }
 }
@@ -140,6 +144,12 @@ impl SearchParams {
         }
         if self.mmr_pool == 0 {
             return bad("--mmr-pool", "must be at least 1".into());
+        }
+        if self.key_points > 10 {
+            return bad(
+                "--key-points",
+                format!("{} is out of range 0..=10", self.key_points),
+            );
         }
         if self.ef_search == 0 {
             return bad("--ef", "must be at least 1".into());

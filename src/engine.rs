@@ -20,6 +20,7 @@ use crate::embed::{Embedder, ModelInfo};
 use crate::error::{Error, Result};
 use crate::fuse::Fused;
 use crate::index::{CorpusSnapshot, Generation, IndexDir, Manifest, NoteRecord};
+use crate::keypoints::{self, KeyPoint};
 use crate::search::{self, Searcher, ms};
 
 /// Something worth telling the user while opening or building.
@@ -348,6 +349,16 @@ impl Engine {
                 .collect()
         };
 
+        let key_points = match (&qvec, abstained) {
+            (Some(v), false) if p.key_points > 0 => {
+                let s = Instant::now();
+                let kp = self.key_points(v, &results, p.key_points)?;
+                t.key_points = ms(s);
+                kp
+            }
+            _ => Vec::new(),
+        };
+
         let questions = if abstained {
             self.nearest_questions(qvec.as_deref(), fused, 3)
         } else {
@@ -390,6 +401,7 @@ impl Engine {
                 mmr_lambda: p.mmr_lambda,
                 fetch_k: p.pool(),
                 mmr_pool: p.mmr_lambda.map(|_| p.mmr_pool.min(p.pool())),
+                key_points: p.key_points,
                 dense_backend: backend,
             },
             index: IndexUsed {
@@ -402,9 +414,46 @@ impl Engine {
             abstained,
             evidence,
             questions,
+            key_points,
             results,
             related,
         })
+    }
+
+    /// Up to `n` key-point sentences from the shown passages (see [`crate::keypoints`]).
+    fn key_points(&mut self, qvec: &[f32], results: &[Passage], n: usize) -> Result<Vec<KeyPoint>> {
+        // Reference lists are citations, not statements: no key points from them.
+        let texts: Vec<&str> = results
+            .iter()
+            .map(|r| {
+                let refs = r
+                    .heading
+                    .last()
+                    .is_some_and(|h| h.to_lowercase().starts_with("references"));
+                if refs { "" } else { r.text.as_str() }
+            })
+            .collect();
+        let cands = keypoints::candidates(&texts);
+        if cands.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sentences: Vec<&str> = cands.iter().map(|(_, _, s)| s.as_str()).collect();
+        let vecs = self.load_model()?.embed(&sentences)?;
+        let cos: Vec<f32> = vecs.iter().map(|v| crate::dense::dot(qvec, v)).collect();
+        let at: Vec<(usize, usize)> = cands.iter().map(|(p, i, _)| (*p, *i)).collect();
+        let picked = keypoints::choose(&at, &cos, n, |a, b| crate::dense::dot(&vecs[a], &vecs[b]));
+        Ok(picked
+            .into_iter()
+            .map(|i| {
+                let r = &results[cands[i].0];
+                KeyPoint {
+                    text: cands[i].2.clone(),
+                    passage: r.rank,
+                    chunk_id: r.chunk_id.clone(),
+                    cosine: cos[i],
+                }
+            })
+            .collect())
     }
 
     /// The notes of the shown passages, then of the fused order, deduplicated:

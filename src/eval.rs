@@ -76,6 +76,7 @@ pub struct Method {
 pub fn standard_methods(base: &SearchParams) -> Vec<Method> {
     let plain = SearchParams {
         mmr_lambda: None,
+        key_points: 0,
         ..base.clone()
     };
     vec![
@@ -146,6 +147,11 @@ pub struct NotesScore {
     pub redundancy: f64,
     /// Share of the k shown passages that come from the expected note.
     pub on_note: f64,
+    /// Share of key-point sentences taken from the expected note (methods
+    /// that extract key points only).
+    pub key_points_on_note: Option<f64>,
+    /// Key points shown per query, on average.
+    pub key_points_per_query: f64,
     /// Median query latency, ms.
     pub p50_ms: f64,
     /// 95th percentile query latency, ms.
@@ -164,10 +170,13 @@ pub fn evaluate_notes(
     // Retrieval depth for hit@k / MRR@10: at least 10 passages.
     let mut out = Vec::new();
     for m in methods {
+        // Ranking depth for hit@k / MRR@10: at least 10; latency is retrieval only.
         let params = SearchParams {
             k: m.params.k.max(10),
+            key_points: 0,
             ..m.params.clone()
         };
+        let (mut kp_from_note, mut kp_total) = (0usize, 0usize);
         let (mut hit1, mut hit3, mut mrr, mut abst) = (0usize, 0usize, 0.0f64, 0usize);
         let mut lat = Vec::with_capacity(dev.len());
         let mut misses = Vec::new();
@@ -183,6 +192,13 @@ pub fn evaluate_notes(
                 .filter(|r| r.question_id.as_deref() == Some(q.expected.as_str()))
                 .count();
             on_note += from_note as f64 / shown.results.len().max(1) as f64;
+            let prefix = format!("{}#", q.expected);
+            kp_total += shown.key_points.len();
+            kp_from_note += shown
+                .key_points
+                .iter()
+                .filter(|k| k.chunk_id.starts_with(&prefix))
+                .count();
             let t = Instant::now();
             let a = engine.ask(&q.query, &params)?;
             lat.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -232,6 +248,8 @@ pub fn evaluate_notes(
             offtopic: offtopic.len(),
             redundancy: redundancy / n,
             on_note: on_note / n,
+            key_points_on_note: (kp_total > 0).then(|| kp_from_note as f64 / kp_total as f64),
+            key_points_per_query: kp_total as f64 / n,
             p50_ms: percentile(&mut lat, 0.50),
             p95_ms: percentile(&mut lat, 0.95),
             misses,
@@ -287,6 +305,14 @@ pub fn notes_table(scores: &[NotesScore]) -> String {
             r.offtopic,
             r.p50_ms,
             r.p95_ms
+        ));
+    }
+    for r in scores.iter().filter(|r| r.key_points_per_query > 0.0) {
+        s.push_str(&format!(
+            "\nKey points ({}): {:.1} per query, {:.1}% taken from the expected note.\n",
+            r.method,
+            r.key_points_per_query,
+            100.0 * r.key_points_on_note.unwrap_or(0.0)
         ));
     }
     s
@@ -519,6 +545,7 @@ fn method_params(name: &str, o: &BeirOptions, depth: usize) -> Result<SearchPara
     let base = SearchParams {
         k: depth,
         fetch_k: o.fetch_k.max(depth),
+        key_points: 0,
         mmr_lambda: None,
         dense_backend: DenseBackend::Exact,
         ..o.base.clone()

@@ -39,6 +39,7 @@ pub mod eval;
 pub mod fuse;
 pub mod hash;
 pub mod index;
+pub mod keypoints;
 pub mod lexical;
 pub mod metrics;
 pub mod mmr;

@@ -37,9 +37,22 @@ pub fn select(
     lambda: f32,
     sim: impl Fn(usize, usize) -> f32,
 ) -> Vec<Picked> {
-    let n = scores.len();
     let norm = MinMax::fit(scores.iter().copied());
     let rel: Vec<f32> = scores.iter().map(|&s| norm.apply(s)).collect();
+    select_with_relevance(&rel, scores, k, lambda, sim)
+}
+
+/// As [`select`], with the relevance term given directly (already on the
+/// scale of the similarities, e.g. a cosine) instead of min-max-normalised
+/// scores. `scores` only breaks ties.
+pub fn select_with_relevance(
+    rel: &[f32],
+    scores: &[f32],
+    k: usize,
+    lambda: f32,
+    sim: impl Fn(usize, usize) -> f32,
+) -> Vec<Picked> {
+    let n = rel.len();
     // redundancy[i] = max similarity of candidate i to anything picked so far.
     let mut redundancy = vec![f32::NEG_INFINITY; n];
     let mut taken = vec![false; n];

@@ -111,6 +111,18 @@ pub fn answer(a: &Answer, style: Style) -> String {
     let terms: HashSet<String> = crate::abstain::content_terms(&a.query)
         .into_iter()
         .collect();
+    if !a.key_points.is_empty() {
+        let _ = writeln!(out, "{}", p.bold("Key points:"));
+        let width = style.width.saturating_sub(4).max(20);
+        for k in &a.key_points {
+            let text = format!("{} [{}]", sanitize(&k.text), k.passage);
+            for (i, line) in wrap(&text, width).into_iter().enumerate() {
+                let lead = if i == 0 { "  • " } else { "    " };
+                let _ = writeln!(out, "{lead}{}", highlight(&line, &terms, &p));
+            }
+        }
+        out.push('\n');
+    }
     for r in &a.results {
         passage(&mut out, r, &terms, style, &p);
     }

@@ -482,3 +482,62 @@ fn hostile_note_folders_are_skipped_or_sanitised() {
         "JSON must escape control characters"
     );
 }
+
+#[test]
+fn key_points_are_sentences_of_the_cited_passages() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    let out = s
+        .cram()
+        .args([
+            "ask",
+            "--json",
+            "how does bm25 weigh rare terms and long documents",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", util::stderr_of(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = v["results"].as_array().unwrap();
+    let kps = v["key_points"].as_array().unwrap();
+    assert!(!kps.is_empty() && kps.len() <= 5, "{kps:?}");
+    for k in kps {
+        let n = k["passage"].as_u64().unwrap() as usize;
+        assert!((1..=results.len()).contains(&n));
+        let passage = &results[n - 1];
+        assert_eq!(k["chunk_id"], passage["chunk_id"]);
+        let text = k["text"].as_str().unwrap();
+        // Extracted, not generated: the sentence is in the passage (modulo line breaks and **).
+        let flat = passage["text"]
+            .as_str()
+            .unwrap()
+            .replace('\n', " ")
+            .replace("**", "");
+        assert!(flat.contains(text), "{text:?} not in passage {n}");
+    }
+    // Text output shows them with their [n] markers; --key-points 0 and BM25 mode show none.
+    s.cram()
+        .args(["ask", "how does bm25 weigh rare terms and long documents"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Key points:").and(predicate::str::contains("[1]")));
+    for args in [vec!["--key-points", "0"], vec!["--mode", "bm25"]] {
+        let out = s
+            .cram()
+            .arg("ask")
+            .args(&args)
+            .args(["--json", "bm25 rare terms"])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(v["key_points"].as_array().unwrap().is_empty(), "{args:?}");
+    }
+    let out = s
+        .cram()
+        .args(["ask", "--key-points", "11", "bm25"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,265 @@
+//! Key points: a few sentences from the retrieved passages that answer the
+//! question, each cited to its passage.
+//!
+//! Nothing is generated. Candidate sentences are cut from the shown passages
+//! (prose only: no headings, tables, code or display math; no fragments),
+//! embedded with the same model as the question, and chosen by sentence-level
+//! MMR: relevance is the question-sentence cosine, redundancy the largest
+//! cosine to a sentence already chosen; sentences far below the best cosine
+//! are dropped first.
+//! The chosen sentences are then put back in reading order (passage rank,
+//! then position), so the bullets read like the passages below them.
+
+use serde::Serialize;
+
+/// One key point.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyPoint {
+    /// The sentence, as written in the note (list markers and `**` removed).
+    pub text: String,
+    /// 1-based rank of the passage it comes from (the `[n]` marker).
+    pub passage: usize,
+    /// That passage's chunk id.
+    pub chunk_id: String,
+    /// Cosine between the question and the sentence.
+    pub cosine: f32,
+}
+
+/// Words a candidate sentence must have, at least and at most.
+const MIN_WORDS: usize = 8;
+const MAX_WORDS: usize = 60;
+/// Sentences considered per passage (the first ones), to bound embedding work.
+const PER_PASSAGE: usize = 8;
+/// MMR's relevance weight for sentences (1.0 = pure relevance).
+pub const LAMBDA: f32 = 0.7;
+/// A sentence whose cosine is below this share of the best one is not a key point.
+const RELATIVE_FLOOR: f32 = 0.6;
+
+/// Abbreviations after which a period does not end a sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "e.g.", "i.e.", "et al.", "vs.", "etc.", "cf.", "approx.", "Fig.", "Eq.", "No.",
+];
+
+/// Prose sentences of a passage, in order.
+pub fn sentences(text: &str) -> Vec<String> {
+    let mut paragraphs: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut fenced = false;
+    let mut math = false;
+    let flush = |cur: &mut String, out: &mut Vec<String>| {
+        if !cur.trim().is_empty() {
+            out.push(std::mem::take(cur));
+        }
+        cur.clear();
+    };
+    let mut references = false;
+    for line in text.lines() {
+        let t = line.trim();
+        // A merged "## References" section: citations, not statements.
+        if t.starts_with('#') {
+            let h = t.trim_start_matches('#').trim().to_lowercase();
+            references = h.starts_with("references")
+                || h.starts_with("sources")
+                || h.starts_with("further reading");
+        }
+        if references {
+            continue;
+        }
+        if t.starts_with("```") || t.starts_with("~~~") {
+            fenced = !fenced;
+            flush(&mut cur, &mut paragraphs);
+            continue;
+        }
+        if t.starts_with("$$") {
+            if !(t.len() > 2 && t.ends_with("$$") && t.len() >= 4) {
+                math = !math;
+            }
+            flush(&mut cur, &mut paragraphs);
+            continue;
+        }
+        if fenced || math || t.is_empty() || t.starts_with('#') || t.starts_with('|') {
+            flush(&mut cur, &mut paragraphs);
+            continue;
+        }
+        // A list item starts its own paragraph.
+        let item = strip_marker(t);
+        if item.len() != t.len() {
+            flush(&mut cur, &mut paragraphs);
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(item);
+    }
+    flush(&mut cur, &mut paragraphs);
+    paragraphs
+        .iter()
+        .flat_map(|p| split_sentences(&p.replace("**", "")))
+        .filter(|s| {
+            let w = s.split_whitespace().count();
+            (MIN_WORDS..=MAX_WORDS).contains(&w)
+                && !s.ends_with(':')
+                && !s.ends_with('?')
+                && !s.contains('$')
+                && !leans_on_context(s)
+                && !quotes_a_claim(s)
+        })
+        .collect()
+}
+
+/// True for a sentence that opens by pointing back ("This ...", "So ..."):
+/// out of its paragraph it reads as a fragment.
+fn leans_on_context(s: &str) -> bool {
+    const OPENERS: &[&str] = &[
+        "this", "that", "these", "those", "it", "so", "then", "here", "there", "which", "they",
+        "such",
+    ];
+    let first = s
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_matches(|c: char| !c.is_alphanumeric());
+    OPENERS.contains(&first.to_lowercase().as_str())
+}
+
+/// True for a sentence that quotes a claim ("Dropout always hurts." ...) or
+/// a follow-up prompt: the notes' trap lists quote wrong answers, which must
+/// not come back as key points.
+fn quotes_a_claim(s: &str) -> bool {
+    s.starts_with('"') || s.starts_with('“') || s.starts_with("Follow-up") || s.starts_with("Trap")
+}
+
+fn strip_marker(t: &str) -> &str {
+    for m in ["- ", "* ", "+ "] {
+        if let Some(rest) = t.strip_prefix(m) {
+            return rest.trim_start();
+        }
+    }
+    let digits = t.chars().take_while(|c| c.is_ascii_digit()).count();
+    if digits > 0 && (t[digits..].starts_with(". ") || t[digits..].starts_with(") ")) {
+        return t[digits + 2..].trim_start();
+    }
+    t
+}
+
+/// Splits at `.`, `?` or `!` followed by a space and an upper-case letter,
+/// digit, quote or bracket, unless the period ends a known abbreviation.
+fn split_sentences(p: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let b: Vec<(usize, char)> = p.char_indices().collect();
+    for i in 0..b.len() {
+        let (pos, c) = b[i];
+        if !matches!(c, '.' | '?' | '!') {
+            continue;
+        }
+        let next_space = b.get(i + 1).is_some_and(|&(_, n)| n == ' ');
+        let next_start = b.get(i + 2).is_some_and(|&(_, n)| {
+            n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '(' | '“' | '`')
+        });
+        if !(next_space && next_start) {
+            continue;
+        }
+        let end = pos + c.len_utf8();
+        let candidate = &p[start..end];
+        if ABBREVIATIONS.iter().any(|a| candidate.ends_with(a)) {
+            continue;
+        }
+        out.push(candidate.trim().to_string());
+        start = end;
+    }
+    let rest = p[start..].trim();
+    if !rest.is_empty() {
+        out.push(rest.to_string());
+    }
+    out
+}
+
+/// Chooses up to `n` sentences. `cands[i]` is (passage index, position in
+/// passage); `cos[i]` its cosine to the question; `sim(i, j)` the cosine of
+/// two candidates. Returns candidate indexes in reading order.
+pub fn choose(
+    cands: &[(usize, usize)],
+    cos: &[f32],
+    n: usize,
+    sim: impl Fn(usize, usize) -> f32,
+) -> Vec<usize> {
+    let best = cos.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let keep: Vec<usize> = (0..cands.len())
+        .filter(|&i| cos[i] >= best * RELATIVE_FLOOR)
+        .collect();
+    // Relevance is the raw cosine, on the same scale as the redundancy term:
+    // min-max over a handful of sentences would exaggerate small differences.
+    let rel: Vec<f32> = keep.iter().map(|&i| cos[i]).collect();
+    let mut picked: Vec<usize> =
+        crate::mmr::select_with_relevance(&rel, &rel, n, LAMBDA, |a, b| sim(keep[a], keep[b]))
+            .into_iter()
+            .map(|p| keep[p.index])
+            .collect();
+    picked.sort_by_key(|&i| cands[i]);
+    picked
+}
+
+/// Candidate sentences of passages in rank order: (passage index, position, sentence).
+pub fn candidates(passages: &[&str]) -> Vec<(usize, usize, String)> {
+    passages
+        .iter()
+        .enumerate()
+        .flat_map(|(p, text)| {
+            sentences(text)
+                .into_iter()
+                .take(PER_PASSAGE)
+                .enumerate()
+                .map(move |(i, s)| (p, i, s))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prose_only_and_no_fragments() {
+        let text = "## Heading here that is long enough to count\n\
+                    BM25 scores a document by summing term weights over the query terms. Saturation means, e.g. repeated \
+                    terms help less and less with each repeat. This sentence leans on the one before it entirely.\n\n\
+                    - A list item that is a complete sentence about inverse document frequency weighting.\n\
+                    - Short item.\n\n\
+                    - \"Dropout always hurts transformers.\" Not in general, and this quoted claim is a trap.\n\
+                    ## References\n- Robertson and Zaragoza (2009), The Probabilistic Relevance Framework: BM25 and Beyond.\n\
+                    ## Back to prose\n\
+                    ```\nlet code = \"is not a sentence at all, even with many many words here\";\n```\n\
+                    $$\nx = y + z and more tokens in a display formula block\n$$\n\
+                    | table | row with enough words to be a sentence if we were careless |\n\
+                    The key steps are as follows, with several words before the colon:\n";
+        let s = sentences(text);
+        assert_eq!(
+            s,
+            vec![
+                "BM25 scores a document by summing term weights over the query terms.",
+                "Saturation means, e.g. repeated terms help less and less with each repeat.",
+                "A list item that is a complete sentence about inverse document frequency weighting.",
+            ]
+        );
+    }
+
+    #[test]
+    fn chooses_relevant_diverse_and_in_reading_order() {
+        // 0 and 1 are near-duplicates; 2 is relevant and different; 3 is off-topic.
+        let cands = [(0, 0), (0, 1), (1, 0), (2, 0)];
+        let cos = [0.80, 0.79, 0.70, 0.10];
+        let sim = |a: usize, b: usize| {
+            if a.min(b) == 0 && a.max(b) == 1 {
+                0.99
+            } else {
+                0.2
+            }
+        };
+        let picked = choose(&cands, &cos, 2, sim);
+        assert_eq!(picked, vec![0, 2]);
+        // Reading order: by passage, then position, whatever the MMR order was.
+        let picked = choose(&[(1, 0), (0, 3)], &[0.9, 0.8], 2, |_, _| 0.0);
+        assert_eq!(picked, vec![1, 0]);
+    }
+}
