@@ -13,8 +13,9 @@ use cram::{DenseBackend, Fusion, Mode, Paths, SearchParams};
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
+    /// With no command: an interactive session (`cram repl`)
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +63,8 @@ pub enum Command {
     },
     /// List the interview questions by section
     List,
+    /// Interactive session: load once, then ask question after question (also: `cram` alone)
+    Repl,
     /// Check the model, ONNX Runtime, index and notes; exit 1 if anything needs fixing
     Status {
         /// Print JSON (schema cram.status/1)

@@ -215,9 +215,13 @@ fn analyze_with(analyzer: &mut TextAnalyzer, q: &str) -> Vec<String> {
     out
 }
 
-/// Analyses `q` with the `text` field's analyzer.
+/// Analyses `q` with the `text` field's analyzer (built once per thread:
+/// highlighting calls this for every word of every passage shown).
 pub fn analyze(q: &str) -> Vec<String> {
-    analyze_with(&mut analyzer(), q)
+    thread_local! {
+        static ANALYZER: std::cell::RefCell<TextAnalyzer> = std::cell::RefCell::new(analyzer());
+    }
+    ANALYZER.with(|a| analyze_with(&mut a.borrow_mut(), q))
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! documented in the README and in [`cram::Error::exit_code`].
 
 mod cli;
+mod repl;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -70,7 +71,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
     };
     let mut progress = Progress::new(quiet);
     let mut on_event = |e: Event| progress.event(e);
-    match cli.command {
+    match cli.command.unwrap_or(cli::Command::Repl) {
         cli::Command::Ask(args) => {
             let params = args.params();
             params.validate()?;
@@ -172,6 +173,11 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Man => {
             use clap::CommandFactory;
             clap_mangen::Man::new(cli::Cli::command()).render(&mut std::io::stdout())?;
+        }
+        cli::Command::Repl => {
+            let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
+            engine.load_model()?;
+            repl::run(&mut engine, cram::SearchParams::default(), style)?;
         }
         cli::Command::List => {
             let (engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
@@ -275,7 +281,7 @@ fn eval(
 }
 
 /// `14`, `q4`, `Q14` -> `q14`, `q04`, `q14`; anything else unchanged.
-fn normalize_id(s: &str) -> String {
+pub(crate) fn normalize_id(s: &str) -> String {
     let t = s.trim();
     let digits = t.strip_prefix(['q', 'Q']).unwrap_or(t);
     if !digits.is_empty() && digits.len() <= 3 && digits.bytes().all(|b| b.is_ascii_digit()) {

@@ -541,3 +541,38 @@ fn key_points_are_sentences_of_the_cited_passages() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn repl_answers_question_after_question_with_commands() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    s.build();
+    let script = "how does bm25 rank documents\n:k 1\n:keypoints 0\n:mode bm25\nwhy are top passages redundant\n\
+                  :bogus\n:k 0\n:show 2\n:history\n!1\n:quit\nnot asked after quit\n";
+    let out = s.cram().arg("repl").write_stdin(script).output().unwrap();
+    assert!(out.status.success(), "{}", util::stderr_of(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    // Two questions plus `!1` answered, each timed.
+    assert_eq!(text.matches(" ms)\n").count(), 3, "{text}");
+    assert!(text.contains("k 1, mode bm25"), "{text}");
+    assert!(text.contains("error: unknown command :bogus"), "{text}");
+    assert!(text.contains("error: invalid -k: 0"), "{text}");
+    assert!(
+        text.contains("q02 When do dense embeddings beat keyword search?"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  1  how does bm25 rank documents\n  2  why are top passages redundant"),
+        "{text}"
+    );
+    assert!(!text.contains("not asked after quit"));
+    // After `:k 1` an answer has exactly one passage.
+    let last = text.rsplit("Closest question:").next().unwrap();
+    assert!(last.contains("[1] ") && !last.contains("[2] "), "{last}");
+    // `cram` with no command is the same session.
+    let out = s.cram().write_stdin(":help\n").output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains(":show q14"));
+}

@@ -1,0 +1,178 @@
+//! `cram repl` (and `cram` with no command): load the model and index once,
+//! then answer question after question.
+//!
+//! Lines starting with `:` are commands; anything else is a question. The
+//! session keeps its own history (`:history`, `!N` asks entry N again).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::Instant;
+
+use cram::render::{self, Style};
+use cram::{Engine, Fusion, Mode, SearchParams};
+
+const HELP: &str = "\
+Type a question, or a command:
+  :show q14          print a question's whole note
+  :list              the 55 questions by section
+  :k 8               passages per answer (1-100)
+  :mode bm25|dense|hybrid
+  :fusion convex|rrf
+  :mmr 0.85|off      MMR relevance weight (1 = pure relevance)
+  :keypoints 5       key-point sentences (0 = none)
+  :explain on|off    per-passage scores
+  :history           questions asked so far; !N asks number N again
+  :help              this text
+  :quit              leave (also Ctrl-D)
+";
+
+/// Runs the session on stdin/stdout until `:quit` or end of input.
+pub fn run(engine: &mut Engine, mut params: SearchParams, mut style: Style) -> anyhow::Result<()> {
+    let stdin = std::io::stdin();
+    let interactive = stdin.is_terminal();
+    let mut out = std::io::stdout();
+    let mut history: Vec<String> = Vec::new();
+    if interactive {
+        writeln!(
+            out,
+            "cram: {} notes, {} passages. :help for commands.",
+            engine.notes().len(),
+            engine.generation().chunks.len()
+        )?;
+    }
+    loop {
+        if interactive {
+            write!(out, "cram> ")?;
+            out.flush()?;
+        }
+        let mut line = String::new();
+        if stdin.lock().read_line(&mut line)? == 0 {
+            break;
+        }
+        let mut line = line.trim().to_string();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(n) = line.strip_prefix('!') {
+            match n
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| history.get(i.wrapping_sub(1)))
+            {
+                Some(q) => line = q.clone(),
+                None => {
+                    writeln!(out, "no question {n} in :history")?;
+                    continue;
+                }
+            }
+        }
+        if let Some(cmd) = line.strip_prefix(':') {
+            let (name, arg) = cmd
+                .split_once(' ')
+                .map_or((cmd, ""), |(a, b)| (a, b.trim()));
+            let msg = match command(engine, &mut params, &mut style, &history, name, arg) {
+                Ok(Flow::Quit) => break,
+                Ok(Flow::Say(s)) => s,
+                Err(e) => format!("error: {e}"),
+            };
+            write!(out, "{msg}")?;
+            if !msg.ends_with('\n') {
+                writeln!(out)?;
+            }
+            continue;
+        }
+        history.push(line.clone());
+        let t = Instant::now();
+        match engine.ask(&line, &params) {
+            Ok(a) => {
+                write!(out, "{}", render::answer(&a, style))?;
+                writeln!(out, "({:.1} ms)", t.elapsed().as_secs_f64() * 1000.0)?;
+            }
+            Err(e) => writeln!(out, "error: {e}")?,
+        }
+    }
+    Ok(())
+}
+
+enum Flow {
+    Say(String),
+    Quit,
+}
+
+fn command(
+    engine: &mut Engine,
+    params: &mut SearchParams,
+    style: &mut Style,
+    history: &[String],
+    name: &str,
+    arg: &str,
+) -> anyhow::Result<Flow> {
+    let mut next = params.clone();
+    let say = |s: String| Ok(Flow::Say(s));
+    match name {
+        "q" | "quit" | "exit" => return Ok(Flow::Quit),
+        "h" | "help" => return say(HELP.to_string()),
+        "show" => {
+            return say(render::note(
+                engine.note(&crate::normalize_id(arg))?,
+                *style,
+            ));
+        }
+        "list" => return say(render::list(engine.notes(), *style)),
+        "history" => {
+            let lines: Vec<String> = history
+                .iter()
+                .enumerate()
+                .map(|(i, q)| format!("{:>3}  {q}", i + 1))
+                .collect();
+            return say(if lines.is_empty() {
+                "no questions yet".into()
+            } else {
+                lines.join("\n")
+            });
+        }
+        "explain" => {
+            style.explain = matches!(arg, "on" | "1" | "true" | "");
+            return say(format!(
+                "explain {}",
+                if style.explain { "on" } else { "off" }
+            ));
+        }
+        "k" => next.k = arg.parse()?,
+        "keypoints" => next.key_points = arg.parse()?,
+        "mode" => {
+            next.mode = match arg {
+                "bm25" => Mode::Bm25,
+                "dense" => Mode::Dense,
+                "hybrid" => Mode::Hybrid,
+                _ => anyhow::bail!("mode is bm25, dense or hybrid"),
+            }
+        }
+        "fusion" => {
+            next.fusion = match arg {
+                "rrf" => Fusion::Rrf,
+                "convex" => Fusion::Convex,
+                _ => anyhow::bail!("fusion is convex or rrf"),
+            }
+        }
+        "mmr" => {
+            next.mmr_lambda = if arg == "off" {
+                None
+            } else {
+                Some(arg.parse()?)
+            }
+        }
+        other => anyhow::bail!("unknown command :{other} (:help lists them)"),
+    }
+    next.validate()?;
+    *params = next;
+    say(format!(
+        "k {}, mode {:?}, fusion {:?}, mmr {}, key points {}",
+        params.k,
+        params.mode,
+        params.fusion,
+        params.mmr_lambda.map_or("off".into(), |l| l.to_string()),
+        params.key_points
+    )
+    .to_lowercase())
+}
