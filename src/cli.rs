@@ -60,6 +60,9 @@ pub enum Command {
     Show {
         /// Question id: q14, Q14 or 14
         id: String,
+        /// Output format: text or md (a markdown study sheet)
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// List the interview questions by section
     List,
@@ -129,6 +132,16 @@ pub struct AskArgs {
     /// Print one JSON object (schema cram.ask/1) instead of text
     #[arg(long)]
     pub json: bool,
+    /// Output format: text, md (a markdown study sheet) or json (same as --json)
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Md,
+    Json,
 }
 
 #[derive(Debug, Args)]

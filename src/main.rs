@@ -80,9 +80,11 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
             let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
             let answer = engine.ask(&question, &params)?;
             let mut out = std::io::stdout().lock();
-            if args.json {
+            if args.json || args.format == cli::Format::Json {
                 serde_json::to_writer(&mut out, &answer)?;
                 writeln!(out)?;
+            } else if args.format == cli::Format::Md {
+                write!(out, "{}", render::answer_markdown(&answer))?;
             } else {
                 let style = Style {
                     explain: args.explain,
@@ -144,10 +146,15 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
                 )?;
             }
         }
-        cli::Command::Show { id } => {
+        cli::Command::Show { id, format } => {
             let (engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
             let note = engine.note(&normalize_id(&id))?;
-            write!(std::io::stdout(), "{}", render::note(note, style))?;
+            let text = match format {
+                cli::Format::Md => render::note_markdown(note),
+                cli::Format::Text => render::note(note, style),
+                cli::Format::Json => serde_json::to_string(note)? + "\n",
+            };
+            write!(std::io::stdout(), "{text}")?;
         }
         cli::Command::Eval(args) => eval(args, &paths, &mut on_event)?,
         cli::Command::Status { json } => {

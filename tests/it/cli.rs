@@ -576,3 +576,56 @@ fn repl_answers_question_after_question_with_commands() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains(":show q14"));
 }
+
+#[test]
+fn markdown_study_sheets_for_ask_and_show() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    let out = s
+        .cram()
+        .args([
+            "ask",
+            "--format",
+            "md",
+            "-k",
+            "2",
+            "how does bm25 rank documents",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", util::stderr_of(&out));
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.starts_with("# how does bm25 rank documents\n"), "{md}");
+    assert!(md.contains("Closest question: **q01**"), "{md}");
+    assert!(
+        md.contains("## Key points") && md.contains("## Passages"),
+        "{md}"
+    );
+    assert!(
+        md.contains("### [1] ") && md.contains("Source: `corpus/q01-bm25.md:"),
+        "{md}"
+    );
+    // Headings inside passages become bold lines, so the sheet keeps one outline.
+    assert!(!md.lines().any(|l| l.starts_with("## References")), "{md}");
+    let out = s
+        .cram()
+        .args(["show", "q02", "--format", "md"])
+        .output()
+        .unwrap();
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.starts_with("# q02: When do dense embeddings beat keyword search?\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Source: `corpus/q02-dense.md`") && md.contains("## Intuition"),
+        "{md}"
+    );
+    assert_eq!(
+        md.matches("# When do dense").count(),
+        0,
+        "title line repeated"
+    );
+}
