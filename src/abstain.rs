@@ -189,8 +189,7 @@ pub const STOPWORDS: &[&str] = &[
 /// Content terms of a question: analysed terms of the words that are not stopwords.
 pub fn content_terms(question: &str) -> Vec<String> {
     let stop: HashSet<&str> = STOPWORDS.iter().copied().collect();
-    let mut analyzer = crate::lexical::analyzer();
-    let mut out = Vec::new();
+    let mut out: Vec<String> = Vec::new();
     for w in question
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
@@ -198,9 +197,7 @@ pub fn content_terms(question: &str) -> Vec<String> {
         if stop.contains(w.to_lowercase().as_str()) {
             continue;
         }
-        let mut ts = analyzer.token_stream(w);
-        while ts.advance() {
-            let t = ts.token().text.clone();
+        for t in crate::lexical::analyze(w) {
             if !out.contains(&t) {
                 out.push(t);
             }

@@ -170,9 +170,14 @@ pub fn chunk_note(note: &Note, params: ChunkParams) -> Vec<Chunk> {
     out
 }
 
-/// Fence state while scanning markdown lines.
-#[derive(Debug, Clone, PartialEq)]
-enum Fence {
+/// Fence state while scanning markdown lines: feed every line to
+/// [`Fence::step`] in order. Shared by the chunker, the key-point sentence
+/// splitter and the terminal renderer, so all three agree on what is code or
+/// display math.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Fence {
+    /// Outside any fenced block.
+    #[default]
     None,
     /// Inside a code fence opened with this marker (e.g. "```" or "~~~~").
     Code(String),
@@ -183,7 +188,7 @@ enum Fence {
 impl Fence {
     /// Updates the state for `line`; returns true when the line is inside (or
     /// opens or closes) a fenced block.
-    fn step(&mut self, line: &str) -> bool {
+    pub fn step(&mut self, line: &str) -> bool {
         let t = line.trim_start();
         match self {
             Fence::None => {
@@ -213,10 +218,6 @@ impl Fence {
                 true
             }
         }
-    }
-
-    fn is_open(&self) -> bool {
-        *self != Fence::None
     }
 }
 
@@ -259,11 +260,10 @@ fn sections(note: &Note) -> Vec<Section> {
         lines: Vec::new(),
         heading_line: None,
     };
-    let mut fence = Fence::None;
+    let mut fence = Fence::default();
     for (i, line) in note.body.lines().enumerate() {
         let lineno = note.body_first_line + i;
-        let was_open = fence.is_open();
-        let fenced = fence.step(line) || was_open;
+        let fenced = fence.step(line);
         if !fenced && let Some((level, text)) = heading(line) {
             out.push(std::mem::replace(
                 &mut cur,
@@ -360,10 +360,9 @@ fn split(s: Section, max: usize) -> Vec<Section> {
     }
     // Paragraphs: runs of lines separated by blank lines outside fences.
     let mut paras: Vec<Vec<(usize, String)>> = vec![Vec::new()];
-    let mut fence = Fence::None;
+    let mut fence = Fence::default();
     for (n, l) in s.lines {
-        let was_open = fence.is_open();
-        let fenced = fence.step(&l) || was_open;
+        let fenced = fence.step(&l);
         if !fenced && l.trim().is_empty() {
             if !paras.last().unwrap().is_empty() {
                 paras.push(Vec::new());

@@ -362,7 +362,7 @@ impl Engine {
         let questions = if abstained {
             self.nearest_questions(qvec.as_deref(), fused, 3)
         } else {
-            self.top_questions(fused, &results)
+            self.top_questions(fused, picked.first().map(|&(i, _)| i))
         };
         let related = questions
             .first()
@@ -456,23 +456,15 @@ impl Engine {
             .collect())
     }
 
-    /// The notes of the shown passages, then of the fused order, deduplicated:
-    /// the best passage's note first, and at most one more that also ranks.
-    fn top_questions(&self, fused: &[Fused], results: &[Passage]) -> Vec<QuestionRef> {
+    /// The note of the first shown passage (`first` indexes `fused`), then the
+    /// notes of the fused order, deduplicated: at most two questions.
+    fn top_questions(&self, fused: &[Fused], first: Option<usize>) -> Vec<QuestionRef> {
+        let note_of = |f: &Fused| self.generation.chunks[f.ord as usize].note_id.as_str();
         let mut seen: Vec<&str> = Vec::new();
-        let chunk_note = |ord: u32| self.generation.chunks[ord as usize].note_id.as_str();
-        let ordered = fused.iter().map(|f| chunk_note(f.ord));
-        for id in results
-            .iter()
-            .filter_map(|r| {
-                let ord = fused
-                    .iter()
-                    .find(|f| self.generation.chunks[f.ord as usize].id == r.chunk_id)?
-                    .ord;
-                Some(chunk_note(ord))
-            })
-            .take(1)
-            .chain(ordered)
+        for id in first
+            .map(|i| note_of(&fused[i]))
+            .into_iter()
+            .chain(fused.iter().map(note_of))
         {
             if !seen.contains(&id) {
                 seen.push(id);

@@ -591,35 +591,16 @@ fn method_params(name: &str, o: &BeirOptions, depth: usize) -> Result<SearchPara
     })
 }
 
-/// Runs the benchmark on one collection.
-pub fn evaluate_beir(
+/// Document vectors (through the cache) and query vectors, the queries
+/// embedded one at a time to measure latency as a user sees it.
+fn embed_collection(
     coll: &crate::beir::Collection,
     embedder: &mut crate::embed::Embedder,
     o: &BeirOptions,
+    build: &mut BeirBuild,
     on_event: &mut dyn FnMut(crate::engine::Event),
-) -> Result<BeirReport> {
-    use crate::dense::{Graph, GraphParams};
+) -> Result<(crate::dense::Vectors, Vec<Vec<f32>>, Vec<f64>)> {
     use crate::engine::Event;
-    use crate::lexical::Lexical;
-    use crate::search::Searcher;
-    use rayon::prelude::*;
-
-    // Validate methods before spending minutes on embeddings.
-    let depth = 100;
-    check_methods(&o.methods)?;
-    let mut build = BeirBuild::default();
-    let tmp = tempfile::tempdir().map_err(|e| Error::io("creating a temporary folder", e))?;
-
-    // BM25.
-    let t = Instant::now();
-    let lex_dir = tmp.path().join("lexical");
-    std::fs::create_dir(&lex_dir).ctx("creating", &lex_dir)?;
-    crate::lexical::build(&lex_dir, &coll.doc_texts)?;
-    let lexical = Lexical::open(&lex_dir)?;
-    build.bm25_seconds = t.elapsed().as_secs_f64();
-    build.bm25_bytes = crate::index::dir_size(&lex_dir);
-
-    // Document vectors, through the cache.
     let mut cache = crate::cache::EmbeddingCache::open(&o.cache_dir, embedder.info())?;
     on_event(Event::Notice(format!(
         "{}: {} documents, {} cached vectors in {}",
@@ -639,7 +620,6 @@ pub fn evaluate_beir(
     }
     build.vector_bytes = (vectors.data.len() * 4) as u64;
 
-    // Queries: embedded one at a time to measure latency as a user sees it.
     let mut qvecs = Vec::with_capacity(coll.queries.len());
     let mut embed_ms = Vec::with_capacity(coll.queries.len());
     for (_, text) in &coll.queries {
@@ -647,6 +627,50 @@ pub fn evaluate_beir(
         qvecs.push(embedder.embed_query(text)?);
         embed_ms.push(t.elapsed().as_secs_f64() * 1000.0);
     }
+
+    Ok((vectors, qvecs, embed_ms))
+}
+
+/// Runs the benchmark on one collection.
+pub fn evaluate_beir(
+    coll: &crate::beir::Collection,
+    embedder: &mut crate::embed::Embedder,
+    o: &BeirOptions,
+    on_event: &mut dyn FnMut(crate::engine::Event),
+) -> Result<BeirReport> {
+    use crate::dense::{Graph, GraphParams};
+    use crate::lexical::Lexical;
+    use crate::search::Searcher;
+    use rayon::prelude::*;
+
+    // Validate methods before spending minutes on embeddings.
+    let depth = 100;
+    check_methods(&o.methods)?;
+    let mut build = BeirBuild::default();
+    let tmp = tempfile::tempdir().map_err(|e| Error::io("creating a temporary folder", e))?;
+
+    // BM25.
+    let t = Instant::now();
+    let lex_dir = tmp.path().join("lexical");
+    std::fs::create_dir(&lex_dir).ctx("creating", &lex_dir)?;
+    crate::lexical::build(&lex_dir, &coll.doc_texts)?;
+    let lexical = Lexical::open(&lex_dir)?;
+    build.bm25_seconds = t.elapsed().as_secs_f64();
+    build.bm25_bytes = crate::index::dir_size(&lex_dir);
+
+    // Document and query vectors, only when a method uses them (a BM25-only
+    // run needs no model work at all).
+    let needs_vectors = o.methods.iter().any(|m| m != "bm25") || !o.alpha_sweep.is_empty();
+    let (vectors, qvecs, embed_ms) = if needs_vectors {
+        embed_collection(coll, embedder, o, &mut build, on_event)?
+    } else {
+        let n = coll.queries.len();
+        (
+            crate::dense::Vectors::default(),
+            vec![Vec::new(); n],
+            vec![0.0; n],
+        )
+    };
 
     // HNSW: build, dump (for its size), and pick ef for recall@10 >= 0.99.
     let needs_graph = o.methods.iter().any(|m| m == "dense-hnsw");

@@ -44,8 +44,7 @@ const ABBREVIATIONS: &[&str] = &[
 pub fn sentences(text: &str) -> Vec<String> {
     let mut paragraphs: Vec<String> = Vec::new();
     let mut cur = String::new();
-    let mut fenced = false;
-    let mut math = false;
+    let mut fence = crate::chunk::Fence::default();
     let flush = |cur: &mut String, out: &mut Vec<String>| {
         if !cur.trim().is_empty() {
             out.push(std::mem::take(cur));
@@ -55,6 +54,10 @@ pub fn sentences(text: &str) -> Vec<String> {
     let mut references = false;
     for line in text.lines() {
         let t = line.trim();
+        if fence.step(line) {
+            flush(&mut cur, &mut paragraphs);
+            continue;
+        }
         // A merged "## References" section: citations, not statements.
         if t.starts_with('#') {
             let h = t.trim_start_matches('#').trim().to_lowercase();
@@ -65,19 +68,7 @@ pub fn sentences(text: &str) -> Vec<String> {
         if references {
             continue;
         }
-        if t.starts_with("```") || t.starts_with("~~~") {
-            fenced = !fenced;
-            flush(&mut cur, &mut paragraphs);
-            continue;
-        }
-        if t.starts_with("$$") {
-            if !(t.len() > 2 && t.ends_with("$$") && t.len() >= 4) {
-                math = !math;
-            }
-            flush(&mut cur, &mut paragraphs);
-            continue;
-        }
-        if fenced || math || t.is_empty() || t.starts_with('#') || t.starts_with('|') {
+        if t.is_empty() || t.starts_with('#') || t.starts_with('|') {
             flush(&mut cur, &mut paragraphs);
             continue;
         }

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::fmt::Write;
 
 use crate::answer::{Answer, Passage, QuestionRef};
+use crate::chunk::Fence;
 use crate::index::NoteRecord;
 
 /// How to render.
@@ -164,13 +165,10 @@ fn passage(out: &mut String, r: &Passage, terms: &HashSet<String>, style: Style,
     }
     let indent = "    ";
     let width = style.width.saturating_sub(indent.len()).max(20);
-    let mut in_code = false;
-    for line in sanitize(&r.text).lines() {
+    for (fenced, line) in fenced_lines(&r.text) {
+        let line = line.as_str();
         let t = line.trim_start();
-        if t.starts_with("```") || t.starts_with("~~~") {
-            in_code = !in_code;
-        }
-        if in_code || t.starts_with("```") || t.starts_with('|') || t.is_empty() {
+        if fenced || t.starts_with('|') || t.is_empty() {
             let _ = writeln!(out, "{indent}{line}");
             continue;
         }
@@ -329,12 +327,12 @@ pub fn answer_markdown(a: &Answer) -> String {
             r.chunk_id
         );
         // Headings inside a passage would break the sheet's outline: bold them instead.
-        for line in sanitize(&r.text).lines() {
+        for (fenced, line) in fenced_lines(&r.text) {
             match line
                 .strip_prefix('#')
                 .map(|l| l.trim_start_matches('#').trim())
             {
-                Some(h) if !h.is_empty() => {
+                Some(h) if !fenced && !h.is_empty() => {
                     let _ = writeln!(out, "**{h}**");
                 }
                 _ => {
@@ -365,17 +363,29 @@ pub fn note_markdown(n: &NoteRecord) -> String {
         meta.push(format!("Related: {}", n.related.join(", ")));
     }
     let _ = writeln!(out, "{}\n", meta.join(" · "));
-    let mut in_code = false;
-    for line in sanitize(&n.body).lines() {
-        if line.trim_start().starts_with("```") {
-            in_code = !in_code;
-        }
-        if !in_code && line.starts_with("# ") && line[2..].trim() == n.title {
-            continue; // the title is the sheet's heading
-        }
+    for (_, line) in body_lines(n) {
         let _ = writeln!(out, "{line}");
     }
     out
+}
+
+/// Sanitised lines of markdown, each flagged when it is inside (or opens or
+/// closes) a code fence or display math, by the chunker's own [`Fence`].
+fn fenced_lines(text: &str) -> Vec<(bool, String)> {
+    let mut fence = Fence::default();
+    sanitize(text)
+        .lines()
+        .map(|l| (fence.step(l), l.to_string()))
+        .collect()
+}
+
+/// A note's body as [`fenced_lines`], without its `# title` line (callers
+/// print the title themselves).
+fn body_lines(n: &NoteRecord) -> Vec<(bool, String)> {
+    fenced_lines(&n.body)
+        .into_iter()
+        .filter(|(fenced, l)| *fenced || l.strip_prefix("# ").is_none_or(|t| t.trim() != n.title))
+        .collect()
 }
 
 /// Renders `cram list`: questions grouped by section, then a user's notes.
@@ -426,16 +436,9 @@ pub fn note(n: &NoteRecord, style: Style) -> String {
         meta.push(format!("related: {}", n.related.join(", ")));
     }
     let _ = writeln!(out, "{}\n", p.dim(&meta.join(" · ")));
-    let mut in_code = false;
-    for line in sanitize(&n.body).lines() {
-        if line.trim_start().starts_with("```") {
-            in_code = !in_code;
-        }
-        if !in_code && line.starts_with('#') && line.trim_start_matches('#').trim() == n.title {
-            continue; // the title is printed above
-        }
-        if !in_code && line.starts_with('#') {
-            let _ = writeln!(out, "{}", p.bold(line));
+    for (fenced, line) in body_lines(n) {
+        if !fenced && line.starts_with('#') {
+            let _ = writeln!(out, "{}", p.bold(&line));
         } else {
             let _ = writeln!(out, "{line}");
         }

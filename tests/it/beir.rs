@@ -37,7 +37,7 @@ fn smoke_eval_on_cisi() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", util::stderr_of(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = util::json_of(&out);
     assert_eq!(v["schema"], "cram.eval.beir/1");
     assert_eq!(v["documents"], 1460);
     assert_eq!(v["queries"], 76);
@@ -115,7 +115,7 @@ fn smoke_eval_on_cisi() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", util::stderr_of(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = util::json_of(&out);
     assert_eq!(v["build"]["embedded"], 0);
     assert!((v["methods"][1]["ndcg@10"].as_f64().unwrap() - ndcg("dense-exact")).abs() < 1e-9);
 }

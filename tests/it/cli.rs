@@ -116,7 +116,7 @@ fn every_mode_and_fusion_answers() {
             .args(["--json", "inverse document frequency and term saturation"]);
         let out = cmd.output().unwrap();
         assert!(out.status.success(), "{args:?}: {}", util::stderr_of(&out));
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v = util::json_of(&out);
         assert_eq!(v["results"][0]["question_id"], "q01", "{args:?}");
     }
 }
@@ -213,7 +213,7 @@ fn hostile_but_valid_questions_answer_or_abstain() {
     ] {
         let out = s.cram().args(["ask", "--json", q]).output().unwrap();
         assert!(out.status.success(), "{q}: {}", util::stderr_of(&out));
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v = util::json_of(&out);
         assert!(v["abstained"].is_boolean());
     }
 }
@@ -303,7 +303,7 @@ fn user_notes_folder_is_indexed_and_remembered() {
         .args(["ask", "--json", "paged kv cache blocks"])
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = util::json_of(&out);
     assert_eq!(v["results"][0]["path"], "mine/kv.md");
     assert!(v["results"][0]["question_id"].is_null());
     // Remembered by the next plain `cram index` / `ask`; dropped with --only-bundled.
@@ -353,7 +353,7 @@ fn status_reports_each_check_and_the_fix() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = util::json_of(&out);
     assert_eq!(v["schema"], "cram.status/1");
     let names: Vec<&str> = v["checks"]
         .as_array()
@@ -499,7 +499,7 @@ fn key_points_are_sentences_of_the_cited_passages() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", util::stderr_of(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = util::json_of(&out);
     let results = v["results"].as_array().unwrap();
     let kps = v["key_points"].as_array().unwrap();
     assert!(!kps.is_empty() && kps.len() <= 5, "{kps:?}");
@@ -531,7 +531,7 @@ fn key_points_are_sentences_of_the_cited_passages() {
             .args(["--json", "bm25 rare terms"])
             .output()
             .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v = util::json_of(&out);
         assert!(v["key_points"].as_array().unwrap().is_empty(), "{args:?}");
     }
     let out = s

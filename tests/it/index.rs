@@ -111,7 +111,7 @@ fn every_damaged_file_is_detected_and_rebuilt() {
             err.contains("unusable") && err.contains("rebuilding"),
             "{rel:?} not detected: {err}"
         );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v = util::json_of(&out);
         assert_eq!(v["results"][0]["question_id"], "q01", "{rel:?}");
         assert_ne!(s.current_gen(), live, "{rel:?}: not rebuilt");
     }
@@ -177,12 +177,12 @@ fn editing_one_note_embeds_only_its_changed_passages() {
     .unwrap();
     let out = s.cram().args(["index", "--json"]).output().unwrap();
     assert!(out.status.success(), "{}", util::stderr_of(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = util::json_of(&out);
     assert_eq!(v["rebuilt"], true);
     assert_eq!(v["embedded"], 1, "only the edited passage is embedded: {v}");
     // Nothing changed: nothing rebuilt.
     let out = s.cram().args(["index", "--json"]).output().unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = util::json_of(&out);
     assert_eq!(v["rebuilt"], false);
 }
 

@@ -130,6 +130,12 @@ pub fn flip_byte(p: &Path) {
     std::fs::write(p, b).unwrap();
 }
 
+/// The JSON object a successful command printed on stdout.
+pub fn json_of(out: &std::process::Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", stderr_of(out));
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
+}
+
 /// Standard error as text.
 pub fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
