@@ -133,6 +133,9 @@ impl EmbeddingCache {
                 missing.push(i);
             }
         }
+        // Shortest first: a batch is padded to its longest text, so batches of
+        // similar length waste the least work.
+        missing.sort_by_key(|&i| (texts[i].len(), i));
         let total = missing.len();
         let mut file = OpenOptions::new()
             .append(true)

@@ -68,6 +68,8 @@ pub enum Command {
     List,
     /// Interactive session: load once, then ask question after question (also: `cram` alone)
     Repl,
+    /// Drill the interview questions in spaced-repetition order, grading yourself
+    Drill(DrillArgs),
     /// Check the model, ONNX Runtime, index and notes; exit 1 if anything needs fixing
     Status {
         /// Print JSON (schema cram.status/1)
@@ -135,6 +137,50 @@ pub struct AskArgs {
     /// Output format: text, md (a markdown study sheet) or json (same as --json)
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct DrillArgs {
+    /// Only these sections: a name, its acronym (rag), initials (ml) or a word
+    /// (backend, safety); repeatable or comma-separated
+    #[arg(long, value_delimiter = ',', value_name = "SECTION")]
+    pub section: Vec<String>,
+    /// Questions in this sitting: due ones first, then new ones
+    #[arg(long, default_value_t = 10)]
+    pub count: usize,
+    /// When fewer are due than --count, also review questions not yet due (soonest first)
+    #[arg(long)]
+    pub ahead: bool,
+    /// Show what is due and how each section is going, then exit
+    #[arg(long)]
+    pub stats: bool,
+    /// With --stats: print JSON (schema cram.drill.stats/1)
+    #[arg(long, requires = "stats")]
+    pub json: bool,
+    /// Key-point sentences shown with each answer (0 = none)
+    #[arg(long, default_value_t = 5)]
+    pub key_points: usize,
+    /// Progress file [default: $CRAM_HOME/drill.json]
+    #[arg(long, env = "CRAM_DRILL_PROGRESS", value_name = "FILE")]
+    pub progress: Option<PathBuf>,
+}
+
+impl DrillArgs {
+    /// Checks ranges; the sections are resolved against the index later.
+    pub fn validate(&self) -> cram::Result<()> {
+        let bad = |name: &'static str, reason: String| cram::Error::InvalidParam { name, reason };
+        if !(1..=1000).contains(&self.count) {
+            return Err(bad(
+                "--count",
+                format!("{} is out of range 1..=1000", self.count),
+            ));
+        }
+        cram::SearchParams {
+            key_points: self.key_points,
+            ..Default::default()
+        }
+        .validate()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

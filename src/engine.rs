@@ -96,22 +96,18 @@ impl Engine {
     ) -> Result<(Engine, IndexState)> {
         let dir = IndexDir::new(&paths.index);
         let model = ModelInfo::read(&paths.model_dir)?;
-        let current = dir.current_manifest().ok().flatten();
+        let read_current = dir.current_manifest();
+        let current = read_current.as_ref().ok().and_then(Option::as_ref).cloned();
         let mut sources = vec![Source {
             path: paths.corpus.clone(),
             kind: SourceKind::Bundled,
         }];
         match &opts.extra {
-            ExtraNotes::Keep => {
-                if let Some(m) = &current {
-                    sources.extend(
-                        m.sources
-                            .iter()
-                            .filter(|s| s.kind == SourceKind::User)
-                            .cloned(),
-                    );
-                }
-            }
+            ExtraNotes::Keep => sources.extend(
+                dir.remembered_sources()
+                    .into_iter()
+                    .filter(|s| s.kind == SourceKind::User),
+            ),
             ExtraNotes::Set(v) => sources.extend(v.iter().map(|p| Source {
                 path: std::path::absolute(p).unwrap_or_else(|_| p.clone()),
                 kind: SourceKind::User,
@@ -138,9 +134,17 @@ impl Engine {
 
         let reason = match (&current, opts.rebuild) {
             (_, Rebuild::Always) => Some("rebuilding the index".to_string()),
-            (None, _) => Some(match dir.current() {
+            (None, _) => Some(match &read_current {
                 Ok(None) => "no index yet: building it".to_string(),
-                _ => "the index is unreadable: rebuilding it".to_string(),
+                Err(Error::IndexCorrupt { reason, .. }) if reason.starts_with("it has format") => {
+                    format!(
+                        "the index was written by another version of cram ({reason}): rebuilding it"
+                    )
+                }
+                Err(Error::IndexCorrupt { reason, .. }) => {
+                    format!("the index is unusable ({reason}): rebuilding it")
+                }
+                Err(_) | Ok(Some(_)) => "the index is unreadable: rebuilding it".to_string(),
             }),
             (Some(m), _) if m.fingerprint != wanted => Some(describe_change(m, &snapshot, &model)),
             (Some(_), _) => match Generation::open(&dir) {
@@ -323,10 +327,14 @@ impl Engine {
         };
         let abstained = abstain::decide(&evidence);
 
-        let results: Vec<Passage> = if abstained && !keep_on_abstain {
-            Vec::new()
+        let shown: &[(usize, Option<crate::answer::MmrDetail>)] = if abstained && !keep_on_abstain {
+            &[]
         } else {
             picked
+        };
+        let ords: Vec<usize> = shown.iter().map(|&(i, _)| fused[i].ord as usize).collect();
+        let results: Vec<Passage> = {
+            shown
                 .iter()
                 .enumerate()
                 .map(|(rank, &(i, mmr))| {
@@ -352,7 +360,7 @@ impl Engine {
         let key_points = match (&qvec, abstained) {
             (Some(v), false) if p.key_points > 0 => {
                 let s = Instant::now();
-                let kp = self.key_points(v, &results, p.key_points)?;
+                let kp = self.key_points(v, &results, &ords, p.key_points);
                 t.key_points = ms(s);
                 kp
             }
@@ -420,40 +428,44 @@ impl Engine {
         })
     }
 
-    /// Up to `n` key-point sentences from the shown passages (see [`crate::keypoints`]).
-    fn key_points(&mut self, qvec: &[f32], results: &[Passage], n: usize) -> Result<Vec<KeyPoint>> {
-        // Reference lists are citations, not statements: no key points from them.
-        let texts: Vec<&str> = results
+    /// Up to `n` key-point sentences from the shown passages (see
+    /// [`crate::keypoints`]); `ords[i]` is the passage ordinal of `results[i]`.
+    /// The sentences and their vectors come from the index.
+    fn key_points(
+        &self,
+        qvec: &[f32],
+        results: &[Passage],
+        ords: &[usize],
+        n: usize,
+    ) -> Vec<KeyPoint> {
+        let g = &self.generation;
+        // (result index, position in passage)
+        let at: Vec<(usize, usize)> = ords
             .iter()
-            .map(|r| {
-                let refs = r
-                    .heading
-                    .last()
-                    .is_some_and(|h| h.to_lowercase().starts_with("references"));
-                if refs { "" } else { r.text.as_str() }
-            })
+            .enumerate()
+            .flat_map(|(r, &ord)| (0..g.sentences[ord].len()).map(move |j| (r, j)))
             .collect();
-        let cands = keypoints::candidates(&texts);
-        if cands.is_empty() {
-            return Ok(Vec::new());
+        if at.is_empty() {
+            return Vec::new();
         }
-        let sentences: Vec<&str> = cands.iter().map(|(_, _, s)| s.as_str()).collect();
-        let vecs = self.load_model()?.embed(&sentences)?;
-        let cos: Vec<f32> = vecs.iter().map(|v| crate::dense::dot(qvec, v)).collect();
-        let at: Vec<(usize, usize)> = cands.iter().map(|(p, i, _)| (*p, *i)).collect();
-        let picked = keypoints::choose(&at, &cos, n, |a, b| crate::dense::dot(&vecs[a], &vecs[b]));
-        Ok(picked
+        let vec_of = |i: usize| g.sentence_vector(ords[at[i].0], at[i].1);
+        let cos: Vec<f32> = (0..at.len())
+            .map(|i| crate::dense::dot(qvec, vec_of(i)))
+            .collect();
+        let picked =
+            keypoints::choose(&at, &cos, n, |a, b| crate::dense::dot(vec_of(a), vec_of(b)));
+        picked
             .into_iter()
             .map(|i| {
-                let r = &results[cands[i].0];
+                let (r, j) = at[i];
                 KeyPoint {
-                    text: cands[i].2.clone(),
-                    passage: r.rank,
-                    chunk_id: r.chunk_id.clone(),
+                    text: g.sentences[ords[r]][j].clone(),
+                    passage: results[r].rank,
+                    chunk_id: results[r].chunk_id.clone(),
                     cosine: cos[i],
                 }
             })
-            .collect())
+            .collect()
     }
 
     /// The note of the first shown passage (`first` indexes `fused`), then the

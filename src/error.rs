@@ -108,6 +108,17 @@ pub enum Error {
     #[error("lexical index error: {0}")]
     Lexical(#[from] tantivy::TantivyError),
 
+    /// The drill's progress file cannot be read as progress. It is left as is.
+    #[error(
+        "drill progress file {path} is unusable ({reason}); it was left untouched: move it aside to start afresh"
+    )]
+    Progress {
+        /// The progress file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// An I/O operation failed.
     #[error("{context}: {source}")]
     Io {
@@ -127,6 +138,7 @@ impl Error {
     /// | 3 | index missing, damaged or locked |
     /// | 4 | model or ONNX Runtime missing |
     /// | 5 | notes folder or a note is invalid |
+    /// | 6 | the drill's progress file is unreadable (left untouched) |
     /// | 1 | anything else (I/O, internal) |
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -144,6 +156,7 @@ impl Error {
             | Error::Note { .. }
             | Error::DuplicateId { .. }
             | Error::EmptyCorpus(_) => 5,
+            Error::Progress { .. } => 6,
             Error::Io { .. } => 1,
         }
     }

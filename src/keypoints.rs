@@ -2,8 +2,11 @@
 //! question, each cited to its passage.
 //!
 //! Nothing is generated. Candidate sentences are cut from the shown passages
-//! (prose only: no headings, tables, code or display math; no fragments),
-//! embedded with the same model as the question, and chosen by sentence-level
+//! (prose only: no headings, tables, code, display math or worked-out
+//! equations such as `36 + 84 = 120`; no fragments). They are cut and
+//! embedded when the index is built ([`passage_sentences`]), with the same
+//! model as the question, so a question costs only dot products. They are
+//! chosen by sentence-level
 //! MMR: relevance is the question-sentence cosine, redundancy the largest
 //! cosine to a sentence already chosen; sentences far below the best cosine
 //! are dropped first.
@@ -92,6 +95,7 @@ pub fn sentences(text: &str) -> Vec<String> {
                 && !s.ends_with(':')
                 && !s.ends_with('?')
                 && !s.contains('$')
+                && !s.contains(" = ")
                 && !leans_on_context(s)
                 && !quotes_a_claim(s)
         })
@@ -191,19 +195,23 @@ pub fn choose(
     picked
 }
 
-/// Candidate sentences of passages in rank order: (passage index, position, sentence).
-pub fn candidates(passages: &[&str]) -> Vec<(usize, usize, String)> {
-    passages
-        .iter()
-        .enumerate()
-        .flat_map(|(p, text)| {
-            sentences(text)
-                .into_iter()
-                .take(PER_PASSAGE)
-                .enumerate()
-                .map(move |(i, s)| (p, i, s))
-        })
-        .collect()
+/// The candidate sentences of one passage, as the index stores them (with
+/// their vectors): its first prose sentences; none for a reference list,
+/// which holds citations, not statements.
+pub fn passage_sentences(heading: &[String], text: &str) -> Vec<String> {
+    let refs = heading
+        .last()
+        .is_some_and(|h| h.to_lowercase().starts_with("references"));
+    if refs {
+        return Vec::new();
+    }
+    sentences(text).into_iter().take(PER_PASSAGE).collect()
+}
+
+/// The key under which a sentence's vector is cached between builds (apart
+/// from passage hashes, which hash other text).
+pub fn sentence_key(s: &str) -> String {
+    crate::hash::hex(format!("sentence\0{s}").as_bytes())
 }
 
 #[cfg(test)]

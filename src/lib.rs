@@ -32,6 +32,7 @@ pub mod chunk;
 pub mod config;
 pub mod corpus;
 pub mod dense;
+pub mod drill;
 pub mod embed;
 pub mod engine;
 pub mod error;
@@ -45,6 +46,7 @@ pub mod metrics;
 pub mod mmr;
 pub mod render;
 pub mod report;
+pub mod schedule;
 pub mod search;
 pub mod status;
 

@@ -2,6 +2,8 @@
 //! documented in the README and in [`cram::Error::exit_code`].
 
 mod cli;
+mod drill_loop;
+mod line;
 mod repl;
 
 use std::io::{IsTerminal, Write};
@@ -129,7 +131,10 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
             } else {
                 let what = match state {
                     IndexState::Built(_) => {
-                        format!("built: embedded {} new passages or titles", m.embedded)
+                        format!(
+                            "built: embedded {} new texts (passages, titles, key-point sentences)",
+                            m.embedded
+                        )
                     }
                     IndexState::Fresh => "already up to date".to_string(),
                     IndexState::StaleLocked => {
@@ -185,6 +190,25 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
             let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
             engine.load_model()?;
             repl::run(&mut engine, cram::SearchParams::default(), style)?;
+        }
+        cli::Command::Drill(args) => {
+            args.validate()?;
+            let opts = drill_loop::Options {
+                sections: args.section.clone(),
+                count: args.count,
+                ahead: args.ahead,
+                key_points: args.key_points,
+                progress: args
+                    .progress
+                    .clone()
+                    .unwrap_or_else(cram::drill::Progress::default_path),
+            };
+            let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
+            if args.stats {
+                drill_loop::stats(&engine, &opts, args.json, style)?;
+            } else {
+                drill_loop::run(&mut engine, &opts, style)?;
+            }
         }
         cli::Command::List => {
             let (engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
@@ -331,7 +355,7 @@ impl Progress {
                         let b = indicatif::ProgressBar::new(total as u64);
                         b.set_style(
                             indicatif::ProgressStyle::with_template(
-                                "cram: embedding {bar:30} {pos}/{len} passages, {rate}, ETA {eta}",
+                                "cram: embedding {bar:30} {pos}/{len} texts, {rate}, ETA {eta}",
                             )
                             .expect("valid template")
                             .with_key(
@@ -351,7 +375,7 @@ impl Progress {
                     }
                     let secs = started.elapsed().as_secs_f64().max(1e-3);
                     eprintln!(
-                        "cram: embedded {total} passages in {secs:.1} s ({:.1}/s)",
+                        "cram: embedded {total} texts in {secs:.1} s ({:.1}/s)",
                         total as f64 / secs
                     );
                     self.started = None;

@@ -113,15 +113,7 @@ pub fn answer(a: &Answer, style: Style) -> String {
         .into_iter()
         .collect();
     if !a.key_points.is_empty() {
-        let _ = writeln!(out, "{}", p.bold("Key points:"));
-        let width = style.width.saturating_sub(4).max(20);
-        for k in &a.key_points {
-            let text = format!("{} [{}]", sanitize(&k.text), k.passage);
-            for (i, line) in wrap(&text, width).into_iter().enumerate() {
-                let lead = if i == 0 { "  • " } else { "    " };
-                let _ = writeln!(out, "{lead}{}", highlight(&line, &terms, &p));
-            }
-        }
+        key_points(&mut out, a, &terms, style, &p);
         out.push('\n');
     }
     for r in &a.results {
@@ -135,6 +127,166 @@ pub fn answer(a: &Answer, style: Style) -> String {
             .collect();
         let _ = writeln!(out, "{} {}", p.bold("Related:"), ids.join(" · "));
     }
+    out
+}
+
+/// The "Key points:" block: one bullet per sentence, with its `[n]`.
+fn key_points(out: &mut String, a: &Answer, terms: &HashSet<String>, style: Style, p: &Paint) {
+    let _ = writeln!(out, "{}", p.bold("Key points:"));
+    let width = style.width.saturating_sub(4).max(20);
+    for k in &a.key_points {
+        let text = format!("{} [{}]", sanitize(&k.text), k.passage);
+        for (i, line) in wrap(&text, width).into_iter().enumerate() {
+            let lead = if i == 0 { "  • " } else { "    " };
+            let _ = writeln!(out, "{lead}{}", highlight(&line, terms, p));
+        }
+    }
+}
+
+/// The header of a drill question: position, id, section, why it is asked,
+/// then the question.
+pub fn drill_question(
+    n: usize,
+    of: usize,
+    card: &crate::drill::DeckCard,
+    why: &str,
+    style: Style,
+) -> String {
+    let p = Paint { on: style.color };
+    format!(
+        "{}\n{}\n",
+        p.dim(&format!(
+            "── {n}/{of} · {} · {} · {why}",
+            sanitize(&card.id),
+            sanitize(&card.section)
+        )),
+        p.bold(&sanitize(&card.question))
+    )
+}
+
+/// What a drill shows after the answer: key points with `[n]` markers, the
+/// sources they cite, the note's short answer, and the hint on a typed answer.
+pub fn drill_card(
+    card: &crate::drill::Card,
+    hint: Option<&crate::drill::Hint>,
+    style: Style,
+) -> String {
+    let p = Paint { on: style.color };
+    let mut out = String::new();
+    let none = HashSet::new();
+    let a = &card.answer;
+    if !a.key_points.is_empty() {
+        key_points(&mut out, a, &none, style, &p);
+        let cited: Vec<usize> = a.key_points.iter().map(|k| k.passage).collect();
+        for r in a.results.iter().filter(|r| cited.contains(&r.rank)) {
+            let crumb = std::iter::once(r.question_id.as_deref().unwrap_or(&r.path))
+                .chain(r.heading.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" › ");
+            let _ = writeln!(
+                out,
+                "    {} {}  {}",
+                p.dim(&format!("[{}]", r.rank)),
+                sanitize(&crumb),
+                p.cite(&format!(
+                    "{}:{}-{}",
+                    sanitize(&r.path),
+                    r.lines[0],
+                    r.lines[1]
+                ))
+            );
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        p.bold(&format!("Short answer ({}):", sanitize(&card.id)))
+    );
+    block(&mut out, &card.short_answer, "  ", style.width, &none, &p);
+    if let Some(h) = hint {
+        let total = h.covered.len() + h.missed.len();
+        let _ = writeln!(
+            out,
+            "\n{} {}",
+            p.bold(&format!(
+                "Your answer used {} of {total} key terms",
+                h.covered.len()
+            )),
+            p.dim("(a hint, not a grade)")
+        );
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "—".to_string()
+            } else {
+                sanitize(&v.join(", "))
+            }
+        };
+        let _ = writeln!(out, "  used:   {}", list(&h.covered));
+        let _ = writeln!(out, "  missed: {}", list(&h.missed));
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        p.dim(&format!("The whole note: cram show {}", sanitize(&card.id)))
+    );
+    out
+}
+
+/// `cram drill --stats` as a table.
+pub fn drill_stats(s: &crate::drill::Stats, style: Style) -> String {
+    use crate::schedule::describe_delay;
+    let p = Paint { on: style.color };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        p.bold(&format!(
+            "{:<38} {:>5} {:>4} {:>4} {:>6} {:>7} {:>8} {:>9}",
+            "section", "total", "new", "due", "due 7d", "reviews", "recalled", "interval"
+        ))
+    );
+    let row = |out: &mut String, r: &crate::drill::SectionStats| {
+        let name: String = sanitize(&r.section).chars().take(38).collect();
+        let _ = writeln!(
+            out,
+            "{:<38} {:>5} {:>4} {:>4} {:>6} {:>7} {:>8} {:>9}",
+            name,
+            r.questions,
+            r.new,
+            r.due_now,
+            r.due_7d,
+            r.reviews,
+            r.recalled
+                .map_or("—".into(), |x| format!("{:.0}%", x * 100.0)),
+            r.mean_interval_days
+                .map_or("—".into(), |d| format!("{d:.1} d")),
+        );
+    };
+    for r in &s.sections {
+        row(&mut out, r);
+    }
+    row(&mut out, &s.total);
+    if !s.next_due.is_empty() {
+        let _ = writeln!(out, "\n{}", p.bold("Next due:"));
+        for u in &s.next_due {
+            let _ = writeln!(
+                out,
+                "  {:<8} {}  {}",
+                describe_delay(u.due, s.now),
+                p.bold(&sanitize(&u.id)),
+                sanitize(&u.question)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        p.dim(&format!(
+            "\ndue: due now · recalled: reviews not graded \"again\" · interval: mean days until the next review · progress: {}",
+            sanitize(&s.progress_file)
+        ))
+    );
     out
 }
 
@@ -163,9 +315,23 @@ fn passage(out: &mut String, r: &Passage, terms: &HashSet<String>, style: Style,
     if style.explain {
         let _ = writeln!(out, "    {}", p.dim(&explain_line(r)));
     }
-    let indent = "    ";
-    let width = style.width.saturating_sub(indent.len()).max(20);
-    for (fenced, line) in fenced_lines(&r.text) {
+    block(out, &r.text, "    ", style.width, terms, p);
+    out.push('\n');
+}
+
+/// Markdown text indented by `indent` and wrapped at `width`: code, tables
+/// and blank lines as they are, list items with a hanging indent, words
+/// matching `terms` highlighted.
+fn block(
+    out: &mut String,
+    text: &str,
+    indent: &str,
+    width: usize,
+    terms: &HashSet<String>,
+    p: &Paint,
+) {
+    let width = width.saturating_sub(indent.len()).max(20);
+    for (fenced, line) in fenced_lines(text) {
         let line = line.as_str();
         let t = line.trim_start();
         if fenced || t.starts_with('|') || t.is_empty() {
@@ -191,7 +357,6 @@ fn passage(out: &mut String, r: &Passage, terms: &HashSet<String>, style: Style,
             let _ = writeln!(out, "{indent}{lead}{pad}{}", highlight(&w, terms, p));
         }
     }
-    out.push('\n');
 }
 
 fn explain_line(r: &Passage) -> String {

@@ -2,13 +2,16 @@
 //! then answer question after question.
 //!
 //! Lines starting with `:` are commands; anything else is a question. The
-//! session keeps its own history (`:history`, `!N` asks entry N again).
+//! session keeps its own history (`:history`, `!N` asks entry N again); on a
+//! terminal, the arrow keys and Ctrl-R also reach earlier sessions' lines.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::Write;
 use std::time::Instant;
 
 use cram::render::{self, Style};
 use cram::{Engine, Fusion, Mode, SearchParams};
+
+use crate::line::{Line, Reader};
 
 const HELP: &str = "\
 Type a question, or a command:
@@ -25,10 +28,12 @@ Type a question, or a command:
   :quit              leave (also Ctrl-D)
 ";
 
-/// Runs the session on stdin/stdout until `:quit` or end of input.
+/// Runs the session until `:quit` or end of input. On a terminal, lines are
+/// edited with rustyline and questions and commands are kept in
+/// `$CRAM_HOME/history` for the next session.
 pub fn run(engine: &mut Engine, mut params: SearchParams, mut style: Style) -> anyhow::Result<()> {
-    let stdin = std::io::stdin();
-    let interactive = stdin.is_terminal();
+    let mut reader = Reader::new(Some(cram::config::cram_home().join("history")));
+    let interactive = reader.interactive();
     let mut out = std::io::stdout();
     let mut history: Vec<String> = Vec::new();
     if interactive {
@@ -40,14 +45,11 @@ pub fn run(engine: &mut Engine, mut params: SearchParams, mut style: Style) -> a
         )?;
     }
     loop {
-        if interactive {
-            write!(out, "cram> ")?;
-            out.flush()?;
-        }
-        let mut line = String::new();
-        if stdin.lock().read_line(&mut line)? == 0 {
-            break;
-        }
+        let line = match reader.read(if interactive { "cram> " } else { "" })? {
+            Line::Text(s) => s,
+            Line::Interrupted => continue,
+            Line::Eof => break,
+        };
         let mut line = line.trim().to_string();
         if line.is_empty() {
             continue;
@@ -67,6 +69,7 @@ pub fn run(engine: &mut Engine, mut params: SearchParams, mut style: Style) -> a
             }
         }
         if let Some(cmd) = line.strip_prefix(':') {
+            reader.remember(&line);
             let (name, arg) = cmd
                 .split_once(' ')
                 .map_or((cmd, ""), |(a, b)| (a, b.trim()));
@@ -82,6 +85,7 @@ pub fn run(engine: &mut Engine, mut params: SearchParams, mut style: Style) -> a
             continue;
         }
         history.push(line.clone());
+        reader.remember(&line);
         let t = Instant::now();
         match engine.ask(&line, &params) {
             Ok(a) => {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use predicates::prelude::*;
 
-use crate::util::{self, Sandbox};
+use crate::util::{self, Sandbox, json_of};
 
 fn files_of(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
@@ -162,12 +162,18 @@ fn a_running_build_blocks_another_but_not_questions() {
 }
 
 #[test]
-fn editing_one_note_embeds_only_its_changed_passages() {
+fn editing_one_note_embeds_only_its_changed_passages_and_sentences() {
     if !util::require_model() {
         return;
     }
     let s = Sandbox::fixture();
-    s.build();
+    let sentences = |generation: &std::path::Path| -> std::collections::HashSet<String> {
+        let lists: Vec<Vec<String>> =
+            serde_json::from_slice(&std::fs::read(generation.join("sentences.json")).unwrap())
+                .unwrap();
+        lists.into_iter().flatten().collect()
+    };
+    let before = sentences(&s.build());
     let note = s.corpus().join("q02-dense.md");
     let text = std::fs::read_to_string(&note).unwrap();
     std::fs::write(
@@ -179,7 +185,14 @@ fn editing_one_note_embeds_only_its_changed_passages() {
     assert!(out.status.success(), "{}", util::stderr_of(&out));
     let v = util::json_of(&out);
     assert_eq!(v["rebuilt"], true);
-    assert_eq!(v["embedded"], 1, "only the edited passage is embedded: {v}");
+    // The edited passage, plus its key-point sentences that are new.
+    let new_sentences = sentences(&s.current_gen()).difference(&before).count();
+    assert!(new_sentences <= 1, "one sentence was edited");
+    assert_eq!(
+        v["embedded"].as_u64(),
+        Some(1 + new_sentences as u64),
+        "only the edited passage and sentence are embedded: {v}"
+    );
     // Nothing changed: nothing rebuilt.
     let out = s.cram().args(["index", "--json"]).output().unwrap();
     let v = util::json_of(&out);
@@ -250,4 +263,45 @@ fn killed_builds_never_leave_a_broken_index() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", util::stderr_of(&out));
+}
+
+#[test]
+fn an_index_from_an_older_cram_is_rebuilt_with_the_users_folders() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    let mine = s.user_folder("mine");
+    std::fs::write(
+        mine.join("kv.md"),
+        "# Paged KV cache\n\nvLLM stores the key value cache in fixed-size blocks, like virtual memory \
+         pages, so sequences of different lengths share GPU memory without fragmentation.\n",
+    )
+    .unwrap();
+    s.cram()
+        .args(["index", "-q", "--notes"])
+        .arg(&mine)
+        .assert()
+        .success();
+    // Pretend an older cram wrote it.
+    let manifest = s.current_gen().join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let format = format!("\"format\": {}", cram::index::FORMAT_VERSION);
+    assert!(text.contains(&format), "{text}");
+    std::fs::write(&manifest, text.replace(&format, "\"format\": 2")).unwrap();
+
+    let out = s.cram().args(["index", "--json"]).output().unwrap();
+    let err = util::stderr_of(&out);
+    assert!(
+        err.contains("written by another version of cram") && err.contains("format 2"),
+        "{err}"
+    );
+    let v = json_of(&out);
+    assert_eq!(v["rebuilt"], true);
+    let sources = v["sources"].to_string();
+    assert!(
+        sources.contains("mine"),
+        "the user's folder is kept: {sources}"
+    );
+    assert_eq!(v["notes"], 4);
 }

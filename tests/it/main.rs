@@ -2,8 +2,11 @@
 
 mod beir;
 mod cli;
+mod drill;
 mod embedding;
 mod index;
 mod notes;
+#[cfg(unix)]
+mod pty;
 mod quality;
 mod util;
