@@ -15,6 +15,9 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
+/// Most key points an answer may ask for.
+pub const MAX_KEY_POINTS: usize = 10;
+
 /// Longest question accepted, in bytes. A question is a sentence or two; a
 /// megabyte of text is a mistake (a pasted file), not a question.
 pub const MAX_QUERY_BYTES: usize = 4096;
@@ -145,10 +148,10 @@ impl SearchParams {
         if self.mmr_pool == 0 {
             return bad("--mmr-pool", "must be at least 1".into());
         }
-        if self.key_points > 10 {
+        if self.key_points > MAX_KEY_POINTS {
             return bad(
                 "--key-points",
-                format!("{} is out of range 0..=10", self.key_points),
+                format!("{} is out of range 0..={MAX_KEY_POINTS}", self.key_points),
             );
         }
         if self.ef_search == 0 {

@@ -11,12 +11,13 @@
 //! it used and which it missed. Key terms are BM25 analyzer terms (stemmed, so
 //! "regularised" covers "regularization") of the note's short answer, minus
 //! the question's own words, ranked by tf-idf at the level of notes
-//! ([`NoteTerms`]): `(1 + ln tf) * ln(N / df)`, with tf counted over the
-//! whole note (references excluded) and df over the N notes. Passage-level
-//! BM25 idf was tried first and ranked one-off names ("Magesh", "German")
-//! above the note's concepts; note-level weights keep what the note keeps
-//! coming back to and other notes do not. It is a hint, not a grade: a good
-//! answer can use other words.
+//! ([`NoteTerms`]): `tf * ln(N / df)`, with tf counted over the whole note
+//! (references excluded) and df over the N notes. Passage-level BM25 idf
+//! was tried first and ranked one-off names ("Magesh", "German") above the
+//! note's concepts; a dampened `1 + ln tf` still let cited authors in
+//! ("Hui", "Belkin" for the cross-entropy question). Raw tf keeps what the
+//! note keeps coming back to ("logits", "softmax", "gradient"). It is a
+//! hint, not a grade: a good answer can use other words.
 //!
 //! Progress lives in one JSON file ([`Progress`], schema [`SCHEMA`]), by
 //! default `$CRAM_HOME/drill.json`. Every grade is saved at once: the file is
@@ -631,7 +632,8 @@ pub struct Card {
     pub question: String,
     /// The note's short answer.
     pub short_answer: String,
-    /// `cram ask` for the question: key points and the cited passages.
+    /// `cram ask` for the question: key points (minus those the short answer
+    /// already says) and the cited passages.
     pub answer: Answer,
     /// The note's key terms, heaviest first.
     pub key_terms: Vec<KeyTerm>,
@@ -679,7 +681,7 @@ fn without_references(body: &str) -> &str {
 }
 
 /// The key terms of a note: terms of its short answer, weighted by
-/// `(1 + ln tf) * idf` with tf over the note and idf over notes.
+/// `tf * idf` with tf over the note and idf over notes.
 pub fn note_key_terms(note: &NoteRecord, stats: &NoteTerms, n: usize) -> Vec<KeyTerm> {
     let mut tf: HashMap<String, usize> = HashMap::new();
     for t in crate::lexical::analyze(without_references(&note.body)) {
@@ -691,8 +693,7 @@ pub fn note_key_terms(note: &NoteRecord, stats: &NoteTerms, n: usize) -> Vec<Key
         &note.title,
         |t| {
             // The short answer is part of the note, so tf >= 1.
-            let f = tf.get(t).copied().unwrap_or(1) as f32;
-            (1.0 + f.ln()) * stats.idf(t)
+            tf.get(t).copied().unwrap_or(1) as f32 * stats.idf(t)
         },
         n,
     )
@@ -706,12 +707,31 @@ pub fn card(
     stats: &NoteTerms,
 ) -> Result<Card> {
     let note = engine.note(id)?.clone();
-    let answer = engine.ask(&note.title, params)?;
+    let short = short_answer(&note.body);
+    // Key points repeating the short answer (shown anyway) are dropped: ask
+    // for a few more, keep the others.
+    let wanted = params.key_points;
+    let mut p = params.clone();
+    if wanted > 0 {
+        p.key_points = (wanted + 5).min(crate::config::MAX_KEY_POINTS);
+    }
+    let mut answer = engine.ask(&note.title, &p)?;
+    let flat = |s: &str| {
+        s.replace("**", "")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let short_flat = flat(&short);
+    answer
+        .key_points
+        .retain(|k| !short_flat.contains(&flat(&k.text)));
+    answer.key_points.truncate(wanted);
     Ok(Card {
         id: id.to_string(),
         section: note.section.clone().unwrap_or_default(),
         question: note.title.clone(),
-        short_answer: short_answer(&note.body),
+        short_answer: short,
         answer,
         key_terms: note_key_terms(&note, stats, KEY_TERMS),
     })

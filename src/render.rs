@@ -164,8 +164,8 @@ pub fn drill_question(
     )
 }
 
-/// What a drill shows after the answer: key points with `[n]` markers, the
-/// sources they cite, the note's short answer, and the hint on a typed answer.
+/// What a drill shows after the answer: the note's short answer, key points
+/// with `[n]` markers and the sources they cite, and the hint on a typed answer.
 pub fn drill_card(
     card: &crate::drill::Card,
     hint: Option<&crate::drill::Hint>,
@@ -174,8 +174,15 @@ pub fn drill_card(
     let p = Paint { on: style.color };
     let mut out = String::new();
     let none = HashSet::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        p.bold(&format!("Short answer ({}):", sanitize(&card.id)))
+    );
+    block(&mut out, &card.short_answer, "  ", style.width, &none, &p);
     let a = &card.answer;
     if !a.key_points.is_empty() {
+        out.push('\n');
         key_points(&mut out, a, &none, style, &p);
         let cited: Vec<usize> = a.key_points.iter().map(|k| k.passage).collect();
         for r in a.results.iter().filter(|r| cited.contains(&r.rank)) {
@@ -196,14 +203,7 @@ pub fn drill_card(
                 ))
             );
         }
-        out.push('\n');
     }
-    let _ = writeln!(
-        out,
-        "{}",
-        p.bold(&format!("Short answer ({}):", sanitize(&card.id)))
-    );
-    block(&mut out, &card.short_answer, "  ", style.width, &none, &p);
     if let Some(h) = hint {
         let total = h.covered.len() + h.missed.len();
         let _ = writeln!(
@@ -320,7 +320,8 @@ fn passage(out: &mut String, r: &Passage, terms: &HashSet<String>, style: Style,
 }
 
 /// Markdown text indented by `indent` and wrapped at `width`: code, tables
-/// and blank lines as they are, list items with a hanging indent, words
+/// and blank lines as they are, paragraphs reflowed (notes may be
+/// hard-wrapped at any width), list items with a hanging indent, words
 /// matching `terms` highlighted.
 fn block(
     out: &mut String,
@@ -331,32 +332,59 @@ fn block(
     p: &Paint,
 ) {
     let width = width.saturating_sub(indent.len()).max(20);
-    for (fenced, line) in fenced_lines(text) {
-        let line = line.as_str();
+    for (verbatim, line) in reflow(text) {
         let t = line.trim_start();
-        if fenced || t.starts_with('|') || t.is_empty() {
+        if verbatim {
             let _ = writeln!(out, "{indent}{line}");
             continue;
         }
         // Keep list markers' hanging indent.
         let lead: String = line.chars().take_while(|c| c.is_whitespace()).collect();
-        let hang = if t.starts_with("- ") || t.starts_with("* ") {
-            "  "
-        } else {
-            ""
-        };
+        let hang = if is_list_item(t) { "  " } else { "" };
         for (i, w) in wrap(t, width.saturating_sub(lead.len()).max(20))
             .into_iter()
             .enumerate()
         {
-            let pad = if i == 0 {
-                String::new()
-            } else {
-                hang.to_string()
-            };
+            let pad = if i == 0 { "" } else { hang };
             let _ = writeln!(out, "{indent}{lead}{pad}{}", highlight(&w, terms, p));
         }
     }
+}
+
+fn is_list_item(t: &str) -> bool {
+    let digits = t.chars().take_while(char::is_ascii_digit).count();
+    t.starts_with("- ")
+        || t.starts_with("* ")
+        || t.starts_with("+ ")
+        || (digits > 0 && (t[digits..].starts_with(". ") || t[digits..].starts_with(") ")))
+}
+
+/// Logical lines of markdown: `(true, line)` for lines shown as they are
+/// (code, tables, headings, blank lines), `(false, text)` for a paragraph or
+/// list item with its continuation lines joined.
+fn reflow(text: &str) -> Vec<(bool, String)> {
+    let mut out: Vec<(bool, String)> = Vec::new();
+    let mut open = false; // the last entry is prose that may continue
+    for (fenced, line) in fenced_lines(text) {
+        let hard_break = line.ends_with("  ");
+        let t = line.trim_start();
+        if fenced || t.is_empty() || t.starts_with('|') || t.starts_with('#') {
+            out.push((true, line));
+            open = false;
+        } else if open && !is_list_item(t) {
+            let last = &mut out.last_mut().expect("open implies an entry").1;
+            last.push(' ');
+            last.push_str(t.trim_end());
+        } else {
+            out.push((false, line.trim_end().to_string()));
+            open = true;
+        }
+        // A markdown hard break (two trailing spaces) ends the logical line.
+        if hard_break {
+            open = false;
+        }
+    }
+    out
 }
 
 fn explain_line(r: &Passage) -> String {
@@ -620,6 +648,24 @@ mod tests {
         let s = sanitize("ok \x1b]0;pwned\x07 \x1b[2J done\ttab\nline");
         assert!(!s.contains('\x1b') && !s.contains('\x07'));
         assert!(s.contains("\ttab\nline"));
+    }
+
+    #[test]
+    fn hard_wrapped_paragraphs_reflow_but_code_and_lists_do_not() {
+        let text = "A paragraph wrapped\nby hand at a narrow\nwidth.\n\n- item one\n  continues here\n- item two\n\n```\nlet a = 1;\nlet b = 2;\n```\n| a | b |\n";
+        let mut out = String::new();
+        block(
+            &mut out,
+            text,
+            "",
+            80,
+            &HashSet::new(),
+            &Paint { on: false },
+        );
+        assert_eq!(
+            out,
+            "A paragraph wrapped by hand at a narrow width.\n\n- item one continues here\n- item two\n\n```\nlet a = 1;\nlet b = 2;\n```\n| a | b |\n"
+        );
     }
 
     #[test]

@@ -59,9 +59,27 @@ fn a_sitting_saves_each_grade_and_schedules_the_next_review() {
     }
     // No hint for q02, where nothing was typed.
     assert_eq!(text.matches("(a hint, not a grade)").count(), 1, "{text}");
-    // Key points cite passages listed under them.
+    // Key points never repeat the short answer shown above them.
     let first = text.split("── 2/3").next().unwrap();
-    assert!(first.contains("[1] q01 › "), "{first}");
+    let short = first
+        .split("Short answer (q01):")
+        .nth(1)
+        .unwrap()
+        .split("\n\n")
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(short.starts_with("BM25 scores a document"), "{short}");
+    for bullet in first.split("  • ").skip(1) {
+        let sentence = bullet.split(" [").next().unwrap();
+        let sentence = sentence.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            !short.contains(&sentence),
+            "{sentence:?} repeats the short answer"
+        );
+    }
 
     let p = progress_json(&progress);
     assert_eq!(p["schema"], "cram.drill/1");

@@ -74,7 +74,9 @@ fn repl_on_a_terminal_edits_lines_and_keeps_history_across_sessions() {
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
     for (ms, wall) in &warm {
-        eprintln!("warm question through the pty: {ms} in-process, {wall:?} to the next prompt");
+        eprintln!(
+            "warm question through the pty: {ms} in-process; {wall:?} to the next prompt (rexpect polls every 100 ms)"
+        );
     }
 
     let history = std::fs::read_to_string(home.join("history")).unwrap();
