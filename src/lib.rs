@@ -6,7 +6,10 @@
 //! embeddings searched exactly or with HNSW ([`embed`], [`dense`]) — whose
 //! rankings are fused by reciprocal rank fusion or a min-max convex
 //! combination ([`fuse`]) and diversified by MMR ([`mmr`]). Each passage is
-//! cited to its note, heading path and line span ([`answer`]).
+//! cited to its note, heading path and line span ([`answer`]), under a few
+//! key-point sentences extracted from the passages ([`keypoints`]). For
+//! study, [`drill`] asks the interview questions back in spaced-repetition
+//! order ([`schedule`]).
 //!
 //! ```no_run
 //! use cram::{Engine, OpenOptions, Paths, SearchParams};

@@ -279,13 +279,7 @@ fn user_notes_folder_is_indexed_and_remembered() {
         return;
     }
     let s = Sandbox::fixture();
-    let mine = s.user_folder("mine");
-    std::fs::write(
-        mine.join("kv.md"),
-        "# Paged KV cache\n\nvLLM stores the key value cache in fixed-size blocks, like virtual memory pages, so \
-         sequences of different lengths share GPU memory without fragmentation.\n",
-    )
-    .unwrap();
+    let mine = s.kv_notes();
     std::fs::write(mine.join("binary.md"), b"\x00\x01\x02").unwrap();
     let out = s
         .cram()

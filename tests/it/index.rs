@@ -271,13 +271,7 @@ fn an_index_from_an_older_cram_is_rebuilt_with_the_users_folders() {
         return;
     }
     let s = Sandbox::fixture();
-    let mine = s.user_folder("mine");
-    std::fs::write(
-        mine.join("kv.md"),
-        "# Paged KV cache\n\nvLLM stores the key value cache in fixed-size blocks, like virtual memory \
-         pages, so sequences of different lengths share GPU memory without fragmentation.\n",
-    )
-    .unwrap();
+    let mine = s.kv_notes();
     s.cram()
         .args(["index", "-q", "--notes"])
         .arg(&mine)

@@ -80,6 +80,19 @@ impl Sandbox {
         p
     }
 
+    /// A folder of the user's own notes, `mine/`, holding one note about the
+    /// paged KV cache (a topic the fixture notes do not cover).
+    pub fn kv_notes(&self) -> PathBuf {
+        let mine = self.user_folder("mine");
+        std::fs::write(
+            mine.join("kv.md"),
+            "# Paged KV cache\n\nvLLM stores the key value cache in fixed-size blocks, like virtual memory pages, so \
+             sequences of different lengths share GPU memory without fragmentation.\n",
+        )
+        .unwrap();
+        mine
+    }
+
     /// Writes (or replaces) a file in the notes folder.
     pub fn write_note(&self, name: &str, bytes: &[u8]) {
         std::fs::write(self.corpus().join(name), bytes).unwrap();
