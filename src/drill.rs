@@ -275,9 +275,12 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// `$CRAM_HOME/drill.json`.
+    /// `$CRAM_DRILL_PROGRESS` if set, else `$CRAM_HOME/drill.json`.
     pub fn default_path() -> PathBuf {
-        crate::config::cram_home().join("drill.json")
+        match std::env::var_os("CRAM_DRILL_PROGRESS") {
+            Some(p) if !p.is_empty() => PathBuf::from(p),
+            _ => crate::config::cram_home().join("drill.json"),
+        }
     }
 
     /// Reads `path`; a missing file is an empty progress.
@@ -296,6 +299,11 @@ impl Progress {
     /// A question's schedule, if it was ever drilled.
     pub fn card(&self, id: &str) -> Option<&CardState> {
         self.data.cards.get(id)
+    }
+
+    /// Every question drilled so far, by id, with its schedule.
+    pub fn cards(&self) -> impl Iterator<Item = (&String, &CardState)> {
+        self.data.cards.iter()
     }
 
     /// All reviews, oldest first.

@@ -15,7 +15,7 @@ use crate::index::{CorpusSnapshot, IndexDir, read_manifest, verify};
 /// One check.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
-    /// What was checked (`model`, `onnxruntime`, `index`, `freshness`, `notes`).
+    /// What was checked (`model`, `onnxruntime`, `index`, `notes`, `freshness`, `drill`).
     pub name: &'static str,
     /// True when it is fine.
     pub ok: bool,
@@ -249,6 +249,40 @@ pub fn status(paths: &Paths, verify_model: bool) -> Status {
             }
         }
     }
+    // Drill progress.
+    let progress_path = crate::drill::Progress::default_path();
+    checks.push(check(
+        "drill",
+        if !progress_path.exists() {
+            Ok(format!(
+                "no drill yet (progress will be kept in {})",
+                progress_path.display()
+            ))
+        } else {
+            match crate::drill::Progress::load(&progress_path) {
+                Ok(p) => {
+                    let now = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs() as i64);
+                    let due = p.cards().filter(|(_, c)| c.is_due(now)).count();
+                    Ok(format!(
+                        "{}: {} questions drilled, {due} due now, {} reviews",
+                        progress_path.display(),
+                        p.cards().count(),
+                        p.log().len()
+                    ))
+                }
+                Err(e) => Err((
+                    e.to_string(),
+                    format!(
+                        "move {} aside; `cram drill` then starts afresh",
+                        progress_path.display()
+                    ),
+                )),
+            }
+        },
+    ));
+
     Status {
         schema: "cram.status/1",
         version: format!(

@@ -357,7 +357,14 @@ fn status_reports_each_check_and_the_fix() {
         .collect();
     assert_eq!(
         names,
-        ["model", "onnxruntime", "index", "notes", "freshness"]
+        [
+            "model",
+            "onnxruntime",
+            "index",
+            "notes",
+            "freshness",
+            "drill"
+        ]
     );
     // An edited note makes the index stale: status says so and fails.
     s.write_note(

@@ -269,6 +269,23 @@ fn bad_drill_input_is_one_line_and_never_overwrites_progress() {
         assert!(err.contains("drill.json is unusable"), "{err}");
     }
     assert_eq!(std::fs::read(&progress).unwrap(), b"{ not json");
+    // `cram status` names the file and the fix.
+    let out = s
+        .cram()
+        .args(["status", "--json"])
+        .env("CRAM_DRILL_PROGRESS", &progress)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let drill = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "drill")
+        .unwrap();
+    assert_eq!(drill["ok"], false);
+    assert!(drill["fix"].as_str().unwrap().contains("aside"), "{drill}");
 }
 
 #[test]

@@ -63,12 +63,13 @@ impl Sandbox {
         self.dir.path().join("index")
     }
 
-    /// `cram` pointed at this sandbox's notes and index.
+    /// `cram` pointed at this sandbox's notes, index and drill progress.
     pub fn cram(&self) -> Command {
         let mut c = Command::cargo_bin("cram").unwrap();
         c.env("CRAM_CORPUS", self.corpus())
             .env("CRAM_INDEX", self.index())
             .env("NO_COLOR", "1")
+            .env("CRAM_DRILL_PROGRESS", self.dir.path().join("drill.json"))
             .env_remove("CRAM_ORT_LIB");
         c
     }
