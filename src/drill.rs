@@ -539,8 +539,11 @@ pub fn key_terms(
     let mut seen: HashMap<String, (usize, Vec<(String, usize)>)> = HashMap::new();
     let mut pos = 0;
     for piece in text.split_whitespace().filter(|p| !p.contains("://")) {
+        let compound = piece.contains('-');
         for word in piece.split(|c: char| !c.is_alphanumeric()) {
-            if word.chars().count() < 3 || word.chars().all(|c| c.is_ascii_digit()) {
+            let len = word.chars().count();
+            // "pre" of "pre-activation" or "non" of "non-linear" is not a term.
+            if len < 3 || (compound && len < 4) || word.chars().all(|c| c.is_ascii_digit()) {
                 continue;
             }
             let lower = word.to_lowercase();
@@ -938,7 +941,7 @@ mod tests {
         let q = record(
             "q01",
             "## Short answer\n\nDropout zeroes activations at random, like an ensemble of \
-             thinned networks (Srivastava). See https://example.org/dropout-2014.\n\n\
+             thinned networks (Srivastava), non-linear. See https://example.org/dropout-2014.\n\n\
              ## Mechanism\n\nEach ensemble member is a thinned network; activations are \
              rescaled by the keep probability.\n\n## References\n\n- Srivastava, Srivastava, Srivastava.\n",
         );
@@ -962,6 +965,11 @@ mod tests {
         assert!(
             !words.iter().any(|w| w.contains("example")),
             "URLs are skipped"
+        );
+        let all = note_key_terms(&q, &stats, 50);
+        assert!(
+            all.iter().all(|t| t.word != "non") && all.iter().any(|t| t.word == "linear"),
+            "prefixes of compounds are skipped: {all:?}"
         );
         let h = hint(&terms, "It is an ENSEMBLE of Thinned nets");
         assert_eq!(h.covered, ["ensemble", "thinned"]);

@@ -120,7 +120,12 @@ pub fn run(engine: &mut Engine, opts: &Options, style: Style) -> anyhow::Result<
         // The typed answer: lines until an empty one.
         let mut typed: Vec<String> = Vec::new();
         loop {
-            let prompt = if typed.is_empty() { "> " } else { ". " };
+            // Piped input is not echoed: prompts would only litter the transcript.
+            let prompt = match (reader.interactive(), typed.is_empty()) {
+                (false, _) => "",
+                (true, true) => "> ",
+                (true, false) => ". ",
+            };
             match reader.read(prompt)? {
                 Line::Text(s) if s.trim().is_empty() => break,
                 Line::Text(s) if typed.is_empty() && matches!(s.trim(), "q" | ":q" | ":quit") => {
@@ -142,8 +147,11 @@ pub fn run(engine: &mut Engine, opts: &Options, style: Style) -> anyhow::Result<
         )?;
 
         let grade = loop {
-            match reader.read("Grade: 1 again · 2 hard · 3 good · 4 easy (s skips, q quits) > ")?
-            {
+            let prompt = "Grade: 1 again · 2 hard · 3 good · 4 easy (s skips, q quits) > ";
+            if !reader.interactive() {
+                writeln!(out, "{prompt}")?;
+            }
+            match reader.read(if reader.interactive() { prompt } else { "" })? {
                 Line::Text(s) => {
                     let s = s.trim();
                     if let Some(g) = Grade::parse(s) {
