@@ -152,6 +152,9 @@ pub struct NotesScore {
     pub key_points_on_note: Option<f64>,
     /// Key points shown per query, on average.
     pub key_points_per_query: f64,
+    /// Share of answered (not abstained) queries shown 3 to 6 key points,
+    /// the range study mode aims for (methods that extract key points only).
+    pub key_points_3_to_6: Option<f64>,
     /// Median query latency, ms.
     pub p50_ms: f64,
     /// 95th percentile query latency, ms.
@@ -177,6 +180,7 @@ pub fn evaluate_notes(
             ..m.params.clone()
         };
         let (mut kp_from_note, mut kp_total) = (0usize, 0usize);
+        let (mut kp_answered, mut kp_in_range) = (0usize, 0usize);
         let (mut hit1, mut hit3, mut mrr, mut abst) = (0usize, 0usize, 0.0f64, 0usize);
         let mut lat = Vec::with_capacity(dev.len());
         let mut misses = Vec::new();
@@ -194,6 +198,10 @@ pub fn evaluate_notes(
             on_note += from_note as f64 / shown.results.len().max(1) as f64;
             let prefix = format!("{}#", q.expected);
             kp_total += shown.key_points.len();
+            if !shown.abstained {
+                kp_answered += 1;
+                kp_in_range += usize::from((3..=6).contains(&shown.key_points.len()));
+            }
             kp_from_note += shown
                 .key_points
                 .iter()
@@ -250,6 +258,8 @@ pub fn evaluate_notes(
             on_note: on_note / n,
             key_points_on_note: (kp_total > 0).then(|| kp_from_note as f64 / kp_total as f64),
             key_points_per_query: kp_total as f64 / n,
+            key_points_3_to_6: (kp_total > 0 && kp_answered > 0)
+                .then(|| kp_in_range as f64 / kp_answered as f64),
             p50_ms: percentile(&mut lat, 0.50),
             p95_ms: percentile(&mut lat, 0.95),
             misses,
@@ -309,10 +319,12 @@ pub fn notes_table(scores: &[NotesScore]) -> String {
     }
     for r in scores.iter().filter(|r| r.key_points_per_query > 0.0) {
         s.push_str(&format!(
-            "\nKey points ({}): {:.1} per query, {:.1}% taken from the expected note.\n",
+            "\nKey points ({}): {:.1} per query, {:.1}% taken from the expected note; \
+             {:.1}% of answered queries get 3 to 6.\n",
             r.method,
             r.key_points_per_query,
-            100.0 * r.key_points_on_note.unwrap_or(0.0)
+            100.0 * r.key_points_on_note.unwrap_or(0.0),
+            100.0 * r.key_points_3_to_6.unwrap_or(0.0)
         ));
     }
     s

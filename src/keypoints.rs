@@ -35,8 +35,12 @@ const MAX_WORDS: usize = 60;
 const PER_PASSAGE: usize = 8;
 /// MMR's relevance weight for sentences (1.0 = pure relevance).
 pub const LAMBDA: f32 = 0.7;
-/// A sentence whose cosine is below this share of the best one is not a key point.
+/// A sentence whose cosine is below this share of the best one is not a key
+/// point, unless fewer than [`MIN_POINTS`] sentences clear it.
 const RELATIVE_FLOOR: f32 = 0.6;
+/// Key points shown at least (when the passages have that many sentences):
+/// below this, the best sentences under the floor fill in.
+pub const MIN_POINTS: usize = 3;
 
 /// Abbreviations after which a period does not end a sentence.
 const ABBREVIATIONS: &[&str] = &[
@@ -180,9 +184,15 @@ pub fn choose(
     sim: impl Fn(usize, usize) -> f32,
 ) -> Vec<usize> {
     let best = cos.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let keep: Vec<usize> = (0..cands.len())
+    let mut keep: Vec<usize> = (0..cands.len())
         .filter(|&i| cos[i] >= best * RELATIVE_FLOOR)
         .collect();
+    let floor = MIN_POINTS.min(n);
+    if keep.len() < floor {
+        let mut rest: Vec<usize> = (0..cands.len()).filter(|i| !keep.contains(i)).collect();
+        rest.sort_by(|&a, &b| cos[b].total_cmp(&cos[a]).then(a.cmp(&b)));
+        keep.extend(rest.into_iter().take(floor - keep.len()));
+    }
     // Relevance is the raw cosine, on the same scale as the redundancy term:
     // min-max over a handful of sentences would exaggerate small differences.
     let rel: Vec<f32> = keep.iter().map(|&i| cos[i]).collect();
@@ -260,5 +270,15 @@ mod tests {
         // Reading order: by passage, then position, whatever the MMR order was.
         let picked = choose(&[(1, 0), (0, 3)], &[0.9, 0.8], 2, |_, _| 0.0);
         assert_eq!(picked, vec![1, 0]);
+    }
+
+    #[test]
+    fn at_least_three_when_the_passages_have_them() {
+        // Only the first clears 0.6 x best; the two next best fill in, the worst does not.
+        let cands = [(0, 0), (0, 1), (1, 0), (1, 1)];
+        let cos = [0.9, 0.3, 0.4, 0.2];
+        assert_eq!(choose(&cands, &cos, 5, |_, _| 0.0), vec![0, 1, 2]);
+        // Asking for fewer than three is respected.
+        assert_eq!(choose(&cands, &cos, 1, |_, _| 0.0), vec![0]);
     }
 }

@@ -30,4 +30,15 @@ fn hybrid_finds_the_expected_note_and_abstains_off_topic() {
     );
     // Fusion should not lose to either arm alone on this set.
     assert!(default.hit3 >= by("bm25").hit3 && default.hit3 >= by("dense").hit3);
+    // Key points: 3 to 6 per answered question, mostly from the right note.
+    assert!(
+        default.key_points_3_to_6.unwrap() >= 0.95,
+        "{:?} of answers get 3-6 key points",
+        default.key_points_3_to_6
+    );
+    assert!(
+        default.key_points_on_note.unwrap() >= 0.65,
+        "key points on note {:?}",
+        default.key_points_on_note
+    );
 }
