@@ -104,11 +104,12 @@ pub fn run(engine: &mut Engine, opts: &Options, style: Style) -> anyhow::Result<
         let Some(card) = deck.iter().find(|c| c.id == id) else {
             continue;
         };
+        let t = now()?;
         let why = match progress.card(&id) {
             None => "new".to_string(),
-            Some(s) if s.is_due(now()?) => format!("due {}", describe_delay(s.due, now()?)),
+            Some(s) if s.is_due(t) => format!("due {}", describe_delay(s.due, t)),
             Some(s) if s.last_grade == Some(Grade::Again) => "again".to_string(),
-            Some(s) => format!("early, due {}", describe_delay(s.due, now()?)),
+            Some(s) => format!("early, due {}", describe_delay(s.due, t)),
         };
         let of = shown + session.remaining();
         write!(

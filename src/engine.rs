@@ -97,14 +97,17 @@ impl Engine {
         let dir = IndexDir::new(&paths.index);
         let model = ModelInfo::read(&paths.model_dir)?;
         let read_current = dir.current_manifest();
-        let current = read_current.as_ref().ok().and_then(Option::as_ref).cloned();
+        let current = read_current.as_ref().ok().and_then(Option::as_ref);
         let mut sources = vec![Source {
             path: paths.corpus.clone(),
             kind: SourceKind::Bundled,
         }];
         match &opts.extra {
+            // A manifest this cram cannot read (another format) still names
+            // the user's folders.
             ExtraNotes::Keep => sources.extend(
-                dir.remembered_sources()
+                current
+                    .map_or_else(|| dir.remembered_sources(), |m| m.sources.clone())
                     .into_iter()
                     .filter(|s| s.kind == SourceKind::User),
             ),
@@ -132,7 +135,7 @@ impl Engine {
             "loaded notes"
         );
 
-        let reason = match (&current, opts.rebuild) {
+        let reason = match (current, opts.rebuild) {
             (_, Rebuild::Always) => Some("rebuilding the index".to_string()),
             (None, _) => Some(match &read_current {
                 Ok(None) => "no index yet: building it".to_string(),
@@ -333,29 +336,27 @@ impl Engine {
             picked
         };
         let ords: Vec<usize> = shown.iter().map(|&(i, _)| fused[i].ord as usize).collect();
-        let results: Vec<Passage> = {
-            shown
-                .iter()
-                .enumerate()
-                .map(|(rank, &(i, mmr))| {
-                    let f = &fused[i];
-                    let c = &self.generation.chunks[f.ord as usize];
-                    Passage {
-                        rank: rank + 1,
-                        chunk_id: c.id.clone(),
-                        question_id: c.question_id.clone(),
-                        path: c.path.clone(),
-                        heading: c.heading.clone(),
-                        lines: [c.line_start, c.line_end],
-                        text: c.text.clone(),
-                        score: f.score,
-                        bm25: f.bm25,
-                        dense: f.dense,
-                        mmr,
-                    }
-                })
-                .collect()
-        };
+        let results: Vec<Passage> = shown
+            .iter()
+            .enumerate()
+            .map(|(rank, &(i, mmr))| {
+                let f = &fused[i];
+                let c = &self.generation.chunks[f.ord as usize];
+                Passage {
+                    rank: rank + 1,
+                    chunk_id: c.id.clone(),
+                    question_id: c.question_id.clone(),
+                    path: c.path.clone(),
+                    heading: c.heading.clone(),
+                    lines: [c.line_start, c.line_end],
+                    text: c.text.clone(),
+                    score: f.score,
+                    bm25: f.bm25,
+                    dense: f.dense,
+                    mmr,
+                }
+            })
+            .collect();
 
         let key_points = match (&qvec, abstained) {
             (Some(v), false) if p.key_points > 0 => {

@@ -357,10 +357,14 @@ impl IndexDir {
                 wanted.push((r.title_hash.clone(), title_text(n)));
             }
         }
-        for s in sentences.iter().flatten() {
-            let key = keypoints::sentence_key(s);
-            if !cache.contains_key(&key) {
-                wanted.push((key, s.clone()));
+        let sentence_keys: Vec<String> = sentences
+            .iter()
+            .flatten()
+            .map(|s| keypoints::sentence_key(s))
+            .collect();
+        for (key, s) in sentence_keys.iter().zip(sentences.iter().flatten()) {
+            if !cache.contains_key(key) {
+                wanted.push((key.clone(), s.clone()));
             }
         }
         wanted.sort();
@@ -371,11 +375,10 @@ impl IndexDir {
         // alone).
         wanted.sort_by_key(|(h, t)| (t.len(), h.clone()));
         let total = wanted.len();
-        let n_sentences: usize = sentences.iter().map(Vec::len).sum();
         tracing::info!(
             passages = chunks.len(),
-            sentences = n_sentences,
-            reused = chunks.len() + records.len() + n_sentences - total,
+            sentences = sentence_keys.len(),
+            reused = chunks.len() + records.len() + sentence_keys.len() - total,
             to_embed = total,
             "chunked notes"
         );
@@ -398,11 +401,7 @@ impl IndexDir {
             .iter()
             .map(|r| cache[&r.title_hash].clone())
             .collect();
-        let sentence_rows: Vec<Vec<f32>> = sentences
-            .iter()
-            .flatten()
-            .map(|s| cache[&keypoints::sentence_key(s)].clone())
-            .collect();
+        let sentence_rows: Vec<Vec<f32>> = sentence_keys.iter().map(|k| cache[k].clone()).collect();
         let vectors = Vectors::from_rows(model.dim, &rows);
         let titles = Vectors::from_rows(model.dim, &title_rows);
         let sentence_vectors = Vectors::from_rows(model.dim, &sentence_rows);
@@ -670,8 +669,8 @@ pub struct Generation {
     pub titles: Vectors,
     /// Key-point candidate sentences, one list per passage.
     pub sentences: Vec<Vec<String>>,
-    /// Their vectors, flattened in the same order.
-    pub sentence_vectors: Vectors,
+    /// Their vectors, flattened in the same order (see [`Generation::sentence_vector`]).
+    sentence_vectors: Vectors,
     /// Row in `sentence_vectors` of each passage's first sentence.
     sentence_start: Vec<usize>,
     /// BM25 index.
