@@ -261,10 +261,22 @@ fn sections(note: &Note) -> Vec<Section> {
         heading_line: None,
     };
     let mut fence = Fence::default();
+    // Level of an open reference-list heading: its lines are not passages.
+    let mut skipping: Option<usize> = None;
     for (i, line) in note.body.lines().enumerate() {
         let lineno = note.body_first_line + i;
         let fenced = fence.step(line);
-        if !fenced && let Some((level, text)) = heading(line) {
+        let head = if fenced { None } else { heading(line) };
+        if let Some((level, text)) = &head {
+            skipping = match skipping {
+                Some(l) if *level > l => Some(l),
+                _ => is_reference_heading(text).then_some(*level),
+            };
+        }
+        if skipping.is_some() {
+            continue;
+        }
+        if let Some((level, text)) = head {
             out.push(std::mem::replace(
                 &mut cur,
                 Section {
@@ -285,6 +297,17 @@ fn sections(note: &Note) -> Vec<Section> {
     out.push(cur);
     out.retain(|s| s.words() > 0);
     out
+}
+
+/// True for the heading of a reference list ("References", "Sources",
+/// "Further reading"): citations are shown by `cram show`, never retrieved
+/// as passages.
+pub fn is_reference_heading(h: &str) -> bool {
+    let h = h.trim().to_lowercase();
+    h.starts_with("references")
+        || h.starts_with("sources")
+        || h.starts_with("further reading")
+        || h.starts_with("bibliography")
 }
 
 /// Merges short sections into a neighbour and splits long ones.
@@ -484,15 +507,30 @@ mod tests {
 
     #[test]
     fn short_sections_merge_into_previous() {
-        let body = format!(
-            "## Traps\n{}\n\n## References\n- A paper, 2020.\n",
-            words(100, "t")
-        );
+        let body = format!("## Traps\n{}\n\n## Tiny\nshort.\n", words(100, "t"));
         let cs = chunk_note(&note(&body), ChunkParams::default());
         assert_eq!(cs.len(), 1);
         assert_eq!(cs[0].heading, vec!["Traps"]);
-        assert!(cs[0].text.contains("## References"));
+        assert!(cs[0].text.contains("## Tiny"));
         assert_eq!(cs[0].line_end, 5);
+    }
+
+    #[test]
+    fn reference_lists_are_not_passages() {
+        let body = format!(
+            "## Traps\n{}\n\n## References\n- A paper, 2020.\n{}\n\n### More\n{}\n\n## After\n{}\n",
+            words(100, "t"),
+            words(100, "r"),
+            words(100, "m"),
+            words(100, "a")
+        );
+        let cs = chunk_note(&note(&body), ChunkParams::default());
+        let ids: Vec<&str> = cs.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["q99#traps", "q99#after"]);
+        assert!(
+            cs.iter()
+                .all(|c| !c.text.contains("References") && !c.text.contains(" r "))
+        );
     }
 
     #[test]

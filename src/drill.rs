@@ -933,6 +933,7 @@ mod tests {
             path: format!("{id}.md"),
             body: body.into(),
             title_hash: String::new(),
+            format: None,
         }
     }
 

@@ -47,12 +47,12 @@ use crate::keypoints;
 use crate::lexical::{self, Lexical};
 
 /// Version of the on-disk layout; a generation with another version is rebuilt.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// What `cram --version` prints after the name.
 pub const VERSION_LINE: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    " (index format 3; model sentence-transformers/all-MiniLM-L6-v2, ONNX Runtime 1.24)"
+    " (index format 4; model sentence-transformers/all-MiniLM-L6-v2, ONNX Runtime 1.24)"
 );
 
 #[cfg(test)]
@@ -132,6 +132,16 @@ pub struct NoteRecord {
     pub body: String,
     /// Hash of the title text (keys its cached vector).
     pub title_hash: String,
+    /// `behavioural` for personal-experience questions; absent for technical ones.
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+impl NoteRecord {
+    /// True for a behavioural note (`format: behavioural`).
+    pub fn is_behavioural(&self) -> bool {
+        self.format.as_deref() == Some("behavioural")
+    }
 }
 
 impl NoteRecord {
@@ -150,6 +160,7 @@ impl NoteRecord {
             path: n.display_path.clone(),
             body: n.body.clone(),
             title_hash: hash::hex(title_text(n).as_bytes()),
+            format: n.meta.as_ref().and_then(|m| m.format.clone()),
         }
     }
 }

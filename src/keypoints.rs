@@ -38,6 +38,9 @@ pub const LAMBDA: f32 = 0.7;
 /// A sentence whose cosine is below this share of the best one is not a key
 /// point, unless fewer than [`MIN_POINTS`] sentences clear it.
 const RELATIVE_FLOOR: f32 = 0.6;
+/// Added to the cosine of sentences from the note of the first passage, so
+/// that the best note's sentences win near-ties against its neighbours'.
+pub const TOP_NOTE_BONUS: f32 = 0.05;
 /// Key points shown at least (when the passages have that many sentences):
 /// below this, the best sentences under the floor fill in.
 pub const MIN_POINTS: usize = 3;
@@ -47,8 +50,27 @@ const ABBREVIATIONS: &[&str] = &[
     "e.g.", "i.e.", "et al.", "vs.", "etc.", "cf.", "approx.", "Fig.", "Eq.", "No.",
 ];
 
-/// Prose sentences of a passage, in order.
+/// Candidate key-point sentences of a passage, in order: its prose
+/// sentences that read on their own.
 pub fn sentences(text: &str) -> Vec<String> {
+    split_prose(text)
+        .into_iter()
+        .filter(|s| {
+            let w = s.split_whitespace().count();
+            (MIN_WORDS..=MAX_WORDS).contains(&w)
+                && !s.ends_with(':')
+                && !s.ends_with('?')
+                && !s.contains('$')
+                && !s.contains(" = ")
+                && !leans_on_context(s)
+                && !quotes_a_claim(s)
+        })
+        .collect()
+}
+
+/// All prose sentences of a passage, in order (no headings, tables, code,
+/// display math or reference lists; `**` removed).
+pub fn split_prose(text: &str) -> Vec<String> {
     let mut paragraphs: Vec<String> = Vec::new();
     let mut cur = String::new();
     let mut fence = crate::chunk::Fence::default();
@@ -67,10 +89,7 @@ pub fn sentences(text: &str) -> Vec<String> {
         }
         // A merged "## References" section: citations, not statements.
         if t.starts_with('#') {
-            let h = t.trim_start_matches('#').trim().to_lowercase();
-            references = h.starts_with("references")
-                || h.starts_with("sources")
-                || h.starts_with("further reading");
+            references = crate::chunk::is_reference_heading(t.trim_start_matches('#'));
         }
         if references {
             continue;
@@ -93,32 +112,86 @@ pub fn sentences(text: &str) -> Vec<String> {
     paragraphs
         .iter()
         .flat_map(|p| split_sentences(&p.replace("**", "")))
-        .filter(|s| {
-            let w = s.split_whitespace().count();
-            (MIN_WORDS..=MAX_WORDS).contains(&w)
-                && !s.ends_with(':')
-                && !s.ends_with('?')
-                && !s.contains('$')
-                && !s.contains(" = ")
-                && !leans_on_context(s)
-                && !quotes_a_claim(s)
-        })
         .collect()
 }
 
-/// True for a sentence that opens by pointing back ("This ...", "So ..."):
-/// out of its paragraph it reads as a fragment.
-fn leans_on_context(s: &str) -> bool {
+/// True for a sentence that opens by pointing back ("This ...", "So ...")
+/// or leans on a pronoun or demonstrative early on ("Bruch et al. found
+/// that it beats RRF", "Leakage is any path that breaks that order"): out
+/// of its paragraph it reads as a fragment.
+pub fn leans_on_context(s: &str) -> bool {
     const OPENERS: &[&str] = &[
-        "this", "that", "these", "those", "it", "so", "then", "here", "there", "which", "they",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "its",
+        "so",
+        "then",
+        "here",
+        "there",
+        "which",
+        "they",
+        "their",
+        "them",
         "such",
+        "both",
+        "also",
+        "but",
+        "and",
+        "thus",
+        "hence",
+        "otherwise",
+        "instead",
+        "again",
     ];
-    let first = s
+    /// Pronouns whose antecedent is outside the sentence when they come early.
+    const EARLY: &[&str] = &[
+        "it", "its", "they", "them", "their", "this", "these", "those",
+    ];
+    let words: Vec<String> = s
         .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .trim_matches(|c: char| !c.is_alphanumeric());
-    OPENERS.contains(&first.to_lowercase().as_str())
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .collect();
+    let Some(first) = words.first() else {
+        return true;
+    };
+    if OPENERS.contains(&first.as_str()) {
+        return true;
+    }
+    // "that"/"this" + a noun used as a back-reference ("that order", "this
+    // setting") anywhere, or a bare pronoun among the first eight words.
+    let back_ref = words.windows(2).any(|w| {
+        matches!(w[0].as_str(), "that" | "this" | "these" | "those")
+            && matches!(
+                w[1].as_str(),
+                "order"
+                    | "case"
+                    | "setting"
+                    | "approach"
+                    | "way"
+                    | "step"
+                    | "point"
+                    | "one"
+                    | "number"
+                    | "rule"
+                    | "trick"
+                    | "effect"
+                    | "problem"
+                    | "result"
+                    | "value"
+            )
+    });
+    back_ref
+        || words
+            .iter()
+            .take(8)
+            .skip(1)
+            .any(|w| EARLY.contains(&w.as_str()))
 }
 
 /// True for a sentence that quotes a claim ("Dropout always hurts." ...) or
