@@ -11,7 +11,7 @@ use crate::config::{DenseBackend, Fusion, Mode};
 use crate::fuse::ArmEvidence;
 
 /// Name and version of the JSON schema.
-pub const SCHEMA: &str = "cram.ask/1";
+pub const SCHEMA: &str = "cram.ask/2";
 
 /// One answer.
 #[derive(Debug, Clone, Serialize)]
@@ -28,9 +28,17 @@ pub struct Answer {
     pub index: IndexUsed,
     /// Milliseconds per stage.
     pub timings_ms: Timings,
-    /// True when the notes hold nothing relevant: `results` are then empty and
-    /// `questions` lists the nearest questions instead.
+    /// What was searched: the question without interview framing, with typos
+    /// corrected and short forms expanded (since cram.ask/2).
+    pub understood: crate::query::Understood,
+    /// True when the notes do not cover the question as a topic: `results`
+    /// are then empty and `questions` lists the nearest questions instead.
     pub abstained: bool,
+    /// `covered`, `mentioned` (not a topic of the notes, but a passage
+    /// mentions it: see `mention`) or `none` (since cram.ask/2).
+    pub coverage: Coverage,
+    /// Where an uncovered topic is mentioned (with `coverage: mentioned`).
+    pub mention: Option<Mention>,
     /// The signals the abstention decision used.
     pub evidence: Evidence,
     /// The closest interview questions (best first).
@@ -104,16 +112,77 @@ pub struct Timings {
     pub total: f64,
 }
 
-/// What the abstention decision looked at.
+/// Whether the notes cover a question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Coverage {
+    /// A note covers it: the answer is shown.
+    Covered,
+    /// No note covers it as a topic, but a passage mentions it.
+    Mentioned,
+    /// Nothing in the notes is about it.
+    None,
+}
+
+/// A passage that mentions a topic the notes do not cover.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mention {
+    /// The passage id (`q15#traps-and-follow-ups`).
+    pub chunk_id: String,
+    /// Its question id, null for a user's note.
+    pub question_id: Option<String>,
+    /// Its note's path.
+    pub path: String,
+    /// Its heading path.
+    pub heading: Vec<String>,
+    /// First and last line in the file.
+    pub lines: [usize; 2],
+    /// The sentence that mentions the topic, when one stands out.
+    pub sentence: Option<String>,
+}
+
+/// What the abstention decision looked at (see [`crate::abstain`]).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Evidence {
     /// Best cosine between the question and any passage (null in BM25 mode).
     pub top_cosine: Option<f32>,
+    /// Best cosine between the question and a note's question (with its
+    /// tags), null in BM25 mode (since cram.ask/2).
+    pub title_cosine: Option<f32>,
     /// IDF-weighted share of the question's content words (stopwords
     /// removed) that occur in the best BM25 passage, in [0, 1].
     pub term_coverage: f32,
+    /// IDF-weighted share of the content words that occur anywhere in the
+    /// note of the first passage, in [0, 1] (since cram.ask/2).
+    pub note_coverage: f32,
+    /// Share of neighbouring content-word pairs of the question that occur
+    /// within three words of each other in that note, in [0, 1]: a phrase
+    /// ("beam search") is covered, not just its words (since cram.ask/2).
+    pub phrase_coverage: f32,
+    /// IDF-weighted share of the content words in that note's concept
+    /// vocabulary: question, tags, headings, bold terms, defined acronyms
+    /// (since cram.ask/2).
+    pub concept_coverage: f32,
+    /// IDF-weighted mean, over the content words, of the share of that
+    /// note's passages that contain the word (since cram.ask/2).
+    pub term_spread: f32,
+    /// Best cosine between the question and a key-point sentence of the
+    /// first passages (since cram.ask/2).
+    pub sentence_cosine: f32,
+    /// 1 when the best BM25 and best dense passages are from one note, else 0
+    /// (since cram.ask/2).
+    pub arms_agree: f32,
+    /// Share of the first ten fused passages from their most common note
+    /// (since cram.ask/2).
+    pub concentration: f32,
+    /// IDF-weighted share of the content words that no passage contains
+    /// (since cram.ask/2).
+    pub unknown_share: f32,
     /// Content words in the question.
     pub content_terms: usize,
+    /// The abstention model's probability that the notes cover the question
+    /// (null in BM25 mode, which uses the term rule) (since cram.ask/2).
+    pub covered_probability: Option<f32>,
 }
 
 /// A reference to an interview question (or a user's note).

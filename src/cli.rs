@@ -84,7 +84,7 @@ pub enum Command {
     /// Print the man page (roff), e.g. `cram man > ~/.local/share/man/man1/cram.1`
     Man,
     /// Measure retrieval quality on the notes: bm25, dense and hybrid side by side
-    Eval(EvalArgs),
+    Eval(Box<EvalArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +113,10 @@ pub struct AskArgs {
     /// Skip MMR re-ranking (same as --mmr-lambda 1 without its cost)
     #[arg(long)]
     pub no_mmr: bool,
+    /// Search the question exactly as typed: keep interview framing, do not
+    /// correct typos or expand acronyms
+    #[arg(long)]
+    pub verbatim: bool,
     /// Candidates each arm fetches before fusion
     #[arg(long, default_value_t = 50)]
     pub fetch_k: usize,
@@ -282,6 +286,11 @@ impl AskArgs {
             },
             ef_search: self.ef,
             key_points: self.key_points,
+            understand: if self.verbatim {
+                cram::query::Steps::NONE
+            } else {
+                cram::query::Steps::default()
+            },
         }
     }
 
@@ -334,6 +343,22 @@ pub struct EvalArgs {
     /// Notes: off-topic queries, one per line [default: the project's tests/data/offtopic.txt]
     #[arg(long, value_name = "FILE")]
     pub offtopic: Option<PathBuf>,
+    /// Notes: realistic queries, `kind<TAB>ids<TAB>query` per line [default: the project's tests/data/realistic_queries.tsv]
+    #[arg(long, value_name = "FILE")]
+    pub realistic: Option<PathBuf>,
+    /// Notes: answer labels for key points, `qid<TAB>query<TAB>term; term` [default: the project's tests/data/answer_labels.tsv]
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// Notes: fit the abstention model on the labelled queries, print held-out
+    /// (five-fold) rates and the weights for src/abstain.rs
+    #[arg(long)]
+    pub fit_abstention: bool,
+    /// Notes: run only the realistic query set and key-point labels (skip the method table)
+    #[arg(long)]
+    pub realistic_only: bool,
+    /// Notes: with --fit-abstention, also write every labelled query's features to FILE (TSV)
+    #[arg(long, value_name = "FILE")]
+    pub features_out: Option<PathBuf>,
     /// Notes: passages per answer for the default method
     #[arg(short, long, default_value_t = 5)]
     pub k: usize,

@@ -95,6 +95,9 @@ pub struct SearchParams {
     /// Key-point sentences to extract above the passages (0 = none; needs
     /// the dense model, so BM25 mode gives none).
     pub key_points: usize,
+    /// Query understanding steps (interview framing, typos, short forms);
+    /// used by `cram ask`, not by benchmark runs.
+    pub understand: crate::query::Steps,
 }
 
 impl Default for SearchParams {
@@ -111,6 +114,7 @@ impl Default for SearchParams {
             dense_backend: DenseBackend::Auto,
             ef_search: 64,
             key_points: 5,
+            understand: crate::query::Steps::default(),
         }
     }
 }

@@ -151,6 +151,14 @@ impl Lexical {
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
     }
 
+    /// Passages containing an analysed term.
+    pub fn doc_freq(&self, term: &str) -> u64 {
+        self.reader
+            .searcher()
+            .doc_freq(&Term::from_field_text(self.text, term))
+            .unwrap_or(0)
+    }
+
     /// Top `limit` passages by BM25. A question with no indexable terms
     /// returns no hits (not an error).
     pub fn search(&self, q: &str, limit: usize) -> Result<Vec<Hit>> {

@@ -47,6 +47,8 @@ pub mod keypoints;
 pub mod lexical;
 pub mod metrics;
 pub mod mmr;
+pub mod quality;
+pub mod query;
 pub mod render;
 pub mod report;
 pub mod schedule;

@@ -161,7 +161,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
             };
             write!(std::io::stdout(), "{text}")?;
         }
-        cli::Command::Eval(args) => eval(args, &paths, &mut on_event)?,
+        cli::Command::Eval(args) => eval(*args, &paths, &mut on_event)?,
         cli::Command::Status { json } => {
             let st = cram::status::status(&paths, true);
             if json {
@@ -287,25 +287,118 @@ fn eval(
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     let dev = cram::eval::load_dev_queries(&args.queries.unwrap_or(root.join("dev_queries.tsv")))?;
     let off = cram::eval::load_lines(&args.offtopic.unwrap_or(root.join("offtopic.txt")))?;
+    let realistic_path = args.realistic.unwrap_or(root.join("realistic_queries.tsv"));
+    let realistic = if realistic_path.exists() {
+        cram::quality::load_realistic(&realistic_path)?
+    } else {
+        Vec::new()
+    };
+    let labels_path = args.labels.unwrap_or(root.join("answer_labels.tsv"));
+    let labels = if labels_path.exists() {
+        cram::quality::load_labels(&labels_path)?
+    } else {
+        Vec::new()
+    };
     let (mut engine, _) = Engine::open(paths, &OpenOptions::default(), on_event)?;
     engine.load_model()?;
-    let scores = cram::eval::evaluate_notes(
-        &mut engine,
-        &dev,
-        &off,
-        &cram::eval::standard_methods(&base),
-    )?;
-    if args.json {
-        let v = serde_json::json!({"schema": "cram.eval.notes/1", "methods": scores});
-        writeln!(std::io::stdout(), "{v}")?;
-    } else {
-        write!(std::io::stdout(), "{}", cram::eval::notes_table(&scores))?;
-        if args.misses {
-            for s in &scores {
-                for m in &s.misses {
-                    writeln!(std::io::stdout(), "{}\t{m}", s.method)?;
-                }
+    if args.fit_abstention {
+        let ex = cram::quality::abstention_examples(&mut engine, &dev, &realistic, &off, &base)?;
+        if let Some(path) = &args.features_out {
+            let mut tsv = format!("covered\t{}\tquery\n", cram::abstain::FEATURES.join("\t"));
+            for e in &ex {
+                let xs: Vec<String> = e.x.iter().map(|v| format!("{v:.4}")).collect();
+                tsv.push_str(&format!(
+                    "{}\t{}\t{}\n",
+                    u8::from(e.covered),
+                    xs.join("\t"),
+                    e.query
+                ));
             }
+            std::fs::write(path, tsv)
+                .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        }
+        let r = cram::quality::cross_validate(&ex);
+        let mut out = std::io::stdout();
+        writeln!(
+            out,
+            "{} labelled queries; five-fold cross-validation grouped by note:\n\
+             at the threshold in use ({}):\n\
+             covered queries abstained on: {:.3} held out (weights in use: {:.3})\n\
+             uncovered queries abstained on: {:.3} held out (weights in use: {:.3})\n\
+             weights fitted on all ({}):\npub const WEIGHTS: [f32; N_FEATURES + 1] = {:?};",
+            r.examples,
+            cram::abstain::THRESHOLD,
+            r.cv_covered_abstained,
+            r.current_covered_abstained,
+            r.cv_uncovered_abstained,
+            r.current_uncovered_abstained,
+            ["intercept"]
+                .iter()
+                .chain(cram::abstain::FEATURES.iter())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", "),
+            r.weights
+        )?;
+        return Ok(());
+    }
+    let scores = if args.realistic_only {
+        Vec::new()
+    } else {
+        cram::eval::evaluate_notes(
+            &mut engine,
+            &dev,
+            &off,
+            &cram::eval::standard_methods(&base),
+        )?
+    };
+    let real = if realistic.is_empty() {
+        None
+    } else {
+        Some(cram::quality::evaluate_realistic(
+            &mut engine,
+            &realistic,
+            &off,
+            &base,
+        )?)
+    };
+    let kp = if labels.is_empty() {
+        None
+    } else {
+        Some(cram::quality::evaluate_key_points(
+            &mut engine,
+            &labels,
+            &base,
+        )?)
+    };
+    let mut out = std::io::stdout();
+    if args.json {
+        let v = serde_json::json!({
+            "schema": "cram.eval.notes/2",
+            "methods": scores,
+            "realistic": real,
+            "key_points": kp,
+        });
+        writeln!(out, "{v}")?;
+        return Ok(());
+    }
+    write!(out, "{}", cram::eval::notes_table(&scores))?;
+    if let Some(r) = &real {
+        write!(out, "{}", cram::quality::realistic_table(r, kp.as_ref()))?;
+    }
+    if args.misses {
+        for s in &scores {
+            for m in &s.misses {
+                writeln!(out, "{}\t{m}", s.method)?;
+            }
+        }
+        for k in real.iter().flat_map(|r| &r.kinds) {
+            for m in &k.misses {
+                writeln!(out, "realistic\t{m}")?;
+            }
+        }
+        for m in kp.iter().flat_map(|k| &k.misses) {
+            writeln!(out, "key-points\t{m}")?;
         }
     }
     Ok(())

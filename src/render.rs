@@ -73,16 +73,73 @@ pub fn sanitize(s: &str) -> String {
         .collect()
 }
 
+/// "Searching for: ..." with what changed (framing dropped, typos fixed,
+/// short forms expanded).
+pub fn understood_line(u: &crate::query::Understood) -> String {
+    let mut notes: Vec<String> = Vec::new();
+    if !u.corrections.is_empty() {
+        let fixes: Vec<String> = u
+            .corrections
+            .iter()
+            .map(|c| format!("{} → {}", c.from, c.to))
+            .collect();
+        notes.push(format!("corrected {}", fixes.join(", ")));
+    }
+    if !u.expansions.is_empty() {
+        let ex: Vec<String> = u
+            .expansions
+            .iter()
+            .map(|e| format!("{} = {}", e.short, e.long))
+            .collect();
+        notes.push(ex.join(", "));
+    }
+    if !u.dropped.is_empty() {
+        notes.push("interview wording left out".into());
+    }
+    format!(
+        "Searching for: {} ({}; --verbatim searches as typed)",
+        sanitize(&u.searched),
+        notes.join("; ")
+    )
+}
+
 /// Renders an answer for the terminal.
 pub fn answer(a: &Answer, style: Style) -> String {
     let p = Paint { on: style.color };
     let mut out = String::new();
+    if a.understood.changed() {
+        let _ = writeln!(out, "{}", p.dim(&understood_line(&a.understood)));
+    }
     if a.abstained {
-        let _ = writeln!(
-            out,
-            "{}",
-            p.bold("Nothing in the notes answers this question closely enough.")
-        );
+        match &a.mention {
+            Some(m) => {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    p.bold("Not covered as a topic in the notes; it is mentioned here:")
+                );
+                let place = match &m.question_id {
+                    Some(id) => format!("{id}, {}", m.heading.join(" › ")),
+                    None => m.heading.join(" › "),
+                };
+                let _ = writeln!(
+                    out,
+                    "  {} {}",
+                    sanitize(&place),
+                    p.dim(&format!("({}:{}-{})", m.path, m.lines[0], m.lines[1]))
+                );
+                if let Some(s) = &m.sentence {
+                    let _ = writeln!(out, "  “{}”", sanitize(s));
+                }
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    p.bold("Nothing in the notes answers this question closely enough.")
+                );
+            }
+        }
         if !a.questions.is_empty() {
             let _ = writeln!(out, "The nearest interview questions are:");
             for q in &a.questions {

@@ -17,15 +17,15 @@ const HELP: &str = "\
 Type a question, or a command:
   :show q14          print a question's whole note
   :list              the 55 questions by section
-  :k 8               passages per answer (1-100)
+  :k 8               passages per answer (1-100); a setting alone shows them all
   :mode bm25|dense|hybrid
   :fusion convex|rrf
   :mmr 0.85|off      MMR relevance weight (1 = pure relevance)
   :keypoints 5       key-point sentences (0 = none)
   :explain on|off    per-passage scores
   :history           questions asked so far; !N asks number N again
-  :help              this text
-  :quit              leave (also Ctrl-D)
+  :help              this text (also: help)
+  :quit              leave (also: exit, quit, Ctrl-D)
 ";
 
 /// Runs the session until `:quit` or end of input. On a terminal, lines are
@@ -67,6 +67,11 @@ pub fn run(engine: &mut Engine, mut params: SearchParams, mut style: Style) -> a
                     continue;
                 }
             }
+        }
+        // Bare `exit`, `quit` and `help` are what people type to leave or
+        // ask for help; they are commands, not questions.
+        if matches!(line.to_lowercase().as_str(), "exit" | "quit" | "help") {
+            line = format!(":{}", line.to_lowercase());
         }
         if let Some(cmd) = line.strip_prefix(':') {
             reader.remember(&line);
@@ -113,7 +118,10 @@ fn command(
 ) -> anyhow::Result<Flow> {
     let mut next = params.clone();
     let say = |s: String| Ok(Flow::Say(s));
+    let setting = matches!(name, "k" | "keypoints" | "mode" | "fusion" | "mmr");
+    // A setting without a value shows the current settings.
     match name {
+        _ if setting && arg.is_empty() => {}
         "q" | "quit" | "exit" => return Ok(Flow::Quit),
         "h" | "help" => return say(HELP.to_string()),
         "show" => {

@@ -52,7 +52,10 @@ fn ask_json_is_one_clean_object() {
         "stdout must be one JSON line: {stdout}"
     );
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(v["schema"], "cram.ask/1");
+    assert_eq!(v["schema"], "cram.ask/2");
+    assert_eq!(v["coverage"], "covered");
+    assert!(v["understood"]["searched"].is_string());
+    assert!(v["evidence"]["covered_probability"].as_f64().unwrap() >= 0.0);
     assert_eq!(v["mode"], "hybrid");
     assert_eq!(v["abstained"], false);
     assert_eq!(v["params"]["dense_backend"], "hnsw");
@@ -541,6 +544,80 @@ fn key_points_are_sentences_of_the_cited_passages() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn interview_framing_typos_and_short_forms_are_understood_and_shown() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    s.build();
+    let ask = |q: &str, extra: &[&str]| {
+        let out = s
+            .cram()
+            .args(["ask", "--json"])
+            .args(extra)
+            .arg(q)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", util::stderr_of(&out));
+        util::json_of(&out)
+    };
+    let v = ask(
+        "if an interviewer asks about maximal marginal relevance how should I answer",
+        &[],
+    );
+    assert_eq!(v["understood"]["searched"], "maximal marginal relevance");
+    assert!(!v["understood"]["dropped"].as_array().unwrap().is_empty());
+    let v = ask("maximal marginal relevence", &[]);
+    let fixes = v["understood"]["corrections"].as_array().unwrap();
+    assert_eq!(fixes.len(), 1, "{v}");
+    assert_eq!(fixes[0]["from"], "relevence");
+    assert_eq!(fixes[0]["to"], "relevance");
+    let v = ask("maximal marginal relevence", &["--verbatim"]);
+    assert_eq!(v["understood"]["searched"], "maximal marginal relevence");
+    // The terminal says what was searched.
+    let out = s
+        .cram()
+        .args(["ask", "maximal marginal relevence"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Searching for: maximal marginal relevance"),
+        "{text}"
+    );
+    assert!(text.contains("relevence → relevance"), "{text}");
+}
+
+#[test]
+fn repl_takes_bare_exit_quit_help_as_commands_and_shows_settings() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    s.build();
+    for word in ["exit", "quit", "QUIT"] {
+        let script = format!("{word}\nnot asked after {word}\n");
+        let out = s.cram().arg("repl").write_stdin(script).output().unwrap();
+        assert!(out.status.success(), "{}", util::stderr_of(&out));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !text.contains(" ms)"),
+            "{word} was asked as a question: {text}"
+        );
+    }
+    let out = s
+        .cram()
+        .arg("repl")
+        .write_stdin("help\n:k\n:mmr\n")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Type a question, or a command"), "{text}");
+    assert_eq!(text.matches("k 5, mode hybrid").count(), 2, "{text}");
+    assert!(!text.contains("error"), "{text}");
 }
 
 #[test]

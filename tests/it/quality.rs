@@ -42,3 +42,93 @@ fn hybrid_finds_the_expected_note_and_abstains_off_topic() {
         default.key_points_on_note
     );
 }
+
+/// The realistic query set: each kind of query, adjacent topics, key
+/// points. The floors sit a little under today's numbers (see the README's
+/// `cram eval` table): they catch regressions, they are not the targets.
+#[test]
+fn realistic_queries_reach_their_floors() {
+    if !util::require_model() {
+        return;
+    }
+    let root = util::root().join("tests/data");
+    let real = cram::quality::load_realistic(&root.join("realistic_queries.tsv")).unwrap();
+    let off = cram::eval::load_lines(&root.join("offtopic.txt")).unwrap();
+    let labels = cram::quality::load_labels(&root.join("answer_labels.tsv")).unwrap();
+    let mut engine = util::bundled_engine();
+    let p = cram::SearchParams::default();
+    let r = cram::quality::evaluate_realistic(&mut engine, &real, &off, &p).unwrap();
+    let kp = cram::quality::evaluate_key_points(&mut engine, &labels, &p).unwrap();
+    eprintln!("{}", cram::quality::realistic_table(&r, Some(&kp)));
+    let kind = |k: &str| r.kinds.iter().find(|s| s.kind == k).unwrap();
+    let all = kind("all in-scope");
+    assert!(all.closest1 >= 0.85, "closest@1 {}", all.closest1);
+    assert!(all.hit3 >= 0.92, "hit@3 {}", all.hit3);
+    assert!(
+        all.abstained <= 0.12,
+        "in-scope abstained {}",
+        all.abstained
+    );
+    assert!(kind("typo").closest1 >= 0.90 && kind("acronym").closest1 >= 0.90);
+    assert!(
+        kind("adjacent").abstained >= 0.65,
+        "adjacent {}",
+        kind("adjacent").abstained
+    );
+    assert!(kind("off-topic").abstained >= 0.95);
+    // Query understanding helps as a whole.
+    let (all_steps, none) = (r.ablation[0].1, r.ablation.last().unwrap().1);
+    assert!(all_steps > none, "{:?}", r.ablation);
+    assert!(
+        kp.answered >= 0.50,
+        "answer sentence in key points {}",
+        kp.answered
+    );
+    assert!(kp.behavioural_leaks <= 0.01, "{}", kp.behavioural_leaks);
+}
+
+/// The labelled files stay valid as the notes change: every id exists and
+/// every answer label still matches a sentence of its note.
+#[test]
+fn evaluation_labels_match_the_notes() {
+    let root = util::root();
+    let real =
+        cram::quality::load_realistic(&root.join("tests/data/realistic_queries.tsv")).unwrap();
+    let labels = cram::quality::load_labels(&root.join("tests/data/answer_labels.tsv")).unwrap();
+    let src = cram::corpus::Source {
+        path: root.join("corpus"),
+        kind: cram::corpus::SourceKind::Bundled,
+    };
+    let notes = cram::corpus::load(&[src]).unwrap().0;
+    let body = |id: &str| {
+        notes
+            .iter()
+            .find(|n| n.id == id)
+            .map(|n| n.body.to_lowercase().replace("**", ""))
+            .unwrap_or_else(|| panic!("no note {id}"))
+    };
+    for q in &real {
+        for id in q.ids.iter().chain(&q.mentioned_in) {
+            body(id);
+        }
+    }
+    let kinds: std::collections::BTreeSet<&str> = real.iter().map(|q| q.kind.as_str()).collect();
+    assert_eq!(kinds.len(), cram::quality::IN_SCOPE_KINDS.len() + 1);
+    assert!(real.iter().filter(|q| q.in_scope()).count() >= 150);
+    assert!(real.iter().filter(|q| !q.in_scope()).count() >= 40);
+    assert!(labels.len() >= 100);
+    let mut stale = Vec::new();
+    for l in &labels {
+        let text = body(&l.expected);
+        // One line of a note is one paragraph or list item.
+        let found = text.lines().any(|line| l.answered_by(line));
+        if !found {
+            stale.push(format!("{}\t{}", l.expected, l.query));
+        }
+    }
+    assert!(
+        stale.len() * 20 <= labels.len(),
+        "labels no note sentence matches:\n{}",
+        stale.join("\n")
+    );
+}
