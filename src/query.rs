@@ -50,21 +50,17 @@ pub const FRAMING: &[&str] = &[
     r"(?:like i'?m five|in simple terms|in plain english|eli5|quick question|real quick)",
 ];
 
-/// Single words that frame a question rather than name its topic.
+/// Single words that frame a question rather than name its topic. "answer"
+/// and "question" are not among them: "answer quality" and "question
+/// answering" are topics; the framing phrases catch "how should I answer".
 pub const META_WORDS: &[&str] = &[
     "interview",
     "interviews",
     "interviewer",
     "interviewers",
     "interviewing",
-    "answer",
-    "answering",
     "explain",
     "explaining",
-    "question",
-    "questions",
-    "asked",
-    "asks",
     "please",
     "froze",
 ];
