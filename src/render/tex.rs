@@ -595,14 +595,19 @@ pub fn to_unicode(nodes: &[Node]) -> Result<String> {
 /// Output pieces with their spacing class; spaces are decided when joining.
 #[derive(Default)]
 struct Writer {
-    items: Vec<(String, Class)>,
+    items: Vec<Piece>,
+}
+
+struct Piece {
+    s: String,
+    class: Class,
+    /// A fraction: parenthesised when something is written right against it.
+    frac: bool,
+    /// Ends in a linear script (`x_model`): a space before the next term.
+    linear: bool,
 }
 
 impl Writer {
-    fn push(&mut self, s: String, class: Class) {
-        self.items.push((s, class));
-    }
-
     /// Writes `nodes`; `tight` (inside scripts) drops the spaces around
     /// operators, as TeX does at script size.
     fn sequence(&mut self, nodes: &[Node], tight: bool) -> Result<()> {
@@ -611,42 +616,63 @@ impl Writer {
             if class == Class::Ord && s.is_empty() {
                 continue;
             }
-            self.push(s, if tight { tighten(class) } else { class });
+            let linear = matches!(n, Node::Script { .. }) && (s.contains('_') || s.contains('^'));
+            self.items.push(Piece {
+                s,
+                class: if tight { tighten(class) } else { class },
+                frac: matches!(n, Node::Frac(..)),
+                linear,
+            });
         }
         Ok(())
     }
 
     fn finish(self) -> String {
-        let mut out = String::new();
-        let mut prev: Option<Class> = None;
-        let mut pending_space = 0usize;
-        for (s, class) in self.items {
-            if class == Class::Ord && s.chars().all(|c| c == ' ') && !s.is_empty() {
-                pending_space = pending_space.max(s.len());
+        // Pass 1: explicit spaces folded into the piece after them, signs
+        // found, the space before each piece decided.
+        let mut pieces: Vec<(Piece, usize)> = Vec::new();
+        let mut pending = 0usize;
+        let mut prev: Option<(Class, bool, bool)> = None; // class, linear, ends in '/'
+        for mut p in self.items {
+            if p.class == Class::Ord && !p.s.is_empty() && p.s.chars().all(|c| c == ' ') {
+                pending = pending.max(p.s.len());
                 continue;
             }
             // A binary operator after nothing, an operator, a relation or an
             // opening bracket is a sign: `-x`, `(-1)`, `= -2`.
-            // Nothing is spaced after a sign either: treat it as an opening.
-            let sign = class == Class::Bin
+            let sign = p.class == Class::Bin
                 && matches!(
-                    prev,
+                    prev.map(|x| x.0),
                     None | Some(Class::Bin | Class::Rel | Class::Open | Class::Punct | Class::Op)
                 );
-            let class = if sign { Class::Ord } else { class };
-            let space = match (prev, class) {
+            if sign {
+                p.class = Class::Ord;
+            }
+            let starts_term = p.s.chars().next().is_some_and(char::is_alphanumeric);
+            let space = match (prev, p.class) {
                 (None, _) => 0,
-                (Some(Class::Rel), Class::Rel) => 0,
-                (_, Class::Rel | Class::Bin) | (Some(Class::Rel | Class::Bin), _) => 1,
-                (Some(Class::Punct), _) => 1,
-                (Some(Class::Op), Class::Ord | Class::Op) => 1,
-                (Some(Class::Ord | Class::Close), Class::Op) => 1,
+                (Some((_, _, true)), _) => 0,
+                (Some((Class::Rel, ..)), Class::Rel) => 0,
+                (_, Class::Rel | Class::Bin) | (Some((Class::Rel | Class::Bin, ..)), _) => 1,
+                (Some((Class::Punct, ..)), _) => 1,
+                (Some((Class::Op, ..)), Class::Ord | Class::Op) => 1,
+                (Some((Class::Ord | Class::Close, ..)), Class::Op) => 1,
+                (Some((Class::Ord | Class::Close, true, _)), Class::Ord) if starts_term => 1,
                 _ => 0,
             };
-            let space = space.max(pending_space);
-            if !out.is_empty() && space > 0 {
+            // Nothing is spaced after a sign: it acts as an opening.
+            let class = if sign { Class::Open } else { p.class };
+            prev = Some((class, p.linear, p.s.ends_with('/')));
+            pieces.push((p, space.max(pending)));
+            pending = 0;
+        }
+        // Pass 2: write, parenthesising fractions that touch a term.
+        let mut out = String::new();
+        for i in 0..pieces.len() {
+            let (p, space) = &pieces[i];
+            if i > 0 && *space > 0 {
                 // Break after a relation or operator, never before it.
-                let glue = if matches!(class, Class::Rel | Class::Bin) {
+                let glue = if matches!(p.class, Class::Rel | Class::Bin) {
                     NBSP
                 } else {
                     ' '
@@ -654,9 +680,18 @@ impl Writer {
                 out.extend(std::iter::repeat_n(' ', space - 1));
                 out.push(glue);
             }
-            pending_space = 0;
-            out.push_str(&s);
-            prev = Some(if sign { Class::Open } else { class });
+            let touches_before =
+                i > 0 && *space == 0 && matches!(pieces[i - 1].0.class, Class::Ord | Class::Close);
+            let touches_after = pieces
+                .get(i + 1)
+                .is_some_and(|(n, sp)| *sp == 0 && matches!(n.class, Class::Ord | Class::Open));
+            if p.frac && (touches_before || touches_after) {
+                out.push('(');
+                out.push_str(&p.s);
+                out.push(')');
+            } else {
+                out.push_str(&p.s);
+            }
         }
         out
     }
@@ -720,6 +755,8 @@ fn is_single_atom(n: &Node) -> bool {
         Node::Script { base, .. } => is_single_atom(base),
         Node::Group(inner) => match inner.as_slice() {
             [one] => is_single_atom(one),
+            // ∂x, ∇f, Δt: one term.
+            [Node::Sym('∂' | '∇' | 'Δ' | 'δ', _), x] => is_single_atom(x),
             // A number such as 0.25 or 1{,}000 is one term.
             many => many
                 .iter()
@@ -1055,6 +1092,12 @@ mod tests {
         assert_eq!(u(r"\sqrt{a(1-a)/n}"), "√(a(1 − a)/n)");
         assert_eq!(u(r"\sqrt[3]{x}"), "∛x");
         assert_eq!(u(r"\tfrac{1}{2}"), "1/2");
+        // A fraction written against a term is parenthesised.
+        assert_eq!(u(r"\frac{1}{2}(p - y)^2"), "(1/2)(p − y)²");
+        assert_eq!(u(r"\frac{1}{n}\sum_i x_i"), "1/n ∑ᵢ xᵢ");
+        assert_eq!(u(r"\frac{\partial L}{\partial h_k}"), "∂L/∂hₖ");
+        assert_eq!(u(r"e^{z_k}/\sum_j e^{z_j}"), "e^(zₖ)/∑ⱼ e^(zⱼ)");
+        assert_eq!(u(r"\gamma_c \hat{x}"), "γ_c x\u{302}");
         assert_eq!(u(r"\binom{n}{k}"), "C(n, k)");
         assert_eq!(
             u(
