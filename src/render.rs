@@ -280,9 +280,9 @@ pub fn answer(a: &Answer, style: Style) -> String {
     }
     if trimmed {
         let hint = if style.session {
-            "Trimmed: `:full on` shows whole passages, `:show <id>` a note."
+            "(trimmed: :full on shows whole passages)"
         } else {
-            "Trimmed: `--full` shows whole passages, `cram show <id>` a note."
+            "(trimmed: --full shows whole passages)"
         };
         o.indented(&[dim(hint)], vec![], Span::plain(""));
     }

@@ -57,12 +57,12 @@ impl Sty {
         // One colour, the most specific wins.
         if self.has(Sty::MARK) {
             codes.push("33");
+        } else if self.has(Sty::CODE) {
+            codes.push("32");
         } else if self.has(Sty::HEADING) {
             codes.push("34");
         } else if self.has(Sty::CITE) {
             codes.push("36");
-        } else if self.has(Sty::CODE) {
-            codes.push("32");
         } else if self.has(Sty::TEX) {
             codes.push("35");
         }
@@ -303,9 +303,9 @@ fn split_word(pieces: Vec<Span>, width: usize) -> Vec<Vec<Span>> {
 }
 
 /// Wraps `spans` at `width` with a first-line prefix and a continuation
-/// prefix (a hanging indent); both prefixes should have the same width.
+/// prefix (a hanging indent); the text is wrapped to fit after the wider one.
 pub fn wrap_hanging(spans: &[Span], width: usize, first: &[Span], rest: &[Span]) -> Vec<Line> {
-    let indent = self::width(&plain(first));
+    let indent = self::width(&plain(first)).max(self::width(&plain(rest)));
     wrap(spans, width.saturating_sub(indent).max(MIN_MEASURE))
         .into_iter()
         .enumerate()
