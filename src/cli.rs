@@ -39,20 +39,18 @@ pub struct Global {
     #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = PATHS)]
     pub verbose: u8,
     /// Colour: auto (a terminal, and NO_COLOR unset), always, never
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, help_heading = OUTPUT)]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, help_heading = SHOW)]
     pub color: ColorChoice,
     /// Wrap text at N columns [default: the terminal's width up to 100; 100 when piped]
-    #[arg(long, global = true, value_name = "N", help_heading = OUTPUT)]
+    #[arg(long, global = true, value_name = "N", help_heading = SHOW)]
     pub width: Option<usize>,
     /// Print long output directly instead of through $PAGER (or less)
-    #[arg(long, global = true, help_heading = OUTPUT)]
+    #[arg(long, global = true, help_heading = SHOW)]
     pub no_pager: bool,
 }
 
-/// Help headings: what an answer shows, how it looks, how retrieval runs,
-/// and where things are.
+/// Help headings: what is shown and how, how retrieval runs, where things are.
 const SHOW: &str = "What to show";
-const OUTPUT: &str = "Output";
 const TUNING: &str = "Retrieval tuning";
 const PATHS: &str = "Paths and logging";
 

@@ -16,6 +16,7 @@ pub mod excerpt;
 pub mod markdown;
 mod sheet;
 mod table;
+pub mod terms;
 pub mod tex;
 pub mod text;
 
@@ -24,6 +25,7 @@ use std::collections::HashSet;
 use crate::answer::{Answer, Passage, QuestionRef};
 use crate::index::NoteRecord;
 use markdown::{Block, Layout};
+use terms::QueryTerms;
 use text::{Line, Span, Sty, spaces, wrap_hanging};
 
 pub use sheet::{answer_markdown, note_markdown};
@@ -160,7 +162,7 @@ fn question_spans(q: &QuestionRef) -> Vec<Span> {
 
 /// Marks words whose analysed form is a query term (colour only; never in
 /// code or math).
-fn mark(spans: Vec<Span>, terms: &HashSet<String>) -> Vec<Span> {
+fn mark(spans: Vec<Span>, terms: &QueryTerms) -> Vec<Span> {
     if terms.is_empty() {
         return spans;
     }
@@ -175,18 +177,17 @@ fn mark(spans: Vec<Span>, terms: &HashSet<String>) -> Vec<Span> {
             if word.is_empty() {
                 return;
             }
-            let hit = crate::lexical::analyze(word)
-                .iter()
-                .any(|t| terms.contains(t));
+            let hit = terms.matches(word);
             let sty = if hit { s.sty.with(Sty::MARK) } else { s.sty };
-            text::append(out, vec![Span::new(std::mem::take(word), sty)]);
+            text::push(out, word, sty);
+            word.clear();
         };
         for ch in s.text.chars() {
             if ch.is_alphanumeric() {
                 word.push(ch);
             } else {
                 flush(&mut word, &mut out);
-                text::append(&mut out, vec![Span::new(ch.to_string(), s.sty)]);
+                text::push(&mut out, ch.encode_utf8(&mut [0; 4]), s.sty);
             }
         }
         flush(&mut word, &mut out);
@@ -194,7 +195,7 @@ fn mark(spans: Vec<Span>, terms: &HashSet<String>) -> Vec<Span> {
     out
 }
 
-fn mark_blocks(blocks: &mut [Block], terms: &HashSet<String>) {
+fn mark_blocks(blocks: &mut [Block], terms: &QueryTerms) {
     for b in blocks {
         match b {
             Block::Para(s) | Block::Heading(_, s) => *s = mark(std::mem::take(s), terms),
@@ -243,28 +244,26 @@ pub fn answer(a: &Answer, style: Style) -> String {
         }
         o.blank();
     }
-    let terms: HashSet<String> = if style.color {
-        crate::abstain::content_terms(&a.query)
-            .into_iter()
-            .collect()
-    } else {
-        HashSet::new()
-    };
-    if !a.key_points.is_empty() {
-        key_points(&mut o, a, &terms);
-        o.blank();
-    }
-    let query_terms: HashSet<String> = crate::abstain::content_terms(&a.query)
-        .into_iter()
-        .collect();
-    let shown: HashSet<String> = a
+    let query_terms = QueryTerms::new(&a.query);
+    // Highlighting is colour only.
+    let none = QueryTerms::default();
+    let terms = if style.color { &query_terms } else { &none };
+    let points: Vec<Vec<Span>> = a
         .key_points
         .iter()
-        .map(|k| excerpt::sentence_key(&text::plain(&markdown::inline(&sanitize(&k.text)))))
+        .map(|k| markdown::inline(&sanitize(&k.text)))
+        .collect();
+    if !a.key_points.is_empty() {
+        key_points(&mut o, a, &points, terms);
+        o.blank();
+    }
+    let shown: HashSet<String> = points
+        .iter()
+        .map(|p| excerpt::sentence_key(&text::plain(p)))
         .collect();
     let mut trimmed = false;
     for r in &a.results {
-        trimmed |= passage(&mut o, r, &terms, &query_terms, &shown);
+        trimmed |= passage(&mut o, r, terms, &query_terms, &shown);
     }
     if !a.related.is_empty() {
         let mut spans = Vec::new();
@@ -289,11 +288,11 @@ pub fn answer(a: &Answer, style: Style) -> String {
     o.finish()
 }
 
-/// The "Key points:" block: one bullet per sentence, with its `[n]`.
-fn key_points(o: &mut Out, a: &Answer, terms: &HashSet<String>) {
+/// The "Key points:" block: one bullet per sentence (`points`, parsed), with its `[n]`.
+fn key_points(o: &mut Out, a: &Answer, points: &[Vec<Span>], terms: &QueryTerms) {
     o.lines.push(Line::new(vec![bold("Key points:")]));
-    for k in &a.key_points {
-        let mut spans = mark(markdown::inline(&sanitize(&k.text)), terms);
+    for (k, p) in a.key_points.iter().zip(points) {
+        let mut spans = mark(p.clone(), terms);
         // A no-break space keeps the marker with the last word.
         spans.push(dim(format!("\u{A0}[{}]", k.passage)));
         o.indented(&spans, vec![Span::plain("  • ")], spaces(4));
@@ -305,8 +304,8 @@ fn key_points(o: &mut Out, a: &Answer, terms: &HashSet<String>) {
 fn passage(
     o: &mut Out,
     r: &Passage,
-    terms: &HashSet<String>,
-    query_terms: &HashSet<String>,
+    terms: &QueryTerms,
+    query_terms: &QueryTerms,
     shown: &HashSet<String>,
 ) -> bool {
     let crumb = if r.heading.is_empty() {
@@ -411,7 +410,12 @@ pub fn drill_card(
     let a = &card.answer;
     if !a.key_points.is_empty() {
         o.blank();
-        key_points(&mut o, a, &HashSet::new());
+        let points: Vec<Vec<Span>> = a
+            .key_points
+            .iter()
+            .map(|k| markdown::inline(&sanitize(&k.text)))
+            .collect();
+        key_points(&mut o, a, &points, &QueryTerms::default());
         let cited: Vec<usize> = a.key_points.iter().map(|k| k.passage).collect();
         for r in a.results.iter().filter(|r| cited.contains(&r.rank)) {
             let crumb = std::iter::once(r.question_id.as_deref().unwrap_or(&r.path))
@@ -618,7 +622,7 @@ mod tests {
 
     #[test]
     fn highlights_stemmed_terms_outside_code() {
-        let terms: HashSet<String> = ["rank".to_string()].into_iter().collect();
+        let terms = QueryTerms::from_stems(["rank".to_string()]);
         let spans = mark(
             vec![
                 Span::plain("Ranking, ranked and rank."),

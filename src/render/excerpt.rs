@@ -11,6 +11,7 @@
 use std::collections::HashSet;
 
 use super::markdown::{Block, Layout};
+use super::terms::QueryTerms;
 use super::text::{self, Line, Span, Sty};
 
 /// One sentence of a passage.
@@ -164,10 +165,9 @@ fn collect(blocks: &[Block], out: &mut Vec<Unit>, other: &mut bool, para: &mut u
 
 /// How well a sentence answers: distinct question terms it uses, a bonus
 /// for the opening sentence, a penalty for a fragment.
-fn score(u: &Unit, i: usize, terms: &HashSet<String>) -> f32 {
+fn score(u: &Unit, i: usize, terms: &QueryTerms) -> f32 {
     let plain = text::plain(&u.spans);
-    let tokens: HashSet<String> = crate::lexical::analyze(&plain).into_iter().collect();
-    let hits = tokens.iter().filter(|t| terms.contains(*t)).count() as f32;
+    let hits = terms.count_in(&plain) as f32;
     let words = plain.split_whitespace().count();
     let lead = if i == 0 { 0.5 } else { 0.0 };
     let short = if words < 6 { 1.0 } else { 0.0 };
@@ -178,7 +178,7 @@ fn score(u: &Unit, i: usize, terms: &HashSet<String>) -> f32 {
 /// most `max_lines` lines, and whether anything was left out.
 pub fn excerpt(
     blocks: &[Block],
-    terms: &HashSet<String>,
+    terms: &QueryTerms,
     skip: &HashSet<String>,
     layout: &Layout,
     width: usize,
@@ -326,8 +326,8 @@ mod tests {
         );
     }
 
-    fn terms(q: &str) -> HashSet<String> {
-        crate::abstain::content_terms(q).into_iter().collect()
+    fn terms(q: &str) -> QueryTerms {
+        QueryTerms::new(q)
     }
 
     #[test]

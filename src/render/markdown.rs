@@ -119,7 +119,7 @@ impl Builder {
 
     fn text(&mut self, s: &str, extra: Sty) {
         let sty = self.style().with(extra);
-        text::append(&mut self.inline, vec![Span::new(s, sty)]);
+        text::push(&mut self.inline, s, sty);
     }
 
     fn start(&mut self, tag: Tag<'_>) {

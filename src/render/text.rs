@@ -267,16 +267,21 @@ fn push_space(cur: &mut Vec<Span>, next: &Span, n: usize) {
         Some(last) if last.sty == next.sty && !next.sty.has(Sty::MARK) => last.sty,
         _ => Sty::PLAIN,
     };
-    append(cur, vec![Span::new(" ".repeat(n), shared)]);
+    push(cur, &" ".repeat(n), shared);
 }
 
 /// Appends spans, merging with the last one when the style is the same.
 pub fn append(cur: &mut Vec<Span>, spans: Vec<Span>) {
     for s in spans {
-        match cur.last_mut() {
-            Some(last) if last.sty == s.sty => last.text.push_str(&s.text),
-            _ => cur.push(s),
-        }
+        push(cur, &s.text, s.sty);
+    }
+}
+
+/// Appends text in a style, merging with the last span when the style is the same.
+pub fn push(cur: &mut Vec<Span>, text: &str, sty: Sty) {
+    match cur.last_mut() {
+        Some(last) if last.sty == sty => last.text.push_str(text),
+        _ => cur.push(Span::new(text, sty)),
     }
 }
 
@@ -292,7 +297,7 @@ fn split_word(pieces: Vec<Span>, width: usize) -> Vec<Vec<Span>> {
                 out.push(std::mem::take(&mut cur));
                 w = 0;
             }
-            append(&mut cur, vec![Span::new(ch.to_string(), p.sty)]);
+            push(&mut cur, ch.encode_utf8(&mut [0; 4]), p.sty);
             w += cw;
         }
     }
