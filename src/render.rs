@@ -227,7 +227,9 @@ pub fn answer(a: &Answer, style: Style) -> String {
                 "The nearest interview questions are:",
             )]));
             for q in &a.questions {
-                o.hanging(&question_spans(q), vec![spaces(2)]);
+                let mut spans = question_spans(q);
+                let lead: Vec<Span> = [spaces(2)].into_iter().chain(spans.drain(..2)).collect();
+                o.hanging(&spans, lead);
             }
             o.indented(
                 &[dim("Try `cram show <id>`, or rephrase with the terms you would expect in the answer.")],

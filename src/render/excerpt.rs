@@ -130,16 +130,17 @@ fn trim(mut spans: Vec<Span>) -> Vec<Span> {
 
 /// Prose sentences of a passage in reading order (paragraphs, list items and
 /// quotes; not headings, tables, code or display math), and whether the
-/// passage also has other content.
-fn units(blocks: &[Block]) -> (Vec<Unit>, bool) {
+/// passage's other content: for each such block, how many sentences come
+/// before it.
+fn units(blocks: &[Block]) -> (Vec<Unit>, Vec<usize>) {
     let mut out = Vec::new();
-    let mut other = false;
+    let mut other = Vec::new();
     let mut para = 0;
     collect(blocks, &mut out, &mut other, &mut para);
     (out, other)
 }
 
-fn collect(blocks: &[Block], out: &mut Vec<Unit>, other: &mut bool, para: &mut usize) {
+fn collect(blocks: &[Block], out: &mut Vec<Unit>, other: &mut Vec<usize>, para: &mut usize) {
     for b in blocks {
         match b {
             Block::Para(spans) => {
@@ -158,7 +159,7 @@ fn collect(blocks: &[Block], out: &mut Vec<Unit>, other: &mut bool, para: &mut u
             }
             Block::Quote(inner) => collect(inner, out, other, para),
             Block::Heading(..) => {}
-            _ => *other = true,
+            _ => other.push(out.len()),
         }
     }
 }
@@ -189,7 +190,12 @@ pub fn excerpt(
         // All table or code: its first lines.
         let lines = layout.blocks(blocks, width);
         let cut = lines.len() > max_lines;
-        let mut lines: Vec<Line> = lines.into_iter().take(max_lines).collect();
+        let keep = if cut {
+            max_lines.saturating_sub(1).max(1)
+        } else {
+            max_lines
+        };
+        let mut lines: Vec<Line> = lines.into_iter().take(keep).collect();
         if cut {
             lines.push(Line::new(vec![Span::new("…", Sty::DIM)]));
         }
@@ -210,14 +216,14 @@ pub fn excerpt(
         let mut trial = chosen.clone();
         trial.push(i);
         trial.sort_unstable();
-        if joined_lines(&units, &trial, other, layout, width).len() <= max_lines {
+        if joined_lines(&units, &trial, &other, layout, width).len() <= max_lines {
             chosen = trial;
         } else {
             break;
         }
     }
-    let lines = joined_lines(&units, &chosen, other, layout, width);
-    let trimmed = chosen.len() < units.len() || other;
+    let lines = joined_lines(&units, &chosen, &other, layout, width);
+    let trimmed = chosen.len() < units.len() || !other.is_empty();
     (truncate(lines, width, max_lines), trimmed)
 }
 
@@ -225,13 +231,18 @@ pub fn excerpt(
 fn joined_lines(
     units: &[Unit],
     chosen: &[usize],
-    other: bool,
+    other: &[usize],
     layout: &Layout,
     width: usize,
 ) -> Vec<Line> {
     let ell = || Span::new("…", Sty::DIM);
     let mut spans: Vec<Span> = Vec::new();
-    if chosen.first().is_some_and(|&i| i > 0) {
+    // Text left out before: earlier sentences, or a table, code or math.
+    let (first, last) = match (chosen.first(), chosen.last()) {
+        (Some(&f), Some(&l)) => (f, l),
+        _ => return Vec::new(),
+    };
+    if first > 0 || other.iter().any(|&n| n <= first) {
         spans.push(ell());
         spans.push(Span::plain(" "));
     }
@@ -247,7 +258,7 @@ fn joined_lines(
         spans.extend(layout.cues(&units[i].spans));
         prev = Some(i);
     }
-    if chosen.last().is_some_and(|&i| i + 1 < units.len()) || other {
+    if last + 1 < units.len() || other.iter().any(|&n| n > last) {
         spans.extend([Span::plain(" "), ell()]);
     }
     text::wrap(&spans, width)
