@@ -95,10 +95,9 @@ fn cut(spans: &[Span], cuts: &[usize]) -> Vec<Vec<Span>> {
                 break;
             }
             let (a, b) = rest.split_at(c - start);
-            text::append(
-                out.last_mut().unwrap_or(&mut Vec::new()),
-                vec![Span::new(a, s.sty)],
-            );
+            if let Some(last) = out.last_mut() {
+                text::push(last, a, s.sty);
+            }
             out.push(Vec::new());
             rest = b;
             start = c;
@@ -107,7 +106,7 @@ fn cut(spans: &[Span], cuts: &[usize]) -> Vec<Vec<Span>> {
         if !rest.is_empty()
             && let Some(last) = out.last_mut()
         {
-            text::append(last, vec![Span::new(rest, s.sty)]);
+            text::push(last, rest, s.sty);
         }
         at += s.text.len();
     }

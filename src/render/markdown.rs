@@ -64,7 +64,6 @@ pub fn options() -> Options {
 
 /// A container being filled while parsing.
 enum Frame {
-    Root(Vec<Block>),
     Quote(Vec<Block>),
     List {
         start: Option<u64>,
@@ -82,6 +81,7 @@ enum Frame {
 }
 
 struct Builder {
+    root: Vec<Block>,
     stack: Vec<Frame>,
     inline: Vec<Span>,
     sty: Vec<Sty>,
@@ -90,14 +90,15 @@ struct Builder {
 }
 
 impl Builder {
+    /// The innermost container of blocks (a list or table holds none itself).
     fn current(&mut self) -> &mut Vec<Block> {
         for f in self.stack.iter_mut().rev() {
             match f {
-                Frame::Root(b) | Frame::Quote(b) | Frame::Item { blocks: b, .. } => return b,
+                Frame::Quote(b) | Frame::Item { blocks: b, .. } => return b,
                 Frame::List { .. } | Frame::Table { .. } => {}
             }
         }
-        unreachable!("the root frame is never popped")
+        &mut self.root
     }
 
     fn push_block(&mut self, b: Block) {
@@ -305,7 +306,8 @@ fn trim_spans(mut spans: Vec<Span>) -> Vec<Span> {
 /// Parses markdown (already sanitised of control characters) into blocks.
 pub fn parse(md: &str) -> Vec<Block> {
     let mut b = Builder {
-        stack: vec![Frame::Root(Vec::new())],
+        root: Vec::new(),
+        stack: Vec::new(),
         inline: Vec::new(),
         sty: Vec::new(),
         code: None,
@@ -316,24 +318,18 @@ pub fn parse(md: &str) -> Vec<Block> {
     }
     b.flush();
     // Unclosed frames cannot happen with pulldown-cmark, but fold them in anyway.
-    while b.stack.len() > 1 {
-        match b.stack.pop() {
-            Some(Frame::Quote(blocks) | Frame::Item { blocks, .. }) => {
-                b.current().extend(blocks);
-            }
-            Some(Frame::List { start, items, .. }) => b.push_block(Block::List {
+    while let Some(f) = b.stack.pop() {
+        match f {
+            Frame::Quote(blocks) | Frame::Item { blocks, .. } => b.current().extend(blocks),
+            Frame::List { start, items, .. } => b.push_block(Block::List {
                 start,
                 tight: true,
                 items,
             }),
-            Some(Frame::Table { align, rows }) => b.push_block(Block::Table { align, rows }),
-            _ => {}
+            Frame::Table { align, rows } => b.push_block(Block::Table { align, rows }),
         }
     }
-    match b.stack.pop() {
-        Some(Frame::Root(blocks)) => blocks,
-        _ => Vec::new(),
-    }
+    b.root
 }
 
 /// Inline markdown (one paragraph's worth, such as a key point) as spans.

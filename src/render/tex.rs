@@ -423,6 +423,11 @@ fn char_class(c: char) -> Class {
 
 /// Greek letters, operators, relations, arrows and other symbols by command name.
 fn symbol(name: &str) -> Option<(char, Class)> {
+    letter(name).or_else(|| operator(name))
+}
+
+/// Greek and other letter-like symbols (ordinary; `\lVert` and `\rVert` open and close).
+fn letter(name: &str) -> Option<(char, Class)> {
     use Class::*;
     let greek = match name {
         "alpha" => 'α',
@@ -497,6 +502,12 @@ fn symbol(name: &str) -> Option<(char, Class)> {
         };
         return Some((greek, class));
     }
+    None
+}
+
+/// Big operators, binary operators, relations, arrows and brackets.
+fn operator(name: &str) -> Option<(char, Class)> {
+    use Class::*;
     let (c, class) = match name {
         "sum" => ('∑', Op),
         "prod" => ('∏', Op),
