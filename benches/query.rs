@@ -2,7 +2,8 @@
 //! `cargo bench --bench query`):
 //!
 //! 1. warm query, hybrid + MMR, k = 5, over the bundled notes: p50 / p95 / p99;
-//! 2. cold `cram ask` as a whole process (model load included): median wall time;
+//! 2. cold `cram ask` as a whole process (model load included): median wall time,
+//!    and `cram show q18` (no model: index opening and rendering);
 //! 3. re-index after editing one note: median wall time of `cram index`.
 //!
 //! Plain `harness = false` timing loops: no bench framework, so the crate's
@@ -96,6 +97,31 @@ fn main() {
         full.len()
     );
 
+    // The same answers rendered for an 80-column terminal (compact, colour
+    // and query-term highlighting on: the most work the renderer does).
+    let style = cram::render::Style {
+        color: true,
+        width: 80,
+        ..Default::default()
+    };
+    let (mut with_render, mut render_only) = (Vec::new(), Vec::new());
+    for q in &dev {
+        let t = Instant::now();
+        let a = engine.ask(&q.query, &SearchParams::default()).unwrap();
+        let r = Instant::now();
+        std::hint::black_box(cram::render::answer(&a, style));
+        render_only.push(r.elapsed().as_secs_f64() * 1000.0);
+        with_render.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    println!(
+        "warm `cram ask` default + terminal rendering (80 columns, colour): p50 {:.2} ms, p95 {:.2} ms; \
+         rendering alone p50 {:.3} ms, p95 {:.3} ms",
+        percentile(&mut with_render, 0.50),
+        percentile(&mut with_render, 0.95),
+        percentile(&mut render_only, 0.50),
+        percentile(&mut render_only, 0.95)
+    );
+
     // 2. Cold process.
     let bin = env!("CARGO_BIN_EXE_cram");
     let run = |args: &[&str]| {
@@ -120,6 +146,13 @@ fn main() {
         "cold `cram ask` process: median {:.3} s, max {:.3} s (7 runs)",
         percentile(&mut cold, 0.5),
         percentile(&mut cold, 1.0)
+    );
+
+    let mut show: Vec<f64> = (0..11).map(|_| run(&["show", "q18"])).collect();
+    println!(
+        "`cram show q18` process (markdown + TeX rendering included): median {:.1} ms, max {:.1} ms (11 runs)",
+        percentile(&mut show, 0.5) * 1000.0,
+        percentile(&mut show, 1.0) * 1000.0
     );
 
     // 3. Re-index after editing one note.

@@ -21,27 +21,47 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// Bundled notes folder [default: the project's corpus/]
-    #[arg(long, global = true, env = "CRAM_CORPUS", value_name = "DIR")]
+    #[arg(long, global = true, env = "CRAM_CORPUS", value_name = "DIR", help_heading = PATHS)]
     pub corpus: Option<PathBuf>,
     /// Index folder [default: the project's index/]
-    #[arg(long, global = true, env = "CRAM_INDEX", value_name = "DIR")]
+    #[arg(long, global = true, env = "CRAM_INDEX", value_name = "DIR", help_heading = PATHS)]
     pub index: Option<PathBuf>,
     /// Embedding model folder [default: $CRAM_HOME/models/all-MiniLM-L6-v2]
-    #[arg(long, global = true, env = "CRAM_MODEL_DIR", value_name = "DIR")]
+    #[arg(long, global = true, env = "CRAM_MODEL_DIR", value_name = "DIR", help_heading = PATHS)]
     pub model_dir: Option<PathBuf>,
     /// ONNX Runtime shared library [default: from $CRAM_HOME/onnxruntime/ort.json]
-    #[arg(long, global = true, env = "CRAM_ORT_LIB", value_name = "FILE")]
+    #[arg(long, global = true, env = "CRAM_ORT_LIB", value_name = "FILE", help_heading = PATHS)]
     pub ort_lib: Option<PathBuf>,
     /// No progress or notices on stderr
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = PATHS)]
     pub quiet: bool,
     /// Log what happens on stderr: -v info, -vv debug, -vvv trace
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = PATHS)]
     pub verbose: u8,
     /// Colour: auto (a terminal, and NO_COLOR unset), always, never
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, help_heading = SHOW)]
     pub color: ColorChoice,
+    /// Wrap text at N columns [default: the terminal's width up to 100; 100 when piped]
+    #[arg(long, global = true, value_name = "N", help_heading = SHOW)]
+    pub width: Option<usize>,
+    /// Print long output directly instead of through $PAGER (or less)
+    #[arg(long, global = true, help_heading = SHOW)]
+    pub no_pager: bool,
 }
+
+/// Help headings: what is shown and how, how retrieval runs, where things are.
+const SHOW: &str = "What to show";
+const TUNING: &str = "Retrieval tuning";
+const PATHS: &str = "Paths and logging";
+
+const ASK_EXAMPLES: &str = "\
+Examples:
+  Ask in plain words (no quotes needed):
+    cram ask why does dropout hurt transformers
+  Three whole passages instead of their best sentences:
+    cram ask --full -k 3 rrf vs convex fusion
+  Machine-readable, for scripts (schema cram.ask/2):
+    cram ask --json what is TTFT | jq .key_points";
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ColorChoice {
@@ -88,59 +108,63 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = ASK_EXAMPLES)]
 pub struct AskArgs {
     /// The question (several words need no quotes)
     #[arg(required = true, num_args = 1.., value_name = "QUESTION")]
     pub question: Vec<String>,
     /// Passages to show
-    #[arg(short, long, default_value_t = 5)]
+    #[arg(short, long, default_value_t = 5, help_heading = SHOW)]
     pub k: usize,
+    /// Key-point sentences above the passages (0 = none)
+    #[arg(long, default_value_t = 5, help_heading = SHOW)]
+    pub key_points: usize,
+    /// Whole passages instead of their best sentences
+    #[arg(long, help_heading = SHOW)]
+    pub full: bool,
+    /// Show per-passage BM25/dense ranks and scores, fused score, MMR terms
+    #[arg(long, help_heading = SHOW)]
+    pub explain: bool,
+    /// Print one JSON object (schema cram.ask/1) instead of text
+    #[arg(long, help_heading = SHOW)]
+    pub json: bool,
+    /// Output format: text, md (a markdown study sheet) or json (same as --json)
+    #[arg(long, value_enum, default_value_t = Format::Text, help_heading = SHOW)]
+    pub format: Format,
     /// Retrieval arms
-    #[arg(long, value_enum, default_value_t = ModeArg::Hybrid)]
+    #[arg(long, value_enum, default_value_t = ModeArg::Hybrid, help_heading = TUNING)]
     pub mode: ModeArg,
     /// Fusion in hybrid mode
-    #[arg(long, value_enum, default_value_t = FusionArg::Convex)]
+    #[arg(long, value_enum, default_value_t = FusionArg::Convex, help_heading = TUNING)]
     pub fusion: FusionArg,
     /// Convex fusion: weight of the dense arm (1 = dense only, 0 = BM25 only)
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, help_heading = TUNING)]
     pub alpha: f32,
     /// RRF constant k (larger = flatter)
-    #[arg(long, default_value_t = 60.0)]
+    #[arg(long, default_value_t = 60.0, help_heading = TUNING)]
     pub rrf_k: f32,
     /// MMR relevance weight in [0, 1] (1 = pure relevance, lower = more diverse)
-    #[arg(long, default_value_t = 0.85)]
+    #[arg(long, default_value_t = 0.85, help_heading = TUNING)]
     pub mmr_lambda: f32,
     /// Skip MMR re-ranking (same as --mmr-lambda 1 without its cost)
-    #[arg(long)]
+    #[arg(long, help_heading = TUNING)]
     pub no_mmr: bool,
     /// Search the question exactly as typed: keep interview framing, do not
     /// correct typos or expand acronyms
-    #[arg(long)]
+    #[arg(long, help_heading = TUNING)]
     pub verbatim: bool,
     /// Candidates each arm fetches before fusion
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, help_heading = TUNING)]
     pub fetch_k: usize,
     /// Best fused candidates that MMR re-orders
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, help_heading = TUNING)]
     pub mmr_pool: usize,
     /// Dense search: auto (exact below 10k passages, HNSW above), exact, hnsw
-    #[arg(long, value_enum, default_value_t = DenseArg::Auto)]
+    #[arg(long, value_enum, default_value_t = DenseArg::Auto, help_heading = TUNING)]
     pub dense: DenseArg,
     /// HNSW search breadth (ef)
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, help_heading = TUNING)]
     pub ef: usize,
-    /// Key-point sentences above the passages (0 = none)
-    #[arg(long, default_value_t = 5)]
-    pub key_points: usize,
-    /// Show per-passage BM25/dense ranks and scores, fused score, MMR terms
-    #[arg(long)]
-    pub explain: bool,
-    /// Print one JSON object (schema cram.ask/1) instead of text
-    #[arg(long)]
-    pub json: bool,
-    /// Output format: text, md (a markdown study sheet) or json (same as --json)
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -240,6 +264,24 @@ impl Global {
             model_dir: self.model_dir.clone().unwrap_or(d.model_dir),
             ort_lib: self.ort_lib.clone(),
         }
+    }
+
+    /// The wrap width for this command (asked of the terminal now).
+    pub fn width(&self) -> cram::Result<usize> {
+        if let Some(w) = self.width
+            && !(cram::render::MIN_WIDTH..=1000).contains(&w)
+        {
+            return Err(cram::Error::InvalidParam {
+                name: "--width",
+                reason: format!("{w} is out of range {}..=1000", cram::render::MIN_WIDTH),
+            });
+        }
+        Ok(crate::term::width(self.width))
+    }
+
+    /// Whether long output may go through the pager.
+    pub fn pager(&self) -> bool {
+        !self.no_pager
     }
 
     /// Whether stdout gets colour.

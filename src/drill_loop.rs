@@ -43,7 +43,13 @@ pub fn now() -> anyhow::Result<i64> {
 }
 
 /// `cram drill --stats`.
-pub fn stats(engine: &Engine, opts: &Options, json: bool, style: Style) -> anyhow::Result<()> {
+pub fn stats(
+    engine: &Engine,
+    opts: &Options,
+    json: bool,
+    style: Style,
+    page: bool,
+) -> anyhow::Result<()> {
     let progress = Progress::load(&opts.progress)?;
     let deck = drill::deck(engine.notes(), &opts.sections)?;
     let s = drill::stats(&deck, &progress, now()?);
@@ -52,7 +58,8 @@ pub fn stats(engine: &Engine, opts: &Options, json: bool, style: Style) -> anyho
         serde_json::to_writer(&mut out, &s)?;
         writeln!(out)?;
     } else {
-        write!(out, "{}", render::drill_stats(&s, style))?;
+        drop(out);
+        crate::term::emit(&render::drill_stats(&s, style), page)?;
     }
     Ok(())
 }

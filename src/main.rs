@@ -5,6 +5,7 @@ mod cli;
 mod drill_loop;
 mod line;
 mod repl;
+mod term;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -69,8 +70,10 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
     let quiet = cli.global.quiet;
     let style = Style {
         color: cli.global.color(),
+        width: cli.global.width()?,
         ..Style::default()
     };
+    let page = cli.global.pager();
     let mut progress = Progress::new(quiet);
     let mut on_event = |e: Event| progress.event(e);
     match cli.command.unwrap_or(cli::Command::Repl) {
@@ -88,11 +91,13 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
             } else if args.format == cli::Format::Md {
                 write!(out, "{}", render::answer_markdown(&answer))?;
             } else {
+                drop(out);
                 let style = Style {
                     explain: args.explain,
+                    full: args.full,
                     ..style
                 };
-                write!(out, "{}", render::answer(&answer, style))?;
+                term::emit(&render::answer(&answer, style), page)?;
             }
         }
         cli::Command::Index(args) => {
@@ -154,12 +159,13 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Show { id, format } => {
             let (engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
             let note = engine.note(&normalize_id(&id))?;
-            let text = match format {
-                cli::Format::Md => render::note_markdown(note),
-                cli::Format::Text => render::note(note, style),
-                cli::Format::Json => serde_json::to_string(note)? + "\n",
-            };
-            write!(std::io::stdout(), "{text}")?;
+            match format {
+                cli::Format::Md => write!(std::io::stdout(), "{}", render::note_markdown(note))?,
+                cli::Format::Text => term::emit(&render::note(note, style), page)?,
+                cli::Format::Json => {
+                    writeln!(std::io::stdout(), "{}", serde_json::to_string(note)?)?
+                }
+            }
         }
         cli::Command::Eval(args) => eval(*args, &paths, &mut on_event)?,
         cli::Command::Status { json } => {
@@ -189,7 +195,15 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Repl => {
             let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
             engine.load_model()?;
-            repl::run(&mut engine, cram::SearchParams::default(), style)?;
+            let session = repl::Session {
+                style: Style {
+                    session: true,
+                    ..style
+                },
+                width: cli.global.width,
+                page,
+            };
+            repl::run(&mut engine, cram::SearchParams::default(), session)?;
         }
         cli::Command::Drill(args) => {
             args.validate()?;
@@ -205,14 +219,14 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
             };
             let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
             if args.stats {
-                drill_loop::stats(&engine, &opts, args.json, style)?;
+                drill_loop::stats(&engine, &opts, args.json, style, page)?;
             } else {
                 drill_loop::run(&mut engine, &opts, style)?;
             }
         }
         cli::Command::List => {
             let (engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
-            write!(std::io::stdout(), "{}", render::list(engine.notes(), style))?;
+            term::emit(&render::list(engine.notes(), style), page)?;
         }
     }
     Ok(())

@@ -103,7 +103,6 @@ pub const GLOSSARY: &[(&str, &str)] = &[
     ("xgb", "xgboost"),
     ("sgd", "stochastic gradient descent"),
     ("rag", "retrieval-augmented generation"),
-    ("bm25", "bm25 sparse retrieval"),
     ("rrf", "reciprocal rank fusion"),
     ("mmr", "maximal marginal relevance"),
     ("hnsw", "hierarchical navigable small world"),
@@ -132,7 +131,6 @@ pub const GLOSSARY: &[(&str, &str)] = &[
     ("prod", "production"),
     ("hparams", "hyperparameters"),
     ("lr", "learning rate"),
-    ("idempotency", "idempotent idempotency key"),
 ];
 
 /// Short forms used by more notes than this are not expanded.
@@ -519,7 +517,7 @@ pub fn understand(q: &str, lex: &Lexicon, steps: Steps) -> Understood {
         if steps.aliases
             && lex.worth_expanding(&used)
             && let Some(long) = lex.alias(&used)
-            && long != used
+            && !long.split([' ', '-']).any(|w| w == used)
             && !expansions.iter().any(|e| e.short == used)
         {
             expansions.push(Expansion {

@@ -1,16 +1,34 @@
 //! Turning answers and notes into terminal text.
 //!
-//! Terminal output is for people: citations, wrapped passages, query terms
-//! highlighted when colour is on. Note text is untrusted: control characters
-//! (including ANSI escape sequences a note might carry) are replaced before
-//! anything reaches the terminal. Machine output is `--json`, see [`crate::answer`].
+//! Terminal output is for people: notes are parsed as markdown ([`markdown`],
+//! one pulldown-cmark parse), their math turned into Unicode ([`tex`]), and
+//! everything wrapped to the width the caller asks for, counted in display
+//! columns ([`text`]). Colour (bold, headings, citations, query terms) is
+//! painted only when [`Style::color`] says so; without it the text is the
+//! same minus the escape codes. A default answer is compact: each passage
+//! trimmed to its best sentences ([`excerpt`]); [`Style::full`] shows them
+//! whole. Note text is untrusted: control characters (including ANSI escape
+//! sequences a note might carry) are replaced before anything is parsed.
+//! Machine output is `--json` ([`crate::answer`]) and `--format md`
+//! ([`answer_markdown`], [`note_markdown`]), which keep the notes' TeX as written.
+
+pub mod excerpt;
+pub mod markdown;
+mod sheet;
+mod table;
+pub mod terms;
+pub mod tex;
+pub mod text;
 
 use std::collections::HashSet;
-use std::fmt::Write;
 
 use crate::answer::{Answer, Passage, QuestionRef};
-use crate::chunk::Fence;
 use crate::index::NoteRecord;
+use markdown::{Block, Layout};
+use terms::QueryTerms;
+use text::{Line, Span, Sty, spaces, wrap_hanging};
+
+pub use sheet::{answer_markdown, note_markdown};
 
 /// How to render.
 #[derive(Debug, Clone, Copy)]
@@ -21,43 +39,33 @@ pub struct Style {
     pub width: usize,
     /// Show per-passage scores (`--explain`).
     pub explain: bool,
+    /// Show whole passages instead of their best sentences (`--full`).
+    pub full: bool,
+    /// Rendering for the interactive session (hints name `:full`, not `--full`).
+    pub session: bool,
 }
 
 impl Default for Style {
     fn default() -> Self {
         Style {
             color: false,
-            width: 100,
+            width: DEFAULT_WIDTH,
             explain: false,
+            full: false,
+            session: false,
         }
     }
 }
 
-struct Paint {
-    on: bool,
-}
+/// The width when there is no terminal to ask (a pipe), and the widest a
+/// terminal's width is used up to: longer lines are hard to read.
+pub const DEFAULT_WIDTH: usize = 100;
 
-impl Paint {
-    fn wrap(&self, code: &str, s: &str) -> String {
-        if self.on {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    }
-    fn bold(&self, s: &str) -> String {
-        self.wrap("1", s)
-    }
-    fn dim(&self, s: &str) -> String {
-        self.wrap("2", s)
-    }
-    fn cite(&self, s: &str) -> String {
-        self.wrap("36", s)
-    }
-    fn mark(&self, s: &str) -> String {
-        self.wrap("1;33", s)
-    }
-}
+/// The narrowest width accepted.
+pub const MIN_WIDTH: usize = 20;
+
+/// Lines of text a compact passage shows at most.
+pub const EXCERPT_LINES: usize = 3;
 
 /// Replaces control characters (other than newline and tab) so text from a
 /// note cannot move the cursor, change colours or retitle the terminal.
@@ -103,348 +111,306 @@ pub fn understood_line(u: &crate::query::Understood) -> String {
     )
 }
 
+fn bold(s: impl Into<String>) -> Span {
+    Span::new(s, Sty::BOLD)
+}
+
+fn dim(s: impl Into<String>) -> Span {
+    Span::new(s, Sty::DIM)
+}
+
+/// Output being built: lines, painted at the end.
+struct Out {
+    lines: Vec<Line>,
+    style: Style,
+}
+
+impl Out {
+    fn new(style: Style) -> Out {
+        let style = Style {
+            width: style.width.max(MIN_WIDTH),
+            ..style
+        };
+        Out {
+            lines: Vec::new(),
+            style,
+        }
+    }
+
+    fn layout(&self) -> Layout {
+        Layout {
+            color: self.style.color,
+        }
+    }
+
+    fn blank(&mut self) {
+        self.lines.push(Line::blank());
+    }
+
+    /// Spans wrapped at the width with a hanging indent as wide as `first`.
+    fn hanging(&mut self, spans: &[Span], first: Vec<Span>) {
+        let n = text::width(&text::plain(&first));
+        self.indented(spans, first, spaces(n));
+    }
+
+    fn indented(&mut self, spans: &[Span], first: Vec<Span>, rest: Span) {
+        let spans = self.layout().cues(spans);
+        self.lines
+            .extend(wrap_hanging(&spans, self.style.width, &first, &[rest]));
+    }
+
+    /// Blocks laid out under an indent of `indent` columns.
+    fn blocks(&mut self, blocks: &[Block], indent: usize) {
+        let width = self.style.width.saturating_sub(indent);
+        let pad = spaces(indent);
+        for l in self.layout().blocks(blocks, width) {
+            let l = if l.spans.is_empty() {
+                l
+            } else {
+                l.prefixed(std::slice::from_ref(&pad))
+            };
+            self.lines.push(l);
+        }
+    }
+
+    fn finish(self) -> String {
+        let mut s = String::new();
+        text::paint(&self.lines, self.style.color, &mut s);
+        s
+    }
+}
+
+/// `q39 How do you batch ...? (Performance)`.
+fn question_spans(q: &QuestionRef) -> Vec<Span> {
+    let mut v = vec![bold(q.id.as_str()), Span::plain(" ")];
+    v.extend(markdown::inline(&sanitize(&q.question)));
+    if let Some(s) = &q.section {
+        v.push(dim(format!(" ({})", sanitize(s))));
+    }
+    v
+}
+
+/// Marks words whose analysed form is a query term (colour only; never in
+/// code or math).
+fn mark(spans: Vec<Span>, terms: &QueryTerms) -> Vec<Span> {
+    if terms.is_empty() {
+        return spans;
+    }
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        if s.sty.has(Sty::CODE) || s.sty.has(Sty::MATH) || s.sty.has(Sty::TEX) {
+            out.push(s);
+            continue;
+        }
+        let mut word = String::new();
+        let flush = |word: &mut String, out: &mut Vec<Span>| {
+            if word.is_empty() {
+                return;
+            }
+            let hit = terms.matches(word);
+            let sty = if hit { s.sty.with(Sty::MARK) } else { s.sty };
+            text::push(out, word, sty);
+            word.clear();
+        };
+        for ch in s.text.chars() {
+            if ch.is_alphanumeric() {
+                word.push(ch);
+            } else {
+                flush(&mut word, &mut out);
+                text::push(&mut out, ch.encode_utf8(&mut [0; 4]), s.sty);
+            }
+        }
+        flush(&mut word, &mut out);
+    }
+    out
+}
+
+fn mark_blocks(blocks: &mut [Block], terms: &QueryTerms) {
+    for b in blocks {
+        match b {
+            Block::Para(s) | Block::Heading(_, s) => *s = mark(std::mem::take(s), terms),
+            Block::List { items, .. } => {
+                for item in items {
+                    mark_blocks(item, terms);
+                }
+            }
+            Block::Quote(inner) => mark_blocks(inner, terms),
+            Block::Table { rows, .. } => {
+                for cell in rows.iter_mut().flatten() {
+                    *cell = mark(std::mem::take(cell), terms);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Renders an answer for the terminal.
 pub fn answer(a: &Answer, style: Style) -> String {
-    let p = Paint { on: style.color };
-    let mut out = String::new();
+    let mut o = Out::new(style);
     if a.understood.changed() {
-        let _ = writeln!(out, "{}", p.dim(&understood_line(&a.understood)));
+        o.indented(
+            &[dim(understood_line(&a.understood))],
+            vec![],
+            Span::plain(""),
+        );
     }
     if a.abstained {
         match &a.mention {
             Some(m) => {
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    p.bold("Not covered as a topic in the notes; it is mentioned here:")
-                );
+                o.lines.push(Line::new(vec![bold(
+                    "Not covered as a topic in the notes; it is mentioned here:",
+                )]));
                 let place = match &m.question_id {
                     Some(id) => format!("{id}, {}", m.heading.join(" › ")),
                     None => m.heading.join(" › "),
                 };
-                let _ = writeln!(
-                    out,
-                    "  {} {}",
-                    sanitize(&place),
-                    p.dim(&format!("({}:{}-{})", m.path, m.lines[0], m.lines[1]))
+                o.hanging(
+                    &[
+                        Span::plain(sanitize(&place)),
+                        dim(format!(" ({}:{}-{})", m.path, m.lines[0], m.lines[1])),
+                    ],
+                    vec![spaces(2)],
                 );
-                if let Some(s) = &m.sentence {
-                    let _ = writeln!(out, "  “{}”", sanitize(s));
+                if let Some(sentence) = &m.sentence {
+                    let spans = markdown::inline(&format!("“{}”", sanitize(sentence)));
+                    o.hanging(&spans, vec![spaces(2)]);
                 }
             }
-            None => {
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    p.bold("Nothing in the notes answers this question closely enough.")
-                );
-            }
+            None => o.lines.push(Line::new(vec![bold(
+                "Nothing in the notes answers this question closely enough.",
+            )])),
         }
         if !a.questions.is_empty() {
-            let _ = writeln!(out, "The nearest interview questions are:");
+            o.lines.push(Line::new(vec![Span::plain(
+                "The nearest interview questions are:",
+            )]));
             for q in &a.questions {
-                let _ = writeln!(out, "  {}", question_line(q, &p));
+                let mut spans = question_spans(q);
+                let lead: Vec<Span> = [spaces(2)].into_iter().chain(spans.drain(..2)).collect();
+                o.hanging(&spans, lead);
             }
-            let _ = writeln!(out, "{}", p.dim("Try `cram show <id>`, or rephrase with the terms you would expect in the answer."));
+            o.indented(
+                &[dim("Try `cram show <id>`, or rephrase with the terms you would expect in the answer.")],
+                vec![],
+                Span::plain(""),
+            );
         }
-        return out;
+        return o.finish();
     }
     if let Some(top) = a.questions.first() {
-        let _ = writeln!(
-            out,
-            "{} {}",
-            p.bold("Closest question:"),
-            question_line(top, &p)
-        );
+        o.hanging(&question_spans(top), vec![bold("Closest question: ")]);
         for q in a.questions.iter().skip(1) {
-            let _ = writeln!(
-                out,
-                "{} {}",
-                p.dim("            also:"),
-                question_line(q, &p)
-            );
+            o.hanging(&question_spans(q), vec![dim("            also: ")]);
         }
-        out.push('\n');
+        o.blank();
     }
-    let terms: HashSet<String> = crate::abstain::content_terms(&a.query)
-        .into_iter()
+    let query_terms = QueryTerms::new(&a.understood.searched);
+    // Highlighting is colour only.
+    let none = QueryTerms::default();
+    let terms = if style.color { &query_terms } else { &none };
+    let points: Vec<Vec<Span>> = a
+        .key_points
+        .iter()
+        .map(|k| markdown::inline(&sanitize(&k.text)))
         .collect();
     if !a.key_points.is_empty() {
-        key_points(&mut out, a, &terms, style, &p);
-        out.push('\n');
+        key_points(&mut o, a, &points, terms);
+        o.blank();
     }
+    let shown: HashSet<String> = points
+        .iter()
+        .map(|p| excerpt::sentence_key(&text::plain(p)))
+        .collect();
+    let mut trimmed = false;
     for r in &a.results {
-        passage(&mut out, r, &terms, style, &p);
+        trimmed |= passage(&mut o, r, terms, &query_terms, &shown);
     }
     if !a.related.is_empty() {
-        let ids: Vec<String> = a
-            .related
-            .iter()
-            .map(|q| format!("{} {}", q.id, sanitize(&q.question)))
-            .collect();
-        let _ = writeln!(out, "{} {}", p.bold("Related:"), ids.join(" · "));
-    }
-    out
-}
-
-/// The "Key points:" block: one bullet per sentence, with its `[n]`.
-fn key_points(out: &mut String, a: &Answer, terms: &HashSet<String>, style: Style, p: &Paint) {
-    let _ = writeln!(out, "{}", p.bold("Key points:"));
-    let width = style.width.saturating_sub(4).max(20);
-    for k in &a.key_points {
-        let text = format!("{} [{}]", sanitize(&k.text), k.passage);
-        for (i, line) in wrap(&text, width).into_iter().enumerate() {
-            let lead = if i == 0 { "  • " } else { "    " };
-            let _ = writeln!(out, "{lead}{}", highlight(&line, terms, p));
-        }
-    }
-}
-
-/// The header of a drill question: position, id, section, why it is asked,
-/// then the question.
-pub fn drill_question(
-    n: usize,
-    of: usize,
-    card: &crate::drill::DeckCard,
-    why: &str,
-    style: Style,
-) -> String {
-    let p = Paint { on: style.color };
-    format!(
-        "{}\n{}\n",
-        p.dim(&format!(
-            "── {n}/{of} · {} · {} · {why}",
-            sanitize(&card.id),
-            sanitize(&card.section)
-        )),
-        p.bold(&sanitize(&card.question))
-    )
-}
-
-/// What a drill shows after the answer: the note's short answer, key points
-/// with `[n]` markers and the sources they cite, and the hint on a typed answer.
-pub fn drill_card(
-    card: &crate::drill::Card,
-    hint: Option<&crate::drill::Hint>,
-    style: Style,
-) -> String {
-    let p = Paint { on: style.color };
-    let mut out = String::new();
-    let none = HashSet::new();
-    let _ = writeln!(
-        out,
-        "{}",
-        p.bold(&format!("Short answer ({}):", sanitize(&card.id)))
-    );
-    block(&mut out, &card.short_answer, "  ", style.width, &none, &p);
-    let a = &card.answer;
-    if !a.key_points.is_empty() {
-        out.push('\n');
-        key_points(&mut out, a, &none, style, &p);
-        let cited: Vec<usize> = a.key_points.iter().map(|k| k.passage).collect();
-        for r in a.results.iter().filter(|r| cited.contains(&r.rank)) {
-            let crumb = std::iter::once(r.question_id.as_deref().unwrap_or(&r.path))
-                .chain(r.heading.iter().map(String::as_str))
-                .collect::<Vec<_>>()
-                .join(" › ");
-            let _ = writeln!(
-                out,
-                "    {} {}  {}",
-                p.dim(&format!("[{}]", r.rank)),
-                sanitize(&crumb),
-                p.cite(&format!(
-                    "{}:{}-{}",
-                    sanitize(&r.path),
-                    r.lines[0],
-                    r.lines[1]
-                ))
-            );
-        }
-    }
-    if let Some(h) = hint {
-        let total = h.covered.len() + h.missed.len();
-        let _ = writeln!(
-            out,
-            "\n{} {}",
-            p.bold(&format!(
-                "Your answer used {} of {total} key terms",
-                h.covered.len()
-            )),
-            p.dim("(a hint, not a grade)")
-        );
-        let list = |v: &[String]| {
-            if v.is_empty() {
-                "—".to_string()
-            } else {
-                sanitize(&v.join(", "))
+        let mut spans = Vec::new();
+        for (i, q) in a.related.iter().enumerate() {
+            if i > 0 {
+                spans.push(dim(" · "));
             }
-        };
-        let _ = writeln!(out, "  used:   {}", list(&h.covered));
-        let _ = writeln!(out, "  missed: {}", list(&h.missed));
-    }
-    let _ = writeln!(
-        out,
-        "{}",
-        p.dim(&format!("The whole note: cram show {}", sanitize(&card.id)))
-    );
-    out
-}
-
-/// `cram drill --stats` as a table.
-pub fn drill_stats(s: &crate::drill::Stats, style: Style) -> String {
-    use crate::schedule::describe_delay;
-    let p = Paint { on: style.color };
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{}",
-        p.bold(&format!(
-            "{:<38} {:>5} {:>4} {:>4} {:>6} {:>7} {:>8} {:>9}",
-            "section", "total", "new", "due", "due 7d", "reviews", "recalled", "interval"
-        ))
-    );
-    let row = |out: &mut String, r: &crate::drill::SectionStats| {
-        let name: String = sanitize(&r.section).chars().take(38).collect();
-        let _ = writeln!(
-            out,
-            "{:<38} {:>5} {:>4} {:>4} {:>6} {:>7} {:>8} {:>9}",
-            name,
-            r.questions,
-            r.new,
-            r.due_now,
-            r.due_7d,
-            r.reviews,
-            r.recalled
-                .map_or("—".into(), |x| format!("{:.0}%", x * 100.0)),
-            r.mean_interval_days
-                .map_or("—".into(), |d| format!("{d:.1} d")),
-        );
-    };
-    for r in &s.sections {
-        row(&mut out, r);
-    }
-    row(&mut out, &s.total);
-    if !s.next_due.is_empty() {
-        let _ = writeln!(out, "\n{}", p.bold("Next due:"));
-        for u in &s.next_due {
-            let _ = writeln!(
-                out,
-                "  {:<8} {}  {}",
-                describe_delay(u.due, s.now),
-                p.bold(&sanitize(&u.id)),
-                sanitize(&u.question)
-            );
+            spans.push(bold(q.id.as_str()));
+            spans.push(Span::plain(" "));
+            spans.extend(markdown::inline(&sanitize(&q.question)));
         }
+        o.hanging(&spans, vec![bold("Related: ")]);
     }
-    let _ = writeln!(
-        out,
-        "{}",
-        p.dim(&format!(
-            "\ndue: due now · recalled: reviews not graded \"again\" · interval: mean days until the next review · progress: {}",
-            sanitize(&s.progress_file)
-        ))
-    );
-    out
+    if trimmed {
+        let hint = if style.session {
+            "(trimmed: :full on shows whole passages)"
+        } else {
+            "(trimmed: --full shows whole passages)"
+        };
+        o.indented(&[dim(hint)], vec![], Span::plain(""));
+    }
+    o.finish()
 }
 
-fn question_line(q: &QuestionRef, p: &Paint) -> String {
-    let section = q
-        .section
-        .as_deref()
-        .map(|s| format!(" ({})", sanitize(s)))
-        .unwrap_or_default();
-    format!(
-        "{} {}{}",
-        p.bold(&q.id),
-        sanitize(&q.question),
-        p.dim(&section)
-    )
+/// The "Key points:" block: one bullet per sentence (`points`, parsed), with its `[n]`.
+fn key_points(o: &mut Out, a: &Answer, points: &[Vec<Span>], terms: &QueryTerms) {
+    o.lines.push(Line::new(vec![bold("Key points:")]));
+    for (k, p) in a.key_points.iter().zip(points) {
+        let mut spans = mark(p.clone(), terms);
+        // A no-break space keeps the marker with the last word.
+        spans.push(dim(format!("\u{A0}[{}]", k.passage)));
+        o.indented(&spans, vec![Span::plain("  • ")], spaces(4));
+    }
 }
 
-fn passage(out: &mut String, r: &Passage, terms: &HashSet<String>, style: Style, p: &Paint) {
+/// One passage: its header, then its best sentences (or all of it with
+/// `--full`). Returns true when text was left out.
+fn passage(
+    o: &mut Out,
+    r: &Passage,
+    terms: &QueryTerms,
+    query_terms: &QueryTerms,
+    shown: &HashSet<String>,
+) -> bool {
     let crumb = if r.heading.is_empty() {
         "(intro)".to_string()
     } else {
         sanitize(&r.heading.join(" › "))
     };
     let cite = format!("{}:{}-{}", sanitize(&r.path), r.lines[0], r.lines[1]);
-    let _ = writeln!(out, "[{}] {}  {}", r.rank, p.bold(&crumb), p.cite(&cite));
-    if style.explain {
-        let _ = writeln!(out, "    {}", p.dim(&explain_line(r)));
+    let header = [bold(crumb), Span::plain("  "), Span::new(cite, Sty::CITE)];
+    let lead = format!("[{}] ", r.rank);
+    let n = text::width(&lead).max(4);
+    o.indented(&header, vec![Span::plain(format!("{lead:<n$}"))], spaces(n));
+    if o.style.explain {
+        o.indented(&[dim(explain_line(r))], vec![spaces(4)], spaces(4));
     }
-    block(out, &r.text, "    ", style.width, terms, p);
-    out.push('\n');
-}
-
-/// Markdown text indented by `indent` and wrapped at `width`: code, tables
-/// and blank lines as they are, paragraphs reflowed (notes may be
-/// hard-wrapped at any width), list items with a hanging indent, words
-/// matching `terms` highlighted.
-fn block(
-    out: &mut String,
-    text: &str,
-    indent: &str,
-    width: usize,
-    terms: &HashSet<String>,
-    p: &Paint,
-) {
-    let width = width.saturating_sub(indent.len()).max(20);
-    for (verbatim, line) in reflow(text) {
-        let t = line.trim_start();
-        if verbatim {
-            let _ = writeln!(out, "{indent}{line}");
-            continue;
-        }
-        // Keep list markers' hanging indent.
-        let lead: String = line.chars().take_while(|c| c.is_whitespace()).collect();
-        let hang = if is_list_item(t) { "  " } else { "" };
-        for (i, w) in wrap(t, width.saturating_sub(lead.len()).max(20))
-            .into_iter()
-            .enumerate()
-        {
-            let pad = if i == 0 { "" } else { hang };
-            let _ = writeln!(out, "{indent}{lead}{pad}{}", highlight(&w, terms, p));
-        }
-    }
-}
-
-fn is_list_item(t: &str) -> bool {
-    let digits = t.chars().take_while(char::is_ascii_digit).count();
-    t.starts_with("- ")
-        || t.starts_with("* ")
-        || t.starts_with("+ ")
-        || (digits > 0 && (t[digits..].starts_with(". ") || t[digits..].starts_with(") ")))
-}
-
-/// Logical lines of markdown: `(true, line)` for lines shown as they are
-/// (code, tables, headings, blank lines), `(false, text)` for a paragraph or
-/// list item with its continuation lines joined.
-fn reflow(text: &str) -> Vec<(bool, String)> {
-    let mut out: Vec<(bool, String)> = Vec::new();
-    let mut open = false; // the last entry is prose that may continue
-    for (fenced, line) in fenced_lines(text) {
-        let hard_break = line.ends_with("  ");
-        let t = line.trim_start();
-        if fenced || t.is_empty() || t.starts_with('|') || t.starts_with('#') {
-            out.push((true, line));
-            open = false;
-        } else if open && !is_list_item(t) {
-            let last = &mut out.last_mut().expect("open implies an entry").1;
-            last.push(' ');
-            last.push_str(t.trim_end());
-        } else {
-            out.push((false, line.trim_end().to_string()));
-            open = true;
-        }
-        // A markdown hard break (two trailing spaces) ends the logical line.
-        if hard_break {
-            open = false;
-        }
-    }
-    out
+    let mut blocks = markdown::parse(&sanitize(&r.text));
+    mark_blocks(&mut blocks, terms);
+    let trimmed = if o.style.full {
+        o.blocks(&blocks, 4);
+        false
+    } else {
+        let width = o.style.width.saturating_sub(4);
+        let (lines, trimmed) = excerpt::excerpt(
+            &blocks,
+            query_terms,
+            shown,
+            &o.layout(),
+            width,
+            EXCERPT_LINES,
+        );
+        let pad = spaces(4);
+        o.lines.extend(
+            lines
+                .into_iter()
+                .map(|l| l.prefixed(std::slice::from_ref(&pad))),
+        );
+        trimmed
+    };
+    o.blank();
+    trimmed
 }
 
 fn explain_line(r: &Passage) -> String {
+    use std::fmt::Write;
     let arm = |name: &str, e: &Option<crate::fuse::ArmEvidence>, prec: usize| match e {
         Some(e) => format!("{name} #{} ({:.prec$})", e.rank, e.score),
         None => format!("{name} —"),
@@ -465,235 +431,243 @@ fn explain_line(r: &Passage) -> String {
     s
 }
 
-/// Greedy word wrap (by characters, which is close enough for note text).
-fn wrap(s: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut cur = String::new();
-    for w in s.split_whitespace() {
-        let len = cur.chars().count();
-        if len > 0 && len + 1 + w.chars().count() > width {
-            lines.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(w);
-    }
-    if !cur.is_empty() {
-        lines.push(cur);
-    }
-    lines
-}
-
-/// Marks words whose analysed form is a query term.
-fn highlight(line: &str, terms: &HashSet<String>, p: &Paint) -> String {
-    if !p.on || terms.is_empty() {
-        return line.to_string();
-    }
-    let mut out = String::with_capacity(line.len() + 16);
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        if word.is_empty() {
-            return;
-        }
-        let hit = crate::lexical::analyze(word)
-            .iter()
-            .any(|t| terms.contains(t));
-        if hit {
-            out.push_str(&p.mark(word));
-        } else {
-            out.push_str(word);
-        }
-        word.clear();
-    };
-    for ch in line.chars() {
-        if ch.is_alphanumeric() {
-            word.push(ch);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(ch);
-        }
-    }
-    flush(&mut word, &mut out);
-    out
-}
-
-/// Renders an answer as a markdown study sheet: the question, the closest
-/// interview question, key points with `[n]` citations, the passages with
-/// their sources, related questions. Control characters are stripped.
-pub fn answer_markdown(a: &Answer) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "# {}\n", sanitize(&a.query));
-    if a.abstained {
-        let _ = writeln!(
-            out,
-            "Nothing in the notes answers this question closely enough. Nearest questions:\n"
-        );
-        for q in &a.questions {
-            let _ = writeln!(
-                out,
-                "- **{}** {} (`{}`)",
-                q.id,
-                sanitize(&q.question),
-                sanitize(&q.path)
-            );
-        }
-        return out;
-    }
-    for (i, q) in a.questions.iter().enumerate() {
-        let label = if i == 0 { "Closest question" } else { "Also" };
-        let section = q
-            .section
-            .as_deref()
-            .map(|s| format!(" ({})", sanitize(s)))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{label}: **{}** {}{section}  ",
-            q.id,
-            sanitize(&q.question)
-        );
-    }
-    if !a.key_points.is_empty() {
-        let _ = writeln!(out, "\n## Key points\n");
-        for k in &a.key_points {
-            let _ = writeln!(out, "- {} [{}]", sanitize(&k.text), k.passage);
-        }
-    }
-    let _ = writeln!(out, "\n## Passages");
-    for r in &a.results {
-        let crumb = if r.heading.is_empty() {
-            "(intro)".to_string()
-        } else {
-            sanitize(&r.heading.join(" › "))
-        };
-        let _ = writeln!(
-            out,
-            "\n### [{}] {crumb}\n\nSource: `{}:{}-{}` ({})\n",
-            r.rank,
-            sanitize(&r.path),
-            r.lines[0],
-            r.lines[1],
-            r.chunk_id
-        );
-        // Headings inside a passage would break the sheet's outline: bold them instead.
-        for (fenced, line) in fenced_lines(&r.text) {
-            match line
-                .strip_prefix('#')
-                .map(|l| l.trim_start_matches('#').trim())
-            {
-                Some(h) if !fenced && !h.is_empty() => {
-                    let _ = writeln!(out, "**{h}**");
-                }
-                _ => {
-                    let _ = writeln!(out, "{line}");
-                }
-            }
-        }
-    }
-    if !a.related.is_empty() {
-        let _ = writeln!(out, "\n## Related questions\n");
-        for q in &a.related {
-            let _ = writeln!(out, "- **{}** {}", q.id, sanitize(&q.question));
-        }
-    }
-    out
-}
-
-/// Renders `cram show --format md`: the note as a self-contained markdown sheet.
-pub fn note_markdown(n: &NoteRecord) -> String {
-    let mut out = String::new();
-    let id = n.question_id.as_deref().unwrap_or(&n.id);
-    let _ = writeln!(out, "# {}: {}\n", sanitize(id), sanitize(&n.title));
-    let mut meta = vec![format!("Source: `{}`", sanitize(&n.path))];
-    if let Some(s) = &n.section {
-        meta.push(format!("Section: {}", sanitize(s)));
-    }
-    if !n.related.is_empty() {
-        meta.push(format!("Related: {}", n.related.join(", ")));
-    }
-    let _ = writeln!(out, "{}\n", meta.join(" · "));
-    for (_, line) in body_lines(n) {
-        let _ = writeln!(out, "{line}");
-    }
-    out
-}
-
-/// Sanitised lines of markdown, each flagged when it is inside (or opens or
-/// closes) a code fence or display math, by the chunker's own [`Fence`].
-fn fenced_lines(text: &str) -> Vec<(bool, String)> {
-    let mut fence = Fence::default();
-    sanitize(text)
-        .lines()
-        .map(|l| (fence.step(l), l.to_string()))
-        .collect()
-}
-
-/// A note's body as [`fenced_lines`], without its `# title` line (callers
-/// print the title themselves).
-fn body_lines(n: &NoteRecord) -> Vec<(bool, String)> {
-    fenced_lines(&n.body)
+/// The header of a drill question: position, id, section, why it is asked,
+/// then the question.
+pub fn drill_question(
+    n: usize,
+    of: usize,
+    card: &crate::drill::DeckCard,
+    why: &str,
+    style: Style,
+) -> String {
+    let mut o = Out::new(style);
+    let head = format!(
+        "── {n}/{of} · {} · {} · {why}",
+        sanitize(&card.id),
+        sanitize(&card.section)
+    );
+    o.indented(&[dim(head)], vec![], spaces(3));
+    let q: Vec<Span> = markdown::inline(&sanitize(&card.question))
         .into_iter()
-        .filter(|(fenced, l)| *fenced || l.strip_prefix("# ").is_none_or(|t| t.trim() != n.title))
-        .collect()
+        .map(|s| Span::new(s.text, s.sty.with(Sty::BOLD)))
+        .collect();
+    o.indented(&q, vec![], Span::plain(""));
+    o.finish()
+}
+
+/// What a drill shows after the answer: the note's short answer, key points
+/// with `[n]` markers and the sources they cite, and the hint on a typed answer.
+pub fn drill_card(
+    card: &crate::drill::Card,
+    hint: Option<&crate::drill::Hint>,
+    style: Style,
+) -> String {
+    let mut o = Out::new(style);
+    o.lines.push(Line::new(vec![bold(format!(
+        "Short answer ({}):",
+        sanitize(&card.id)
+    ))]));
+    o.blocks(&markdown::parse(&sanitize(&card.short_answer)), 2);
+    let a = &card.answer;
+    if !a.key_points.is_empty() {
+        o.blank();
+        let points: Vec<Vec<Span>> = a
+            .key_points
+            .iter()
+            .map(|k| markdown::inline(&sanitize(&k.text)))
+            .collect();
+        key_points(&mut o, a, &points, &QueryTerms::default());
+        let cited: Vec<usize> = a.key_points.iter().map(|k| k.passage).collect();
+        for r in a.results.iter().filter(|r| cited.contains(&r.rank)) {
+            let crumb = std::iter::once(r.question_id.as_deref().unwrap_or(&r.path))
+                .chain(r.heading.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" › ");
+            let cite = format!("{}:{}-{}", sanitize(&r.path), r.lines[0], r.lines[1]);
+            let spans = [
+                dim(format!("[{}]", r.rank)),
+                Span::plain(format!(" {}  ", sanitize(&crumb))),
+                Span::new(cite, Sty::CITE),
+            ];
+            o.indented(&spans, vec![spaces(4)], spaces(8));
+        }
+    }
+    if let Some(h) = hint {
+        let total = h.covered.len() + h.missed.len();
+        o.blank();
+        let head = [
+            bold(format!(
+                "Your answer used {} of {total} key terms",
+                h.covered.len()
+            )),
+            dim(" (a hint, not a grade)"),
+        ];
+        o.indented(&head, vec![], Span::plain(""));
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "—".to_string()
+            } else {
+                sanitize(&v.join(", "))
+            }
+        };
+        o.hanging(
+            &[Span::plain(list(&h.covered))],
+            vec![Span::plain("  used:   ")],
+        );
+        o.hanging(
+            &[Span::plain(list(&h.missed))],
+            vec![Span::plain("  missed: ")],
+        );
+    }
+    o.lines.push(Line::new(vec![dim(format!(
+        "The whole note: cram show {}",
+        sanitize(&card.id)
+    ))]));
+    o.finish()
+}
+
+/// `s` cut or padded to exactly `w` display columns (cut with `…`).
+fn fit(s: &str, w: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    if text::width(s) > w {
+        for c in s.chars() {
+            let cw = text::width(c.encode_utf8(&mut [0; 4]));
+            if used + cw + 1 > w {
+                break;
+            }
+            out.push(c);
+            used += cw;
+        }
+        out.push('…');
+        used += 1;
+    } else {
+        out.push_str(s);
+        used = text::width(s);
+    }
+    out.push_str(&" ".repeat(w.saturating_sub(used)));
+    out
+}
+
+/// `cram drill --stats` as a table.
+pub fn drill_stats(s: &crate::drill::Stats, style: Style) -> String {
+    use crate::schedule::describe_delay;
+    let mut o = Out::new(style);
+    // The numeric columns take 50 columns; the section name what is left (up to 38).
+    let name_w = o.style.width.saturating_sub(51).clamp(12, 38);
+    let header = format!(
+        "{} {:>5} {:>4} {:>4} {:>6} {:>7} {:>8} {:>9}",
+        fit("section", name_w),
+        "total",
+        "new",
+        "due",
+        "due 7d",
+        "reviews",
+        "recalled",
+        "interval"
+    );
+    o.lines.push(Line::new(vec![bold(header)]));
+    let row = |r: &crate::drill::SectionStats| {
+        format!(
+            "{} {:>5} {:>4} {:>4} {:>6} {:>7} {:>8} {:>9}",
+            fit(&sanitize(&r.section), name_w),
+            r.questions,
+            r.new,
+            r.due_now,
+            r.due_7d,
+            r.reviews,
+            r.recalled
+                .map_or("—".into(), |x| format!("{:.0}%", x * 100.0)),
+            r.mean_interval_days
+                .map_or("—".into(), |d| format!("{d:.1} d")),
+        )
+    };
+    for r in s.sections.iter().chain(std::iter::once(&s.total)) {
+        o.lines.push(Line::new(vec![Span::plain(row(r))]));
+    }
+    if !s.next_due.is_empty() {
+        o.blank();
+        o.lines.push(Line::new(vec![bold("Next due:")]));
+        for u in &s.next_due {
+            let lead = vec![
+                Span::plain(format!("  {:<8} ", describe_delay(u.due, s.now))),
+                bold(sanitize(&u.id)),
+                Span::plain("  "),
+            ];
+            o.hanging(&markdown::inline(&sanitize(&u.question)), lead);
+        }
+    }
+    o.blank();
+    let foot = format!(
+        "due: due now · recalled: reviews not graded \"again\" · interval: mean days until the next review · progress: {}",
+        sanitize(&s.progress_file)
+    );
+    o.indented(&[dim(foot)], vec![], Span::plain(""));
+    o.finish()
 }
 
 /// Renders `cram list`: questions grouped by section, then a user's notes.
 pub fn list(notes: &[NoteRecord], style: Style) -> String {
-    let p = Paint { on: style.color };
-    let mut out = String::new();
+    let mut o = Out::new(style);
     let mut section: Option<&str> = None;
     for n in notes.iter().filter(|n| n.question_id.is_some()) {
         let s = n.section.as_deref().unwrap_or("");
         if section != Some(s) {
             if section.is_some() {
-                out.push('\n');
+                o.blank();
             }
-            let _ = writeln!(out, "{}", p.bold(&sanitize(s)));
+            o.lines.push(Line::new(vec![bold(sanitize(s))]));
             section = Some(s);
         }
-        let _ = writeln!(out, "  {}  {}", p.bold(&n.id), sanitize(&n.title));
+        let lead = vec![spaces(2), bold(sanitize(&n.id)), Span::plain("  ")];
+        o.hanging(&markdown::inline(&sanitize(&n.title)), lead);
     }
     let mine: Vec<&NoteRecord> = notes.iter().filter(|n| n.question_id.is_none()).collect();
     if !mine.is_empty() {
-        let _ = writeln!(out, "\n{}", p.bold("Your notes"));
+        o.blank();
+        o.lines.push(Line::new(vec![bold("Your notes")]));
         for n in mine {
-            let _ = writeln!(out, "  {}  {}", sanitize(&n.id), sanitize(&n.title));
+            let lead = vec![Span::plain(format!("  {}  ", sanitize(&n.id)))];
+            o.hanging(&[Span::plain(sanitize(&n.title))], lead);
         }
     }
-    out
+    o.finish()
 }
 
-/// Renders `cram show`: the whole note with its metadata.
+/// Renders `cram show`: the whole note with its metadata, as markdown laid
+/// out for the terminal.
 pub fn note(n: &NoteRecord, style: Style) -> String {
-    let p = Paint { on: style.color };
-    let mut out = String::new();
+    let mut o = Out::new(style);
     let id = n.question_id.as_deref().unwrap_or(&n.id);
-    let _ = writeln!(
-        out,
-        "{} {}",
-        p.bold(&sanitize(id)),
-        p.bold(&sanitize(&n.title))
+    let mut title = vec![bold(sanitize(id)), Span::plain(" ")];
+    title.extend(
+        markdown::inline(&sanitize(&n.title))
+            .into_iter()
+            .map(|s| Span::new(s.text, s.sty.with(Sty::BOLD))),
     );
-    let mut meta = vec![p.cite(&sanitize(&n.path))];
+    o.indented(&title, vec![], Span::plain(""));
+    let mut meta = vec![Span::new(sanitize(&n.path), Sty::CITE)];
+    let mut more = Vec::new();
     if let Some(s) = &n.section {
-        meta.push(sanitize(s));
+        more.push(sanitize(s));
     }
     if !n.tags.is_empty() {
-        meta.push(format!("tags: {}", sanitize(&n.tags.join(", "))));
+        more.push(format!("tags: {}", sanitize(&n.tags.join(", "))));
     }
     if !n.related.is_empty() {
-        meta.push(format!("related: {}", n.related.join(", ")));
+        more.push(format!("related: {}", sanitize(&n.related.join(", "))));
     }
-    let _ = writeln!(out, "{}\n", p.dim(&meta.join(" · ")));
-    for (fenced, line) in body_lines(n) {
-        if !fenced && line.starts_with('#') {
-            let _ = writeln!(out, "{}", p.bold(&line));
-        } else {
-            let _ = writeln!(out, "{line}");
-        }
+    for m in more {
+        meta.push(dim(format!(" · {m}")));
     }
-    out
+    o.indented(&meta, vec![], Span::plain(""));
+    o.blank();
+    let mut blocks = markdown::parse(&sanitize(&n.body));
+    // The `# title` line repeats the header above.
+    blocks
+        .retain(|b| !matches!(b, Block::Heading(1, s) if text::plain(s).trim() == n.title.trim()));
+    o.blocks(&blocks, 0);
+    o.finish()
 }
 
 #[cfg(test)]
@@ -708,38 +682,27 @@ mod tests {
     }
 
     #[test]
-    fn hard_wrapped_paragraphs_reflow_but_code_and_lists_do_not() {
-        let text = "A paragraph wrapped\nby hand at a narrow\nwidth.\n\n- item one\n  continues here\n- item two\n\n```\nlet a = 1;\nlet b = 2;\n```\n| a | b |\n";
-        let mut out = String::new();
-        block(
-            &mut out,
-            text,
-            "",
-            80,
-            &HashSet::new(),
-            &Paint { on: false },
+    fn highlights_stemmed_terms_outside_code() {
+        let terms = QueryTerms::from_stems(["rank".to_string()]);
+        let spans = mark(
+            vec![
+                Span::plain("Ranking, ranked and rank."),
+                Span::new("rank", Sty::CODE),
+            ],
+            &terms,
         );
-        assert_eq!(
-            out,
-            "A paragraph wrapped by hand at a narrow width.\n\n- item one continues here\n- item two\n\n```\nlet a = 1;\nlet b = 2;\n```\n| a | b |\n"
-        );
+        let marked: Vec<&str> = spans
+            .iter()
+            .filter(|s| s.sty.has(Sty::MARK))
+            .map(|s| s.text.as_str())
+            .collect();
+        assert_eq!(marked, ["Ranking", "ranked", "rank"]);
     }
 
     #[test]
-    fn wraps_at_width() {
-        let w = wrap("one two three four five six", 9);
-        assert_eq!(w, vec!["one two", "three", "four five", "six"]);
-    }
-
-    #[test]
-    fn highlights_stemmed_terms_only_with_color() {
-        let terms: HashSet<String> = ["rank".to_string()].into_iter().collect();
-        let on = Paint { on: true };
-        let s = highlight("Ranking, ranked and rank.", &terms, &on);
-        assert_eq!(s.matches("\x1b[1;33m").count(), 3, "{s}");
-        assert_eq!(
-            highlight("Ranking", &terms, &Paint { on: false }),
-            "Ranking"
-        );
+    fn fit_cuts_and_pads_by_display_width() {
+        assert_eq!(fit("abc", 5), "abc  ");
+        assert_eq!(fit("abcdefgh", 5), "abcd…");
+        assert_eq!(text::width(&fit("漢字漢字漢字", 7)), 7);
     }
 }

@@ -23,15 +23,31 @@ Type a question, or a command:
   :mmr 0.85|off      MMR relevance weight (1 = pure relevance)
   :keypoints 5       key-point sentences (0 = none)
   :explain on|off    per-passage scores
+  :full on|off       whole passages instead of their best sentences
   :history           questions asked so far; !N asks number N again
   :help              this text (also: help)
   :quit              leave (also: exit, quit, Ctrl-D)
 ";
 
+/// How the session shows things.
+pub struct Session {
+    /// Colour, explain and full; the width is asked of the terminal before
+    /// each answer, so a resized window is followed.
+    pub style: Style,
+    /// `--width`, when given.
+    pub width: Option<usize>,
+    /// Whether `:show` may use the pager.
+    pub page: bool,
+}
+
 /// Runs the session until `:quit` or end of input. On a terminal, lines are
 /// edited with rustyline and questions and commands are kept in
 /// `$CRAM_HOME/history` for the next session.
-pub fn run(engine: &mut Engine, mut params: SearchParams, mut style: Style) -> anyhow::Result<()> {
+pub fn run(
+    engine: &mut Engine,
+    mut params: SearchParams,
+    mut session: Session,
+) -> anyhow::Result<()> {
     let mut reader = Reader::new(Some(cram::config::cram_home().join("history")));
     let interactive = reader.interactive();
     let mut out = std::io::stdout();
@@ -78,9 +94,14 @@ pub fn run(engine: &mut Engine, mut params: SearchParams, mut style: Style) -> a
             let (name, arg) = cmd
                 .split_once(' ')
                 .map_or((cmd, ""), |(a, b)| (a, b.trim()));
-            let msg = match command(engine, &mut params, &mut style, &history, name, arg) {
+            session.style.width = crate::term::width(session.width);
+            let msg = match command(engine, &mut params, &mut session.style, &history, name, arg) {
                 Ok(Flow::Quit) => break,
                 Ok(Flow::Say(s)) => s,
+                Ok(Flow::Page(s)) => {
+                    crate::term::emit(&s, session.page)?;
+                    continue;
+                }
                 Err(e) => format!("error: {e}"),
             };
             write!(out, "{msg}")?;
@@ -92,9 +113,10 @@ pub fn run(engine: &mut Engine, mut params: SearchParams, mut style: Style) -> a
         history.push(line.clone());
         reader.remember(&line);
         let t = Instant::now();
+        session.style.width = crate::term::width(session.width);
         match engine.ask(&line, &params) {
             Ok(a) => {
-                write!(out, "{}", render::answer(&a, style))?;
+                write!(out, "{}", render::answer(&a, session.style))?;
                 writeln!(out, "({:.1} ms)", t.elapsed().as_secs_f64() * 1000.0)?;
             }
             Err(e) => writeln!(out, "error: {e}")?,
@@ -105,6 +127,8 @@ pub fn run(engine: &mut Engine, mut params: SearchParams, mut style: Style) -> a
 
 enum Flow {
     Say(String),
+    /// Long text: through the pager on a terminal.
+    Page(String),
     Quit,
 }
 
@@ -125,10 +149,8 @@ fn command(
         "q" | "quit" | "exit" => return Ok(Flow::Quit),
         "h" | "help" => return say(HELP.to_string()),
         "show" => {
-            return say(render::note(
-                engine.note(&crate::normalize_id(arg))?,
-                *style,
-            ));
+            let note = engine.note(&crate::normalize_id(arg))?;
+            return Ok(Flow::Page(render::note(note, *style)));
         }
         "list" => return say(render::list(engine.notes(), *style)),
         "history" => {
@@ -148,6 +170,13 @@ fn command(
             return say(format!(
                 "explain {}",
                 if style.explain { "on" } else { "off" }
+            ));
+        }
+        "full" => {
+            style.full = matches!(arg, "on" | "1" | "true" | "");
+            return say(format!(
+                "full passages {}",
+                if style.full { "on" } else { "off" }
             ));
         }
         "k" => next.k = arg.parse()?,

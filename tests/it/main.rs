@@ -9,4 +9,5 @@ mod notes;
 #[cfg(unix)]
 mod pty;
 mod quality;
+mod render;
 mod util;

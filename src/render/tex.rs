@@ -1,0 +1,1150 @@
+//! TeX math to plain Unicode, for reading in a terminal.
+//!
+//! The notes write math in TeX (`$x_i$`, `$$ ... $$`). A terminal cannot
+//! typeset it, but most of what the notes use can be said in Unicode: Greek
+//! letters, operators (∑ ∏ √ ∞ ≤ ≈ × ·), ℝ, ᵀ, the sub- and superscripts that
+//! exist as characters, fractions written `a/b`. This module does that in two
+//! steps so another output can be added later (MathML for an HTML page): [`parse`]
+//! turns the source into a small tree ([`Node`]), and [`to_unicode`] writes the
+//! tree as one line of text. Anything it cannot say (an environment, an unknown
+//! command, an accent over several characters) is an [`Unsupported`] error, and
+//! callers show the TeX source instead, so nothing is silently dropped.
+//!
+//! No crate fitted: `unicodeit` replaces symbols by substring (no fractions,
+//! roots or grouping, and no way to tell what it could not convert);
+//! `mdwright-latex` lays fractions out on several lines and is pre-1.0. The
+//! table below covers the notes' vocabulary and a little more; unit tests pin
+//! each construct.
+
+use std::fmt;
+
+/// A parsed math expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    /// One symbol: a letter, digit, operator or punctuation, already in its
+    /// Unicode form, with its spacing class.
+    Sym(char, Class),
+    /// A function name such as `log` or `softmax` (upright, spaced like an operator).
+    Name(String),
+    /// `\text{...}`: words kept as written, spaces included.
+    Text(String),
+    /// `{ ... }`: a group (an ordinary atom).
+    Group(Vec<Node>),
+    /// A base with a subscript and/or a superscript.
+    Script {
+        base: Box<Node>,
+        sub: Option<Box<Node>>,
+        sup: Option<Box<Node>>,
+    },
+    /// `\frac{num}{den}` (also `\tfrac`, `\dfrac`).
+    Frac(Box<Node>, Box<Node>),
+    /// `\binom{n}{k}`.
+    Binom(Box<Node>, Box<Node>),
+    /// `\sqrt[degree]{body}`.
+    Sqrt(Option<Box<Node>>, Box<Node>),
+    /// An accent over its argument (`\hat`, `\bar`, `\tilde`, `\vec`, `\dot`).
+    Accent(char, Box<Node>),
+    /// A font command's argument in another alphabet (`\mathbb`, `\mathcal`).
+    Alphabet(Alphabet, Box<Node>),
+    /// Explicit space, in quarter-ems roughly: `\,` 1, `\quad` 4, `\qquad` 8.
+    Space(u8),
+}
+
+/// How a symbol is spaced, as in TeX: relations and binary operators get a
+/// space on each side, punctuation after, ordinary symbols none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    Ord,
+    Op,
+    Bin,
+    Rel,
+    Open,
+    Close,
+    Punct,
+}
+
+/// Alphabets reached with font commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alphabet {
+    DoubleStruck,
+    Script,
+}
+
+/// Why an expression stays in TeX.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported(pub String);
+
+impl fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+type Result<T> = std::result::Result<T, Unsupported>;
+
+fn unsupported<T>(what: impl Into<String>) -> Result<T> {
+    Err(Unsupported(what.into()))
+}
+
+/// Converts TeX math (without its `$` delimiters) to one line of Unicode, or
+/// says why it cannot.
+pub fn convert(src: &str) -> Result<String> {
+    to_unicode(&parse(src)?)
+}
+
+/// Parses TeX math into a tree.
+pub fn parse(src: &str) -> Result<Vec<Node>> {
+    let mut p = Parser {
+        chars: src.chars().collect(),
+        pos: 0,
+        depth: 0,
+    };
+    let nodes = p.sequence()?;
+    if p.pos < p.chars.len() {
+        return unsupported("an unmatched `}`");
+    }
+    Ok(nodes)
+}
+
+struct Parser {
+    chars: Vec<char>,
+    pos: usize,
+    depth: usize,
+}
+
+/// Nesting deeper than this is not something the notes write; refusing it
+/// keeps hostile input from exhausting the stack.
+const MAX_DEPTH: usize = 32;
+
+impl Parser {
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).copied()
+    }
+
+    fn skip_space(&mut self) {
+        while self.peek().is_some_and(char::is_whitespace) {
+            self.pos += 1;
+        }
+    }
+
+    /// Atoms until `}` or the end, each with its scripts.
+    fn sequence(&mut self) -> Result<Vec<Node>> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return unsupported("nesting too deep");
+        }
+        let mut out = Vec::new();
+        loop {
+            self.skip_space();
+            match self.peek() {
+                None | Some('}') => break,
+                Some('^' | '_') => {
+                    // A script with no base: attach to an empty group.
+                    let node = self.scripts(Node::Group(Vec::new()))?;
+                    out.push(node);
+                }
+                Some(_) => {
+                    if let Some(atom) = self.atom()? {
+                        let node = self.scripts(atom)?;
+                        out.push(node);
+                    }
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(out)
+    }
+
+    /// `^` and `_` after a base, in either order, at most one of each.
+    fn scripts(&mut self, base: Node) -> Result<Node> {
+        let (mut sub, mut sup) = (None, None);
+        loop {
+            self.skip_space();
+            let slot = match self.peek() {
+                Some('_') => &mut sub,
+                Some('^') => &mut sup,
+                Some('\'') if sub.is_none() && sup.is_none() => {
+                    // x' is x^\prime; x'' two primes.
+                    let mut primes = Vec::new();
+                    while self.peek() == Some('\'') {
+                        self.pos += 1;
+                        primes.push(Node::Sym('′', Class::Ord));
+                    }
+                    sup = Some(Box::new(Node::Group(primes)));
+                    continue;
+                }
+                _ => break,
+            };
+            if slot.is_some() {
+                return unsupported("a double subscript or superscript");
+            }
+            self.pos += 1;
+            *slot = Some(Box::new(self.argument()?));
+        }
+        Ok(if sub.is_none() && sup.is_none() {
+            base
+        } else {
+            Node::Script {
+                base: Box::new(base),
+                sub,
+                sup,
+            }
+        })
+    }
+
+    /// One argument: a `{group}`, a command or a single character.
+    fn argument(&mut self) -> Result<Node> {
+        self.skip_space();
+        match self.atom()? {
+            Some(n) => Ok(n),
+            None => unsupported("a missing argument"),
+        }
+    }
+
+    /// The text of a `{...}` argument, braces balanced, without parsing it.
+    fn raw_group(&mut self) -> Result<String> {
+        self.skip_space();
+        if self.peek() != Some('{') {
+            return unsupported("a text argument without braces");
+        }
+        self.pos += 1;
+        let mut depth = 1;
+        let mut s = String::new();
+        while let Some(c) = self.peek() {
+            self.pos += 1;
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(s);
+                    }
+                }
+                '\\' => {
+                    // \{ \} \% \$ \_ \& and `\ ` inside text.
+                    if let Some(n) = self.peek() {
+                        if "{}%$_&# ".contains(n) {
+                            self.pos += 1;
+                            s.push(n);
+                            continue;
+                        }
+                        return unsupported(format!("a command inside \\text (\\{n}...)"));
+                    }
+                }
+                _ => {}
+            }
+            s.push(c);
+        }
+        unsupported("an unclosed `{`")
+    }
+
+    /// One atom, or `None` for something that prints nothing (`\left.`, `\big`).
+    fn atom(&mut self) -> Result<Option<Node>> {
+        let Some(c) = self.peek() else {
+            return unsupported("a missing argument");
+        };
+        self.pos += 1;
+        let node = match c {
+            '{' => {
+                let inner = self.sequence()?;
+                if self.peek() != Some('}') {
+                    return unsupported("an unclosed `{`");
+                }
+                self.pos += 1;
+                Node::Group(inner)
+            }
+            '}' => return unsupported("an unmatched `}`"),
+            '\\' => return self.command(),
+            '&' => return unsupported("alignment (`&`)"),
+            '~' => Node::Space(2),
+            '#' | '%' => return unsupported(format!("`{c}` in math")),
+            c => Node::Sym(symbol_char(c), char_class(c)),
+        };
+        Ok(Some(node))
+    }
+
+    /// A command after its backslash.
+    fn command(&mut self) -> Result<Option<Node>> {
+        let Some(first) = self.peek() else {
+            return unsupported("a lone backslash");
+        };
+        self.pos += 1;
+        if !first.is_ascii_alphabetic() {
+            return Ok(match first {
+                ',' | ':' | ';' | ' ' => Some(Node::Space(2)),
+                '!' => None,
+                '{' | '}' | '%' | '$' | '_' | '&' | '#' => Some(Node::Sym(
+                    first,
+                    match first {
+                        '{' => Class::Open,
+                        '}' => Class::Close,
+                        _ => Class::Ord,
+                    },
+                )),
+                '|' => Some(Node::Sym('‖', Class::Ord)),
+                '\\' => return unsupported("a line break (`\\\\`)"),
+                other => return unsupported(format!("\\{other}")),
+            });
+        }
+        let start = self.pos - 1;
+        while self.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
+            self.pos += 1;
+        }
+        let name: String = self.chars[start..self.pos].iter().collect();
+        self.named(&name)
+    }
+
+    fn named(&mut self, name: &str) -> Result<Option<Node>> {
+        if let Some((c, class)) = symbol(name) {
+            return Ok(Some(Node::Sym(c, class)));
+        }
+        if let Some(word) = function_name(name) {
+            return Ok(Some(Node::Name(word.to_string())));
+        }
+        let node = match name {
+            "frac" | "tfrac" | "dfrac" | "cfrac" => {
+                let num = self.argument()?;
+                Node::Frac(Box::new(num), Box::new(self.argument()?))
+            }
+            "binom" | "tbinom" | "dbinom" => {
+                let n = self.argument()?;
+                Node::Binom(Box::new(n), Box::new(self.argument()?))
+            }
+            "sqrt" => {
+                self.skip_space();
+                let degree = if self.peek() == Some('[') {
+                    self.pos += 1;
+                    let start = self.pos;
+                    while self.peek().is_some_and(|c| c != ']') {
+                        self.pos += 1;
+                    }
+                    if self.peek() != Some(']') {
+                        return unsupported("an unclosed `[` after \\sqrt");
+                    }
+                    let mut inner = Parser {
+                        chars: self.chars[start..self.pos].to_vec(),
+                        pos: 0,
+                        depth: self.depth,
+                    };
+                    self.pos += 1;
+                    let degree = inner.sequence()?;
+                    if inner.pos < inner.chars.len() {
+                        return unsupported("an unmatched `}`");
+                    }
+                    Some(Box::new(Node::Group(degree)))
+                } else {
+                    None
+                };
+                Node::Sqrt(degree, Box::new(self.argument()?))
+            }
+            "text" | "textrm" | "textit" | "textbf" | "textsf" | "texttt" | "mbox"
+            | "textnormal" => Node::Text(self.raw_group()?),
+            "mathrm" | "mathit" | "mathbf" | "mathsf" | "mathtt" | "boldsymbol" | "bm"
+            | "mathnormal" => Node::Group(vec![self.argument()?]),
+            "operatorname" => {
+                let arg = self.raw_group()?;
+                let word: String = arg.chars().filter(|c| !c.is_whitespace()).collect();
+                if word.chars().any(|c| c == '\\') {
+                    return unsupported("a command inside \\operatorname");
+                }
+                Node::Name(word)
+            }
+            "mathbb" => Node::Alphabet(Alphabet::DoubleStruck, Box::new(self.argument()?)),
+            "mathcal" | "mathscr" => Node::Alphabet(Alphabet::Script, Box::new(self.argument()?)),
+            "hat" | "widehat" => Node::Accent('\u{0302}', Box::new(self.argument()?)),
+            "bar" | "overline" => Node::Accent('\u{0304}', Box::new(self.argument()?)),
+            "tilde" | "widetilde" => Node::Accent('\u{0303}', Box::new(self.argument()?)),
+            "vec" => Node::Accent('\u{20D7}', Box::new(self.argument()?)),
+            "dot" => Node::Accent('\u{0307}', Box::new(self.argument()?)),
+            "ddot" => Node::Accent('\u{0308}', Box::new(self.argument()?)),
+            "quad" => Node::Space(4),
+            "qquad" => Node::Space(8),
+            "thinspace" | "enspace" | "medspace" | "thickspace" => Node::Space(2),
+            "left" | "right" | "bigl" | "bigr" | "Bigl" | "Bigr" | "biggl" | "biggr" | "Biggl"
+            | "Biggr" | "big" | "Big" | "bigg" | "Bigg" | "middle" => return self.delimiter(name),
+            "displaystyle" | "textstyle" | "scriptstyle" | "limits" | "nolimits" | "nonumber" => {
+                return Ok(None);
+            }
+            other => return unsupported(format!("\\{other}")),
+        };
+        Ok(Some(node))
+    }
+
+    /// The delimiter after `\left`, `\right` or a size command; `.` is none.
+    fn delimiter(&mut self, name: &str) -> Result<Option<Node>> {
+        self.skip_space();
+        let class = if name == "left" || name.ends_with('l') {
+            Some(Class::Open)
+        } else if name == "right" || name.ends_with('r') {
+            Some(Class::Close)
+        } else {
+            None
+        };
+        match self.peek() {
+            Some('.') if name == "left" || name == "right" => {
+                self.pos += 1;
+                Ok(None)
+            }
+            // A bare size command (\big) sizes whatever follows: let it parse.
+            _ if class.is_none() => Ok(None),
+            None => unsupported(format!("\\{name} without a delimiter")),
+            Some(_) => {
+                let Some(node) = self.atom()? else {
+                    return Ok(None);
+                };
+                Ok(Some(match (node, class) {
+                    (Node::Sym(c, _), Some(class)) => Node::Sym(c, class),
+                    (n, _) => n,
+                }))
+            }
+        }
+    }
+}
+
+/// A character typed in math mode: `-` is a minus sign, `'` a prime, `*` an asterisk operator.
+fn symbol_char(c: char) -> char {
+    match c {
+        '-' => '−',
+        '*' => '∗',
+        _ => c,
+    }
+}
+
+fn char_class(c: char) -> Class {
+    match c {
+        '+' | '-' | '*' => Class::Bin,
+        '=' | '<' | '>' | ':' => Class::Rel,
+        '(' | '[' => Class::Open,
+        ')' | ']' | '!' => Class::Close,
+        ',' | ';' => Class::Punct,
+        _ => Class::Ord,
+    }
+}
+
+/// Greek letters, operators, relations, arrows and other symbols by command name.
+fn symbol(name: &str) -> Option<(char, Class)> {
+    letter(name).or_else(|| operator(name))
+}
+
+/// Greek and other letter-like symbols (ordinary; `\lVert` and `\rVert` open and close).
+fn letter(name: &str) -> Option<(char, Class)> {
+    use Class::*;
+    let greek = match name {
+        "alpha" => 'α',
+        "beta" => 'β',
+        "gamma" => 'γ',
+        "delta" => 'δ',
+        "epsilon" | "varepsilon" => 'ε',
+        "zeta" => 'ζ',
+        "eta" => 'η',
+        "theta" => 'θ',
+        "vartheta" => 'ϑ',
+        "iota" => 'ι',
+        "kappa" => 'κ',
+        "lambda" => 'λ',
+        "mu" => 'μ',
+        "nu" => 'ν',
+        "xi" => 'ξ',
+        "pi" => 'π',
+        "varpi" => 'ϖ',
+        "rho" => 'ρ',
+        "varrho" => 'ϱ',
+        "sigma" => 'σ',
+        "varsigma" => 'ς',
+        "tau" => 'τ',
+        "upsilon" => 'υ',
+        "phi" | "varphi" => 'φ',
+        "chi" => 'χ',
+        "psi" => 'ψ',
+        "omega" => 'ω',
+        "Gamma" => 'Γ',
+        "Delta" => 'Δ',
+        "Theta" => 'Θ',
+        "Lambda" => 'Λ',
+        "Xi" => 'Ξ',
+        "Pi" => 'Π',
+        "Sigma" => 'Σ',
+        "Upsilon" => 'Υ',
+        "Phi" => 'Φ',
+        "Psi" => 'Ψ',
+        "Omega" => 'Ω',
+        "ell" => 'ℓ',
+        "infty" => '∞',
+        "partial" => '∂',
+        "nabla" => '∇',
+        "emptyset" | "varnothing" => '∅',
+        "forall" => '∀',
+        "exists" => '∃',
+        "neg" | "lnot" => '¬',
+        "top" => '⊤',
+        "bot" | "perp" => '⊥',
+        "prime" => '′',
+        "dots" | "ldots" => '…',
+        "cdots" => '⋯',
+        "vdots" => '⋮',
+        "ddots" => '⋱',
+        "hbar" => 'ℏ',
+        "Re" => 'ℜ',
+        "Im" => 'ℑ',
+        "aleph" => 'ℵ',
+        "lVert" | "rVert" | "Vert" => '‖',
+        "vert" | "lvert" | "rvert" => '|',
+        "angle" => '∠',
+        "degree" => '°',
+        "surd" => '√',
+        _ => '\0',
+    };
+    if greek != '\0' {
+        let class = match name {
+            "lVert" | "lvert" => Open,
+            "rVert" | "rvert" => Close,
+            _ => Ord,
+        };
+        return Some((greek, class));
+    }
+    None
+}
+
+/// Big operators, binary operators, relations, arrows and brackets.
+fn operator(name: &str) -> Option<(char, Class)> {
+    use Class::*;
+    let (c, class) = match name {
+        "sum" => ('∑', Op),
+        "prod" => ('∏', Op),
+        "coprod" => ('∐', Op),
+        "int" => ('∫', Op),
+        "iint" => ('∬', Op),
+        "oint" => ('∮', Op),
+        "bigcup" => ('⋃', Op),
+        "bigcap" => ('⋂', Op),
+        "times" => ('×', Bin),
+        "cdot" => ('·', Bin),
+        "pm" => ('±', Bin),
+        "mp" => ('∓', Bin),
+        "div" => ('÷', Bin),
+        "ast" => ('∗', Bin),
+        "star" => ('⋆', Bin),
+        "circ" => ('∘', Bin),
+        "bullet" => ('∙', Bin),
+        "odot" => ('⊙', Bin),
+        "otimes" => ('⊗', Bin),
+        "oplus" => ('⊕', Bin),
+        "cap" => ('∩', Bin),
+        "cup" => ('∪', Bin),
+        "setminus" => ('∖', Bin),
+        "wedge" | "land" => ('∧', Bin),
+        "vee" | "lor" => ('∨', Bin),
+        "approx" => ('≈', Rel),
+        "sim" => ('∼', Rel),
+        "simeq" => ('≃', Rel),
+        "cong" => ('≅', Rel),
+        "equiv" => ('≡', Rel),
+        "propto" => ('∝', Rel),
+        "le" | "leq" => ('≤', Rel),
+        "ge" | "geq" => ('≥', Rel),
+        "ne" | "neq" => ('≠', Rel),
+        "ll" => ('≪', Rel),
+        "gg" => ('≫', Rel),
+        "lesssim" => ('≲', Rel),
+        "gtrsim" => ('≳', Rel),
+        "in" => ('∈', Rel),
+        "notin" => ('∉', Rel),
+        "ni" => ('∋', Rel),
+        "subset" => ('⊂', Rel),
+        "subseteq" => ('⊆', Rel),
+        "supset" => ('⊃', Rel),
+        "supseteq" => ('⊇', Rel),
+        "mid" => ('|', Rel),
+        "parallel" => ('∥', Rel),
+        "to" | "rightarrow" => ('→', Rel),
+        "leftarrow" | "gets" => ('←', Rel),
+        "leftrightarrow" => ('↔', Rel),
+        "Rightarrow" | "implies" => ('⇒', Rel),
+        "Leftarrow" => ('⇐', Rel),
+        "Leftrightarrow" | "iff" => ('⇔', Rel),
+        "mapsto" => ('↦', Rel),
+        "uparrow" => ('↑', Rel),
+        "downarrow" => ('↓', Rel),
+        "coloneqq" => ('≔', Rel),
+        "langle" => ('⟨', Open),
+        "rangle" => ('⟩', Close),
+        "lfloor" => ('⌊', Open),
+        "rfloor" => ('⌋', Close),
+        "lceil" => ('⌈', Open),
+        "rceil" => ('⌉', Close),
+        "lbrace" => ('{', Open),
+        "rbrace" => ('}', Close),
+        "colon" => (':', Punct),
+        _ => return None,
+    };
+    Some((c, class))
+}
+
+/// Upright function names (`\log`, `\max`), spaced like operators.
+fn function_name(name: &str) -> Option<&'static str> {
+    const NAMES: &[&str] = &[
+        "log", "ln", "lg", "exp", "max", "min", "sup", "inf", "lim", "liminf", "limsup", "arg",
+        "argmax", "argmin", "det", "dim", "ker", "deg", "gcd", "Pr", "sin", "cos", "tan", "cot",
+        "sec", "csc", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "sgn", "tr", "Var",
+        "Cov", "diag", "rank", "softmax",
+    ];
+    NAMES.iter().copied().find(|n| *n == name)
+}
+
+/// The space before a relation or binary operator: a line may break after
+/// `=` or `+` but not before, as in TeX. Shown as an ordinary space.
+pub const NBSP: char = '\u{A0}';
+
+/// Writes a parsed expression as one line of Unicode (the space before a
+/// relation or operator is [`NBSP`]).
+pub fn to_unicode(nodes: &[Node]) -> Result<String> {
+    let mut w = Writer::default();
+    w.sequence(nodes, false)?;
+    Ok(w.finish())
+}
+
+/// Output pieces with their spacing class; spaces are decided when joining.
+#[derive(Default)]
+struct Writer {
+    items: Vec<Piece>,
+}
+
+struct Piece {
+    s: String,
+    class: Class,
+    /// A fraction: parenthesised when something is written right against it.
+    frac: bool,
+    /// Ends in a linear script (`x_model`): a space before the next term.
+    linear: bool,
+}
+
+impl Writer {
+    /// Writes `nodes`; `tight` (inside scripts) drops the spaces around
+    /// operators, as TeX does at script size.
+    fn sequence(&mut self, nodes: &[Node], tight: bool) -> Result<()> {
+        for n in nodes {
+            let (s, class) = atom(n)?;
+            if class == Class::Ord && s.is_empty() {
+                continue;
+            }
+            let linear = matches!(n, Node::Script { .. }) && (s.contains('_') || s.contains('^'));
+            self.items.push(Piece {
+                s,
+                class: if tight { tighten(class) } else { class },
+                frac: matches!(n, Node::Frac(..)),
+                linear,
+            });
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> String {
+        // Pass 1: explicit spaces folded into the piece after them, signs
+        // found, the space before each piece decided.
+        let mut pieces: Vec<(Piece, usize)> = Vec::new();
+        let mut pending = 0usize;
+        let mut prev: Option<(Class, bool, bool)> = None; // class, linear, ends in '/'
+        for mut p in self.items {
+            if p.class == Class::Ord && !p.s.is_empty() && p.s.chars().all(|c| c == ' ') {
+                pending = pending.max(p.s.len());
+                continue;
+            }
+            // A binary operator after nothing, an operator, a relation or an
+            // opening bracket is a sign: `-x`, `(-1)`, `= -2`.
+            let sign = p.class == Class::Bin
+                && matches!(
+                    prev.map(|x| x.0),
+                    None | Some(Class::Bin | Class::Rel | Class::Open | Class::Punct | Class::Op)
+                );
+            if sign {
+                p.class = Class::Ord;
+            }
+            let starts_term = p.s.chars().next().is_some_and(char::is_alphanumeric);
+            let space = match (prev, p.class) {
+                (None, _) => 0,
+                (Some((_, _, true)), _) => 0,
+                (Some((Class::Rel, ..)), Class::Rel) => 0,
+                (_, Class::Rel | Class::Bin) | (Some((Class::Rel | Class::Bin, ..)), _) => 1,
+                (Some((Class::Punct, ..)), _) => 1,
+                (Some((Class::Op, ..)), Class::Ord | Class::Op) => 1,
+                (Some((Class::Ord | Class::Close, ..)), Class::Op) => 1,
+                (Some((Class::Ord | Class::Close, true, _)), Class::Ord) if starts_term => 1,
+                _ => 0,
+            };
+            // Nothing is spaced after a sign: it acts as an opening.
+            let class = if sign { Class::Open } else { p.class };
+            prev = Some((class, p.linear, p.s.ends_with('/')));
+            pieces.push((p, space.max(pending)));
+            pending = 0;
+        }
+        // Pass 2: write, parenthesising fractions that touch a term.
+        let mut out = String::new();
+        for i in 0..pieces.len() {
+            let (p, space) = &pieces[i];
+            if i > 0 && *space > 0 {
+                // Break after a relation or operator, never before it.
+                let glue = if matches!(p.class, Class::Rel | Class::Bin) {
+                    NBSP
+                } else {
+                    ' '
+                };
+                out.extend(std::iter::repeat_n(' ', space - 1));
+                out.push(glue);
+            }
+            let touches_before =
+                i > 0 && *space == 0 && matches!(pieces[i - 1].0.class, Class::Ord | Class::Close);
+            let touches_after = pieces
+                .get(i + 1)
+                .is_some_and(|(n, sp)| *sp == 0 && matches!(n.class, Class::Ord | Class::Open));
+            if p.frac && (touches_before || touches_after) {
+                out.push('(');
+                out.push_str(&p.s);
+                out.push(')');
+            } else {
+                out.push_str(&p.s);
+            }
+        }
+        out
+    }
+}
+
+fn tighten(c: Class) -> Class {
+    match c {
+        Class::Bin | Class::Rel | Class::Punct => Class::Ord,
+        c => c,
+    }
+}
+
+/// One node as text and its class.
+fn atom(n: &Node) -> Result<(String, Class)> {
+    Ok(match n {
+        Node::Sym(c, class) => (c.to_string(), *class),
+        Node::Name(s) => (s.clone(), Class::Op),
+        Node::Text(s) => (s.clone(), Class::Ord),
+        Node::Space(n) => (
+            " ".repeat(match n {
+                0..=3 => 1,
+                4..=7 => 2,
+                _ => 3,
+            }),
+            Class::Ord,
+        ),
+        Node::Group(inner) => (group(inner, false)?, Class::Ord),
+        Node::Script { base, sub, sup } => script(base, sub.as_deref(), sup.as_deref())?,
+        Node::Frac(num, den) => (fraction(num, den)?, Class::Ord),
+        Node::Binom(n, k) => (
+            format!("C({}, {})", group_of(n, false)?, group_of(k, false)?),
+            Class::Ord,
+        ),
+        Node::Sqrt(degree, body) => (root(degree.as_deref(), body)?, Class::Ord),
+        Node::Accent(mark, arg) => (accent(*mark, arg)?, Class::Ord),
+        Node::Alphabet(a, arg) => (alphabet(*a, arg)?, Class::Ord),
+    })
+}
+
+fn group(nodes: &[Node], tight: bool) -> Result<String> {
+    let mut w = Writer::default();
+    w.sequence(nodes, tight)?;
+    Ok(w.finish())
+}
+
+/// A node as text, groups unwrapped.
+fn group_of(n: &Node, tight: bool) -> Result<String> {
+    match n {
+        Node::Group(inner) => group(inner, tight),
+        other => group(std::slice::from_ref(other), tight),
+    }
+}
+
+/// True when `n` reads as one term: a symbol, a name, a scripted symbol, a
+/// root, or a group of one such.
+fn is_single_atom(n: &Node) -> bool {
+    match n {
+        Node::Sym(_, Class::Ord) | Node::Name(_) | Node::Sqrt(..) | Node::Accent(..) => true,
+        Node::Alphabet(..) => true,
+        Node::Text(s) => !s.trim().contains(' '),
+        Node::Script { base, .. } => is_single_atom(base),
+        Node::Group(inner) => match inner.as_slice() {
+            [one] => is_single_atom(one),
+            // ∂x, ∇f, Δt: one term.
+            [Node::Sym('∂' | '∇' | 'Δ' | 'δ', _), x] => is_single_atom(x),
+            // A number such as 0.25 or 1{,}000 is one term.
+            many => many
+                .iter()
+                .all(|m| matches!(m, Node::Sym(c, _) if c.is_ascii_digit() || *c == '.')),
+        },
+        _ => false,
+    }
+}
+
+/// True when the written form has an operator or space at its top level,
+/// so `a + b` needs parentheses to be a numerator.
+fn needs_parens(s: &str) -> bool {
+    let mut depth = 0i32;
+    for c in s.chars() {
+        match c {
+            '(' | '[' | '{' | '⟨' => depth += 1,
+            ')' | ']' | '}' | '⟩' => depth -= 1,
+            ' ' | '/' | '+' | '−' | '-' | '×' | '·' | '=' | ',' | '±' if depth == 0 => {
+                return true;
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+fn paren(s: String, needed: bool) -> String {
+    if needed { format!("({s})") } else { s }
+}
+
+/// `a/b`, with parentheses where the parts need them: `(a + b)/2`, `x/(2σ²)`.
+fn fraction(num: &Node, den: &Node) -> Result<String> {
+    let n = group_of(num, false)?;
+    let d = group_of(den, false)?;
+    let n_paren = needs_parens(&n);
+    let d_paren = needs_parens(&d) || !is_single_atom(den);
+    Ok(format!("{}/{}", paren(n, n_paren), paren(d, d_paren)))
+}
+
+/// `√x`, `√(x + y)`, `∛x`, `ⁿ√x`.
+fn root(degree: Option<&Node>, body: &Node) -> Result<String> {
+    let b = group_of(body, false)?;
+    let b = paren(b.clone(), needs_parens(&b) || !is_single_atom(body));
+    let sign = match degree.map(|d| group_of(d, true)).transpose()?.as_deref() {
+        None => "√".to_string(),
+        Some("3") => "∛".to_string(),
+        Some("4") => "∜".to_string(),
+        Some(d) => match map_all(d, superscript) {
+            Some(s) => format!("{s}√"),
+            None => return unsupported("a root of that degree"),
+        },
+    };
+    Ok(format!("{sign}{b}"))
+}
+
+fn accent(mark: char, arg: &Node) -> Result<String> {
+    let s = group_of(arg, false)?;
+    let mut chars = s.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Ok(format!("{c}{mark}")),
+        _ if mark == '\u{0304}' && !s.is_empty() && !s.contains(' ') => {
+            // \bar{xy}: an overline over each character.
+            Ok(s.chars().flat_map(|c| [c, '\u{0305}']).collect())
+        }
+        _ => unsupported("an accent over several characters"),
+    }
+}
+
+fn alphabet(a: Alphabet, arg: &Node) -> Result<String> {
+    let s = group_of(arg, false)?;
+    s.chars()
+        .map(|c| match (a, c) {
+            (_, ' ') => Ok(c),
+            (Alphabet::DoubleStruck, c) => double_struck(c),
+            (Alphabet::Script, c) => script_letter(c),
+        })
+        .collect()
+}
+
+fn double_struck(c: char) -> Result<char> {
+    Ok(match c {
+        'C' => 'ℂ',
+        'H' => 'ℍ',
+        'N' => 'ℕ',
+        'P' => 'ℙ',
+        'Q' => 'ℚ',
+        'R' => 'ℝ',
+        'Z' => 'ℤ',
+        '1' => '𝟙',
+        'A'..='Z' => char::from_u32(0x1D538 + (c as u32 - 'A' as u32)).unwrap_or(c),
+        _ => return unsupported(format!("\\mathbb{{{c}}}")),
+    })
+}
+
+fn script_letter(c: char) -> Result<char> {
+    Ok(match c {
+        'B' => 'ℬ',
+        'E' => 'ℰ',
+        'F' => 'ℱ',
+        'H' => 'ℋ',
+        'I' => 'ℐ',
+        'L' => 'ℒ',
+        'M' => 'ℳ',
+        'R' => 'ℛ',
+        'A'..='Z' => char::from_u32(0x1D49C + (c as u32 - 'A' as u32)).unwrap_or(c),
+        _ => return unsupported(format!("\\mathcal{{{c}}}")),
+    })
+}
+
+/// A base with its scripts: Unicode sub/superscript characters when every
+/// character has one (`x²`, `dₖ`, `Kᵀ`), else a linear `x^(n×d)` / `x_model`.
+fn script(base: &Node, sub: Option<&Node>, sup: Option<&Node>) -> Result<(String, Class)> {
+    let (b, class) = atom(base)?;
+    let mut out = b;
+    if let Some(s) = sub {
+        let text = group_of(s, true)?;
+        match map_all(&text, subscript) {
+            Some(m) => out.push_str(&m),
+            None => {
+                out.push('_');
+                out.push_str(&paren(
+                    text.clone(),
+                    text.chars().count() > 1 && needs_parens(&text),
+                ));
+            }
+        }
+    }
+    if let Some(s) = sup {
+        let text = group_of(s, true)?;
+        match map_all(&text, superscript) {
+            Some(m) => out.push_str(&m),
+            None => {
+                out.push('^');
+                let single = text.chars().count() == 1;
+                out.push_str(&paren(text.clone(), !single));
+            }
+        }
+    }
+    Ok((out, class))
+}
+
+fn map_all(s: &str, f: fn(char) -> Option<char>) -> Option<String> {
+    if s.is_empty() {
+        return None;
+    }
+    s.chars().map(f).collect()
+}
+
+/// The superscript form of a character, where Unicode has one.
+pub fn superscript(c: char) -> Option<char> {
+    Some(match c {
+        '0' => '⁰',
+        '1' => '¹',
+        '2' => '²',
+        '3' => '³',
+        '4' => '⁴',
+        '5' => '⁵',
+        '6' => '⁶',
+        '7' => '⁷',
+        '8' => '⁸',
+        '9' => '⁹',
+        '+' => '⁺',
+        '−' | '-' => '⁻',
+        '=' => '⁼',
+        '(' => '⁽',
+        ')' => '⁾',
+        'a' => 'ᵃ',
+        'b' => 'ᵇ',
+        'c' => 'ᶜ',
+        'd' => 'ᵈ',
+        'e' => 'ᵉ',
+        'f' => 'ᶠ',
+        'g' => 'ᵍ',
+        'h' => 'ʰ',
+        'i' => 'ⁱ',
+        'j' => 'ʲ',
+        'k' => 'ᵏ',
+        'l' => 'ˡ',
+        'm' => 'ᵐ',
+        'n' => 'ⁿ',
+        'o' => 'ᵒ',
+        'p' => 'ᵖ',
+        'r' => 'ʳ',
+        's' => 'ˢ',
+        't' => 'ᵗ',
+        'u' => 'ᵘ',
+        'v' => 'ᵛ',
+        'w' => 'ʷ',
+        'x' => 'ˣ',
+        'y' => 'ʸ',
+        'z' => 'ᶻ',
+        'A' => 'ᴬ',
+        'B' => 'ᴮ',
+        'D' => 'ᴰ',
+        'E' => 'ᴱ',
+        'G' => 'ᴳ',
+        'H' => 'ᴴ',
+        'I' => 'ᴵ',
+        'J' => 'ᴶ',
+        'K' => 'ᴷ',
+        'L' => 'ᴸ',
+        'M' => 'ᴹ',
+        'N' => 'ᴺ',
+        'O' => 'ᴼ',
+        'P' => 'ᴾ',
+        'R' => 'ᴿ',
+        'T' | '⊤' => 'ᵀ',
+        'U' => 'ᵁ',
+        'V' => 'ⱽ',
+        'W' => 'ᵂ',
+        'β' => 'ᵝ',
+        'γ' => 'ᵞ',
+        'δ' => 'ᵟ',
+        'θ' => 'ᶿ',
+        'φ' => 'ᵠ',
+        'χ' => 'ᵡ',
+        '′' => '′',
+        '∗' | '*' => '*',
+        _ => return None,
+    })
+}
+
+/// The subscript form of a character, where Unicode has one.
+pub fn subscript(c: char) -> Option<char> {
+    Some(match c {
+        '0' => '₀',
+        '1' => '₁',
+        '2' => '₂',
+        '3' => '₃',
+        '4' => '₄',
+        '5' => '₅',
+        '6' => '₆',
+        '7' => '₇',
+        '8' => '₈',
+        '9' => '₉',
+        '+' => '₊',
+        '−' | '-' => '₋',
+        '=' => '₌',
+        '(' => '₍',
+        ')' => '₎',
+        'a' => 'ₐ',
+        'e' => 'ₑ',
+        'h' => 'ₕ',
+        'i' => 'ᵢ',
+        'j' => 'ⱼ',
+        'k' => 'ₖ',
+        'l' => 'ₗ',
+        'm' => 'ₘ',
+        'n' => 'ₙ',
+        'o' => 'ₒ',
+        'p' => 'ₚ',
+        'r' => 'ᵣ',
+        's' => 'ₛ',
+        't' => 'ₜ',
+        'u' => 'ᵤ',
+        'v' => 'ᵥ',
+        'x' => 'ₓ',
+        'β' => 'ᵦ',
+        'γ' => 'ᵧ',
+        'ρ' => 'ᵨ',
+        'φ' => 'ᵩ',
+        'χ' => 'ᵪ',
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> String {
+        convert(s)
+            .unwrap_or_else(|e| panic!("{s}: {e}"))
+            .replace(NBSP, " ")
+    }
+
+    #[test]
+    fn greek_operators_and_spacing() {
+        assert_eq!(u(r"\lambda"), "λ");
+        assert_eq!(u(r"\alpha + \beta \le \gamma"), "α + β ≤ γ");
+        assert_eq!(u(r"a \times b \cdot c"), "a × b · c");
+        assert_eq!(u(r"x \approx 4.6"), "x ≈ 4.6");
+        assert_eq!(u(r"-\log 0.01"), "−log 0.01");
+        assert_eq!(
+            u(r"p(\theta \mid x) \propto p(x \mid \theta)\,p(\theta)"),
+            "p(θ | x) ∝ p(x | θ) p(θ)"
+        );
+        assert_eq!(u(r"x = [2, 4, 6, 8]"), "x = [2, 4, 6, 8]");
+        assert_eq!(u(r"5{,}000"), "5,000");
+        assert_eq!(u(r"f(0,0) = 0.10"), "f(0, 0) = 0.10");
+        assert_eq!(u(r"p \to 0"), "p → 0");
+    }
+
+    #[test]
+    fn scripts_use_unicode_characters_when_they_exist() {
+        assert_eq!(u("x^2"), "x²");
+        assert_eq!(u("d_k"), "dₖ");
+        assert_eq!(u(r"K^\top"), "Kᵀ");
+        assert_eq!(u("10^{-1}"), "10⁻¹");
+        assert_eq!(u("h_{t-1}"), "hₜ₋₁");
+        assert_eq!(u("M_{ij}"), "Mᵢⱼ");
+        assert_eq!(u(r"\sum_{i=1}^{n} x_i"), "∑ᵢ₌₁ⁿ xᵢ");
+        assert_eq!(u("x'"), "x′");
+        // No subscript d, b or q: a linear form instead.
+        assert_eq!(u("d_{model}"), "d_model");
+        assert_eq!(u("x_b"), "x_b");
+        assert_eq!(u(r"e^{z_j}"), "e^(zⱼ)");
+    }
+
+    #[test]
+    fn real_numbers_and_fonts() {
+        assert_eq!(
+            u(r"X \in \mathbb{R}^{n \times d_{model}}"),
+            "X ∈ ℝ^(n×d_model)"
+        );
+        assert_eq!(u(r"\mathbb{E}[x]"), "𝔼[x]");
+        assert_eq!(u(r"\mathcal{L}"), "ℒ");
+        assert_eq!(u(r"\mathrm{Attention}(Q, K, V)"), "Attention(Q, K, V)");
+        assert_eq!(
+            u(r"f = \text{SHA-256}(\text{canon}(\text{body}))"),
+            "f = SHA-256(canon(body))"
+        );
+        assert_eq!(u(r"5\text{k} + 10\text{ tokens}"), "5k + 10 tokens");
+        assert_eq!(u(r"\operatorname{softmax}(z)"), "softmax(z)");
+    }
+
+    #[test]
+    fn fractions_and_roots() {
+        assert_eq!(u(r"\frac{1}{n}"), "1/n");
+        assert_eq!(u(r"\frac{a+b}{2}"), "(a + b)/2");
+        assert_eq!(u(r"\frac{x}{2\sigma^2}"), "x/(2σ²)");
+        assert_eq!(u(r"\frac{QK^\top}{\sqrt{d_k}}"), "QKᵀ/√dₖ");
+        assert_eq!(u(r"\sqrt{a(1-a)/n}"), "√(a(1 − a)/n)");
+        assert_eq!(u(r"\sqrt[3]{x}"), "∛x");
+        assert_eq!(u(r"\tfrac{1}{2}"), "1/2");
+        // A fraction written against a term is parenthesised.
+        assert_eq!(u(r"\frac{1}{2}(p - y)^2"), "(1/2)(p − y)²");
+        assert_eq!(u(r"\frac{1}{n}\sum_i x_i"), "1/n ∑ᵢ xᵢ");
+        assert_eq!(u(r"\frac{\partial L}{\partial h_k}"), "∂L/∂hₖ");
+        assert_eq!(u(r"e^{z_k}/\sum_j e^{z_j}"), "e^(zₖ)/∑ⱼ e^(zⱼ)");
+        assert_eq!(u(r"\gamma_c \hat{x}"), "γ_c x\u{302}");
+        assert_eq!(u(r"\binom{n}{k}"), "C(n, k)");
+        assert_eq!(
+            u(
+                r"\mathrm{Attention}(Q, K, V) = \mathrm{softmax}\!\left( \frac{QK^\top}{\sqrt{d_k}} + M \right) V"
+            ),
+            "Attention(Q, K, V) = softmax(QKᵀ/√dₖ + M)V"
+        );
+    }
+
+    #[test]
+    fn accents_and_delimiters() {
+        assert_eq!(u(r"\hat y = 0.5"), "y\u{302} = 0.5");
+        assert_eq!(u(r"E[\tilde{h}_i] = h_i"), "E[h̃ᵢ] = hᵢ");
+        assert_eq!(u(r"\lVert w \rVert_2"), "‖w‖₂");
+        assert_eq!(u(r"\big( a \big)"), "(a)");
+        assert_eq!(u(r"\{1, 2\}"), "{1, 2}");
+        assert_eq!(u(r"50\%"), "50%");
+        assert_eq!(u(r"\$0.012"), "$0.012");
+        assert_eq!(u(r"\max_a Q(s, a)"), "maxₐ Q(s, a)");
+    }
+
+    #[test]
+    fn unsupported_constructs_say_why() {
+        for (src, why) in [
+            (r"\begin{aligned} a &= b \end{aligned}", "\\begin"),
+            (r"\frac{a}{b", "unclosed"),
+            (r"a}", "unmatched"),
+            (r"\hat{xy}", "several characters"),
+            (r"\unknowncommand x", "\\unknowncommand"),
+            (r"x^2^3", "double"),
+        ] {
+            let e = convert(src).unwrap_err();
+            assert!(e.0.contains(why), "{src}: {e}");
+        }
+        // Deep nesting is refused, not a stack overflow.
+        let deep = "{".repeat(1000) + &"}".repeat(1000);
+        assert!(convert(&deep).is_err());
+    }
+}
