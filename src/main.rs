@@ -265,49 +265,130 @@ fn eval(
     if args.limit_queries == Some(0) {
         return Err(bad("--limit-queries", "must be at least 1".into()).into());
     }
-    if let Some(dir) = &args.beir {
-        cram::eval::check_methods(&args.methods)?;
-        let mut coll = cram::beir::Collection::load(dir)?;
-        if let Some(n) = args.limit_queries {
-            coll.limit_queries(n);
-        }
-        let mut embedder = cram::embed::Embedder::load(&paths.model_dir, paths.ort_lib.as_deref())?;
-        let opts = cram::eval::BeirOptions {
-            methods: args.methods.clone(),
-            base,
-            fetch_k: args.fetch_k,
-            alpha_sweep: args.alpha_sweep.clone(),
-            resamples: args.resamples,
-            cache_dir: cram::config::cram_home().join("cache").join("embeddings"),
-            run_out: args.run_out.clone(),
-        };
-        let report = cram::eval::evaluate_beir(&coll, &mut embedder, &opts, on_event)?;
-        if let Some(path) = &args.report {
-            let page = cram::report::html(&report).map_err(anyhow::Error::msg)?;
-            std::fs::write(path, page)
-                .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
-            on_event(Event::Notice(format!(
-                "report written to {}",
-                path.display()
-            )));
-        }
-        if args.json {
-            writeln!(std::io::stdout(), "{}", serde_json::to_string(&report)?)?;
-        } else {
-            write!(std::io::stdout(), "{}", cram::eval::beir_markdown(&report))?;
-        }
-        return Ok(());
+    match args.beir.clone() {
+        Some(dir) => eval_beir(&args, &dir, base, paths, on_event),
+        None => eval_notes(args, base, paths, on_event),
     }
+}
+
+/// `cram eval --beir DIR`: every method on a BEIR collection.
+fn eval_beir(
+    args: &cli::EvalArgs,
+    dir: &std::path::Path,
+    base: cram::SearchParams,
+    paths: &cram::Paths,
+    on_event: &mut dyn FnMut(Event),
+) -> anyhow::Result<()> {
+    cram::eval::check_methods(&args.methods)?;
+    let mut coll = cram::beir::Collection::load(dir)?;
+    if let Some(n) = args.limit_queries {
+        coll.limit_queries(n);
+    }
+    let mut embedder = cram::embed::Embedder::load(&paths.model_dir, paths.ort_lib.as_deref())?;
+    let opts = cram::eval::BeirOptions {
+        methods: args.methods.clone(),
+        base,
+        fetch_k: args.fetch_k,
+        alpha_sweep: args.alpha_sweep.clone(),
+        resamples: args.resamples,
+        cache_dir: cram::config::cram_home().join("cache").join("embeddings"),
+        run_out: args.run_out.clone(),
+    };
+    let report = cram::eval::evaluate_beir(&coll, &mut embedder, &opts, on_event)?;
+    if let Some(path) = &args.report {
+        let page = cram::report::html(&report).map_err(anyhow::Error::msg)?;
+        std::fs::write(path, page)
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        on_event(Event::Notice(format!(
+            "report written to {}",
+            path.display()
+        )));
+    }
+    if args.json {
+        writeln!(std::io::stdout(), "{}", serde_json::to_string(&report)?)?;
+    } else {
+        write!(std::io::stdout(), "{}", cram::eval::beir_markdown(&report))?;
+    }
+    Ok(())
+}
+
+/// `cram eval --fit-abstention`: fits the abstention model on the labelled
+/// queries and prints held-out rates and the weights.
+fn fit_abstention(
+    engine: &mut Engine,
+    args: &cli::EvalArgs,
+    dev: &[cram::eval::DevQuery],
+    realistic: &[cram::quality::RealQuery],
+    off: &[String],
+    base: &cram::SearchParams,
+) -> anyhow::Result<()> {
+    let ex = cram::quality::abstention_examples(engine, dev, realistic, off, base)?;
+    if let Some(path) = &args.features_out {
+        let mut tsv = format!("covered\t{}\tquery\n", cram::abstain::FEATURES.join("\t"));
+        for e in &ex {
+            let xs: Vec<String> = e.x.iter().map(|v| format!("{v:.4}")).collect();
+            tsv.push_str(&format!(
+                "{}\t{}\t{}\n",
+                u8::from(e.covered),
+                xs.join("\t"),
+                e.query
+            ));
+        }
+        std::fs::write(path, tsv)
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    }
+    let r = cram::quality::cross_validate(&ex);
+    let mut out = std::io::stdout();
+    writeln!(
+        out,
+        "{} labelled queries; five-fold cross-validation grouped by note:\n\
+         at the threshold in use ({}):\n\
+         covered queries abstained on: {:.3} held out (weights in use: {:.3})\n\
+         uncovered queries abstained on: {:.3} held out (weights in use: {:.3})\n\
+         weights fitted on all ({}):\npub const WEIGHTS: [f32; N_FEATURES + 1] = {:?};",
+        r.examples,
+        cram::abstain::THRESHOLD,
+        r.cv_covered_abstained,
+        r.current_covered_abstained,
+        r.cv_uncovered_abstained,
+        r.current_uncovered_abstained,
+        ["intercept"]
+            .iter()
+            .chain(cram::abstain::FEATURES.iter())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", "),
+        r.weights
+    )?;
+    Ok(())
+}
+
+/// `cram eval` on the notes: the method table, the realistic set, key points,
+/// or with `--fit-abstention` the abstention model's fit.
+fn eval_notes(
+    args: cli::EvalArgs,
+    base: cram::SearchParams,
+    paths: &cram::Paths,
+    on_event: &mut dyn FnMut(Event),
+) -> anyhow::Result<()> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    let dev = cram::eval::load_dev_queries(&args.queries.unwrap_or(root.join("dev_queries.tsv")))?;
-    let off = cram::eval::load_lines(&args.offtopic.unwrap_or(root.join("offtopic.txt")))?;
-    let realistic_path = args.realistic.unwrap_or(root.join("realistic_queries.tsv"));
+    let dev = cram::eval::load_dev_queries(
+        &args.queries.clone().unwrap_or(root.join("dev_queries.tsv")),
+    )?;
+    let off = cram::eval::load_lines(&args.offtopic.clone().unwrap_or(root.join("offtopic.txt")))?;
+    let realistic_path = args
+        .realistic
+        .clone()
+        .unwrap_or(root.join("realistic_queries.tsv"));
     let realistic = if realistic_path.exists() {
         cram::quality::load_realistic(&realistic_path)?
     } else {
         Vec::new()
     };
-    let labels_path = args.labels.unwrap_or(root.join("answer_labels.tsv"));
+    let labels_path = args
+        .labels
+        .clone()
+        .unwrap_or(root.join("answer_labels.tsv"));
     let labels = if labels_path.exists() {
         cram::quality::load_labels(&labels_path)?
     } else {
@@ -316,45 +397,7 @@ fn eval(
     let (mut engine, _) = Engine::open(paths, &OpenOptions::default(), on_event)?;
     engine.load_model()?;
     if args.fit_abstention {
-        let ex = cram::quality::abstention_examples(&mut engine, &dev, &realistic, &off, &base)?;
-        if let Some(path) = &args.features_out {
-            let mut tsv = format!("covered\t{}\tquery\n", cram::abstain::FEATURES.join("\t"));
-            for e in &ex {
-                let xs: Vec<String> = e.x.iter().map(|v| format!("{v:.4}")).collect();
-                tsv.push_str(&format!(
-                    "{}\t{}\t{}\n",
-                    u8::from(e.covered),
-                    xs.join("\t"),
-                    e.query
-                ));
-            }
-            std::fs::write(path, tsv)
-                .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
-        }
-        let r = cram::quality::cross_validate(&ex);
-        let mut out = std::io::stdout();
-        writeln!(
-            out,
-            "{} labelled queries; five-fold cross-validation grouped by note:\n\
-             at the threshold in use ({}):\n\
-             covered queries abstained on: {:.3} held out (weights in use: {:.3})\n\
-             uncovered queries abstained on: {:.3} held out (weights in use: {:.3})\n\
-             weights fitted on all ({}):\npub const WEIGHTS: [f32; N_FEATURES + 1] = {:?};",
-            r.examples,
-            cram::abstain::THRESHOLD,
-            r.cv_covered_abstained,
-            r.current_covered_abstained,
-            r.cv_uncovered_abstained,
-            r.current_uncovered_abstained,
-            ["intercept"]
-                .iter()
-                .chain(cram::abstain::FEATURES.iter())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(", "),
-            r.weights
-        )?;
-        return Ok(());
+        return fit_abstention(&mut engine, &args, &dev, &realistic, &off, &base);
     }
     let scores = if args.realistic_only {
         Vec::new()
