@@ -12,6 +12,7 @@
 //! with a JSON-RPC error and keep serving. Requests are answered in the order
 //! they arrive, each with its own id, so a client may have many in flight.
 
+mod drill;
 mod tools;
 
 use std::io::{self, BufRead, Write};

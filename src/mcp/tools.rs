@@ -17,7 +17,7 @@ not cover it instead of answering from memory. Use `get_note` to read a whole no
 
 /// The tool list (`tools/list`).
 pub fn definitions() -> Value {
-    json!([
+    let mut tools = json!([
         {
             "name": "search",
             "title": "Search the study notes",
@@ -66,7 +66,11 @@ pub fn definitions() -> Value {
                 "additionalProperties": false
             }
         }
-    ])
+    ]);
+    if let Some(list) = tools.as_array_mut() {
+        list.extend(super::drill::definitions());
+    }
+    tools
 }
 
 /// Runs `tools/call`.
@@ -84,9 +88,11 @@ pub fn call(engine: &mut Engine, params: &Map<String, Value>) -> Result<Value, R
         "search" => search(engine, args)?,
         "get_note" => get_note(engine, args)?,
         "list_questions" => list_questions(engine, args)?,
+        "drill_next" => super::drill::next(engine, args)?,
+        "drill_grade" => super::drill::grade(engine, args)?,
         other => {
             return Err(RpcError::params(format!(
-                "unknown tool `{other}`: the tools are search, get_note, list_questions"
+                "unknown tool `{other}`: the tools are search, get_note, list_questions, drill_next, drill_grade"
             )));
         }
     };
@@ -97,7 +103,7 @@ pub fn call(engine: &mut Engine, params: &Map<String, Value>) -> Result<Value, R
     )
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(tool: &str, args: Value) -> Result<T, RpcError> {
+pub(super) fn parse<T: for<'de> Deserialize<'de>>(tool: &str, args: Value) -> Result<T, RpcError> {
     serde_json::from_value(args)
         .map_err(|e| RpcError::params(format!("{tool}: invalid arguments: {e}")))
 }

@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,6 +31,9 @@ from mcp.shared.exceptions import McpError
 CRAM = sys.argv[1]
 SOAK = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
 ROOT = Path(__file__).resolve().parents[2]
+# Never touch the user's own drill progress.
+os.environ.setdefault("CRAM_DRILL_PROGRESS", str(Path(tempfile.mkdtemp()) / "drill.json"))
+os.environ.setdefault("CRAM_NOW", "1800000000")
 # A loose ceiling against regressions when the whole suite shares the cores;
 # the floor (10 ms) is measured standalone (README).
 P50_LIMIT_MS = float(os.environ.get("CRAM_MCP_P50_LIMIT_MS", "50"))
@@ -135,7 +139,7 @@ async def timed(n, make_call):
 
 async def check_tools(s):
     listed = {t.name: t for t in (await s.list_tools()).tools}
-    check({"search", "get_note", "list_questions"} <= set(listed), f"tools: {sorted(listed)}")
+    check({"search", "get_note", "list_questions", "drill_next", "drill_grade"} <= set(listed), f"tools: {sorted(listed)}")
     for q in dev_queries(8) + offtopic(3):
         got = (await s.call_tool("search", {"question": q})).structuredContent
         want = json.loads(cram("ask", "--json", q))
@@ -171,6 +175,19 @@ async def check_resources_and_prompts(s):
     check("q21" in msg and "q01 " not in msg, "quiz prompt for rag")
 
 
+async def check_drill(s):
+    first = (await s.call_tool("drill_next", {"section": "rag"})).structuredContent
+    check(first["id"] == "q21" and first["status"] == "new" and first["short_answer"], f"drill_next {first}")
+    graded = (await s.call_tool("drill_grade", {"id": "21", "grade": "good"})).structuredContent
+    check(graded["reviews"] == 1 and graded["interval_days"] == 2.0, f"drill_grade {graded}")
+    stats = json.loads(cram("drill", "--stats", "--json"))
+    check(stats["total"]["reviews"] == 1, "cram drill --stats sees the grade")
+    then = (await s.call_tool("drill_next", {"section": "rag"})).structuredContent
+    check(then["id"] != "q21" and then["new"] == first["new"] - 1, f"drill_next after a grade {then}")
+    await expect_error(s.call_tool("drill_grade", {"id": "q21", "grade": "excellent"}), "bad grade", "grade")
+    await expect_error(s.call_tool("drill_grade", {"id": "q99", "grade": 3}), "bad id", "q99")
+
+
 async def check_bad_input(s):
     codes = {
         "unknown tool": await expect_error(s.call_tool("nope", {}), "unknown tool", "unknown tool"),
@@ -202,6 +219,7 @@ async def measure(s):
         "search": await timed(len(qs), lambda i: s.call_tool("search", {"question": qs[i]})),
         "get_note": await timed(200, lambda i: s.call_tool("get_note", {"id": ids[i % 55]})),
         "list_questions": await timed(200, lambda i: s.call_tool("list_questions", {})),
+        "drill_next": await timed(100, lambda i: s.call_tool("drill_next", {})),
         "resources/read": await timed(200, lambda i: s.read_resource(f"cram://note/{ids[i % 55]}")),
     }
     for tool, m in lat.items():
@@ -230,6 +248,7 @@ async def sdk_session():
             pid = server_pid()
             await check_tools(s)
             await check_resources_and_prompts(s)
+            await check_drill(s)
             codes = await check_bad_input(s)
             await check_concurrent(s)
             lat = await measure(s)
