@@ -162,3 +162,18 @@ pub fn grade(engine: &Engine, args: Value) -> Result<Value, RpcError> {
         "progress_file": progress.path(),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grades_are_words_or_numbers() {
+        let a: GradeArgs = parse("drill_grade", json!({"id": "q01", "grade": 3})).unwrap();
+        assert!(matches!(a.grade, GradeArg::Number(3)));
+        let a: GradeArgs = parse("drill_grade", json!({"id": "1", "grade": "easy"})).unwrap();
+        assert!(matches!(a.grade, GradeArg::Word(ref w) if w == "easy"));
+        let e = parse::<GradeArgs>("drill_grade", json!({"id": "q01"})).unwrap_err();
+        assert!(e.message.contains("grade"), "{}", e.message);
+    }
+}
