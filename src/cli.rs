@@ -105,6 +105,8 @@ pub enum Command {
     Man,
     /// Measure retrieval quality on the notes: bm25, dense and hybrid side by side
     Eval(Box<EvalArgs>),
+    /// Serve the notes to AI assistants over the Model Context Protocol (stdio; logs on stderr)
+    Mcp,
 }
 
 #[derive(Debug, Args)]

@@ -45,6 +45,7 @@ pub mod hash;
 pub mod index;
 pub mod keypoints;
 pub mod lexical;
+pub mod mcp;
 pub mod metrics;
 pub mod mmr;
 pub mod quality;

@@ -224,6 +224,13 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
                 drill_loop::run(&mut engine, &opts, style)?;
             }
         }
+        cli::Command::Mcp => {
+            let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
+            engine.load_model()?;
+            tracing::info!(notes = engine.notes().len(), "cram mcp: serving on stdio");
+            let mut server = cram::mcp::Server::new(engine, paths.clone());
+            server.serve(std::io::stdin().lock(), std::io::stdout().lock())?;
+        }
         cli::Command::List => {
             let (engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
             term::emit(&render::list(engine.notes(), style), page)?;

@@ -5,6 +5,7 @@ mod cli;
 mod drill;
 mod embedding;
 mod index;
+mod mcp;
 mod notes;
 #[cfg(unix)]
 mod pty;
