@@ -306,6 +306,18 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// `14`, `q4`, `Q14` -> `q14`, `q04`, `q14`; anything else (a path, a user
+/// note's id) unchanged, trimmed.
+pub fn normalize_id(s: &str) -> String {
+    let t = s.trim();
+    let digits = t.strip_prefix(['q', 'Q']).unwrap_or(t);
+    if !digits.is_empty() && digits.len() <= 3 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        format!("q{:02}", digits.parse::<u32>().unwrap_or(0))
+    } else {
+        t.to_string()
+    }
+}
+
 /// True for `q` followed by two or more digits.
 pub fn is_question_id(s: &str) -> bool {
     s.len() >= 3 && s.starts_with('q') && s[1..].bytes().all(|b| b.is_ascii_digit())

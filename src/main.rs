@@ -468,16 +468,7 @@ fn eval_notes(
     Ok(())
 }
 
-/// `14`, `q4`, `Q14` -> `q14`, `q04`, `q14`; anything else unchanged.
-pub(crate) fn normalize_id(s: &str) -> String {
-    let t = s.trim();
-    let digits = t.strip_prefix(['q', 'Q']).unwrap_or(t);
-    if !digits.is_empty() && digits.len() <= 3 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        format!("q{:02}", digits.parse::<u32>().unwrap_or(0))
-    } else {
-        t.to_string()
-    }
-}
+pub(crate) use cram::corpus::normalize_id;
 
 /// Notices and embedding progress on stderr. The bar (rate and ETA) is drawn
 /// only on a terminal and never with `--quiet`; otherwise one summary line.

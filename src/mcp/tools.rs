@@ -211,16 +211,7 @@ struct NoteArgs {
     heading: Option<String>,
 }
 
-/// `q14`, `Q14` and `14` are all `q14`.
-pub fn normalize_id(s: &str) -> String {
-    let t = s.trim();
-    let digits = t.strip_prefix(['q', 'Q']).unwrap_or(t);
-    if !digits.is_empty() && digits.len() <= 3 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        format!("q{:02}", digits.parse::<u32>().unwrap_or(0))
-    } else {
-        t.to_string()
-    }
-}
+pub use crate::corpus::normalize_id;
 
 /// A note by id or cited path.
 fn find_note<'a>(
