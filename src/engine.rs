@@ -345,10 +345,13 @@ impl Engine {
         t.fuse = ranking.timings.fuse;
         t.mmr = ranking.timings.mmr;
 
-        let evidence = self.evidence(searched, qvec.as_deref(), &ranking, p)?;
+        // The question's content terms, analysed once for the evidence, the
+        // mention and the key points.
+        let content = abstain::content_terms(searched);
+        let evidence = self.evidence(searched, &content, qvec.as_deref(), &ranking, p)?;
         let abstained = abstain::decide(&evidence);
         let (coverage, mention) = if abstained {
-            match self.mention(searched, &evidence, &ranking) {
+            match self.mention(searched, &content, &evidence, &ranking) {
                 Some(m) => (Coverage::Mentioned, Some(m)),
                 None => (Coverage::None, None),
             }
@@ -370,7 +373,6 @@ impl Engine {
         let key_points = match (&qvec, abstained) {
             (Some(v), false) if p.key_points > 0 => {
                 let s = Instant::now();
-                let content = abstain::content_terms(searched);
                 let kp = self.key_points(v, &content, &results, &ords, p.key_points);
                 t.key_points = ms(s);
                 kp
@@ -461,12 +463,12 @@ impl Engine {
     fn evidence(
         &self,
         q: &str,
+        content: &[String],
         qvec: Option<&[f32]>,
         ranking: &search::Ranking,
         p: &SearchParams,
     ) -> Result<Evidence> {
         let g = &self.generation;
-        let content = abstain::content_terms(q);
         let best_bm25 = match p.mode {
             Mode::Dense => g.lexical.search(q, 1)?,
             _ => ranking.bm25.iter().take(1).copied().collect(),
@@ -498,7 +500,7 @@ impl Engine {
         }
         let mut note = NoteEvidence::default();
         for n in candidates.iter().filter_map(|id| g.note(id)) {
-            note = note.max(self.note_evidence(n, &content));
+            note = note.max(self.note_evidence(n, content));
         }
         let n_docs = g.lexical.num_docs();
         let absent: HashSet<String> = content
@@ -514,7 +516,7 @@ impl Engine {
                     .first()
                     .map_or(0.0, |h| h.score)
             }),
-            term_coverage: abstain::coverage(&content, &best_bm25_terms, idf),
+            term_coverage: abstain::coverage(content, &best_bm25_terms, idf),
             note_coverage: note.coverage,
             phrase_coverage: note.phrase,
             concept_coverage: note.concept,
@@ -525,7 +527,7 @@ impl Engine {
                     if g.chunks[a.ord as usize].note_id == g.chunks[b.ord as usize].note_id),
             )),
             concentration: concentration(ranking, g, 10),
-            unknown_share: abstain::coverage(&content, &absent, idf),
+            unknown_share: abstain::coverage(content, &absent, idf),
             content_terms: content.len(),
             covered_probability: None,
         };
@@ -590,7 +592,13 @@ impl Engine {
 
     /// When abstaining: the passage that mentions the question's terms, if
     /// the best BM25 passage holds most of them (IDF-weighted).
-    fn mention(&self, q: &str, e: &Evidence, ranking: &search::Ranking) -> Option<Mention> {
+    fn mention(
+        &self,
+        q: &str,
+        content: &[String],
+        e: &Evidence,
+        ranking: &search::Ranking,
+    ) -> Option<Mention> {
         if e.term_coverage < abstain::MENTION_COVERAGE {
             return None;
         }
@@ -600,13 +608,13 @@ impl Engine {
             None => *g.lexical.search(q, 1).ok()?.first()?,
         };
         let c = &g.chunks[hit.ord as usize];
-        let content: HashSet<String> = abstain::content_terms(q).into_iter().collect();
+        let content: HashSet<&str> = content.iter().map(String::as_str).collect();
         let sentence = crate::keypoints::split_prose(&c.text)
             .into_iter()
             .map(|s| {
                 let hits = crate::lexical::analyze(&s)
                     .into_iter()
-                    .filter(|t| content.contains(t))
+                    .filter(|t| content.contains(t.as_str()))
                     .collect::<HashSet<_>>()
                     .len();
                 (hits, s)

@@ -383,23 +383,18 @@ fn eval_notes(
         &args.queries.clone().unwrap_or(root.join("dev_queries.tsv")),
     )?;
     let off = cram::eval::load_lines(&args.offtopic.clone().unwrap_or(root.join("offtopic.txt")))?;
-    let realistic_path = args
-        .realistic
-        .clone()
-        .unwrap_or(root.join("realistic_queries.tsv"));
-    let realistic = if realistic_path.exists() {
-        cram::quality::load_realistic(&realistic_path)?
-    } else {
-        Vec::new()
+    // The labelled sets are optional: a checkout without tests/data skips them.
+    let optional = |given: &Option<std::path::PathBuf>, default: &str| {
+        let path = given.clone().unwrap_or(root.join(default));
+        path.exists().then_some(path)
     };
-    let labels_path = args
-        .labels
-        .clone()
-        .unwrap_or(root.join("answer_labels.tsv"));
-    let labels = if labels_path.exists() {
-        cram::quality::load_labels(&labels_path)?
-    } else {
-        Vec::new()
+    let realistic = match optional(&args.realistic, "realistic_queries.tsv") {
+        Some(p) => cram::quality::load_realistic(&p)?,
+        None => Vec::new(),
+    };
+    let labels = match optional(&args.labels, "answer_labels.tsv") {
+        Some(p) => cram::quality::load_labels(&p)?,
+        None => Vec::new(),
     };
     let (mut engine, _) = Engine::open(paths, &OpenOptions::default(), on_event)?;
     engine.load_model()?;
