@@ -167,6 +167,54 @@ pub struct AskArgs {
     /// HNSW search breadth (ef)
     #[arg(long, default_value_t = 64, help_heading = TUNING)]
     pub ef: usize,
+    #[command(flatten)]
+    pub bm25: Bm25Args,
+}
+
+/// BM25's parameters (`cram ask` and `cram eval`).
+#[derive(Debug, Args)]
+pub struct Bm25Args {
+    /// BM25 term-frequency saturation k1 (0 = a word counts once; larger = repeats keep adding)
+    #[arg(long, default_value_t = cram::bm25::TANTIVY_K1, value_name = "K1", help_heading = TUNING)]
+    pub bm25_k1: f32,
+    /// BM25 length normalisation b (0 = none, 1 = full)
+    #[arg(long, default_value_t = cram::bm25::TANTIVY_B, value_name = "B", help_heading = TUNING)]
+    pub bm25_b: f32,
+}
+
+impl Bm25Args {
+    /// The parameters, executor chosen per query (validated with the search parameters).
+    pub fn params(&self) -> cram::bm25::Bm25Params {
+        cram::bm25::Bm25Params {
+            k1: self.bm25_k1,
+            b: self.bm25_b,
+            ..Default::default()
+        }
+    }
+}
+
+/// Parses `DOCS,TERMS,WEIGHT` for `--rm3` (ranges are checked later).
+fn parse_rm3(s: &str) -> Result<cram::feedback::Rm3Params, String> {
+    match s.split(',').map(str::trim).collect::<Vec<_>>()[..] {
+        [d, t, w] => Ok(cram::feedback::Rm3Params {
+            fb_docs: d.parse().map_err(|e| format!("documents `{d}`: {e}"))?,
+            fb_terms: t.parse().map_err(|e| format!("terms `{t}`: {e}"))?,
+            original_weight: w.parse().map_err(|e| format!("weight `{w}`: {e}"))?,
+        }),
+        _ => Err("expected DOCS,TERMS,WEIGHT, e.g. 10,10,0.5".into()),
+    }
+}
+
+/// Parses `DOCS,ALPHA,BETA` for `--rocchio` (ranges are checked later).
+fn parse_rocchio(s: &str) -> Result<cram::feedback::RocchioParams, String> {
+    match s.split(',').map(str::trim).collect::<Vec<_>>()[..] {
+        [d, a, b] => Ok(cram::feedback::RocchioParams {
+            fb_docs: d.parse().map_err(|e| format!("documents `{d}`: {e}"))?,
+            alpha: a.parse().map_err(|e| format!("alpha `{a}`: {e}"))?,
+            beta: b.parse().map_err(|e| format!("beta `{b}`: {e}"))?,
+        }),
+        _ => Err("expected DOCS,ALPHA,BETA, e.g. 5,0.4,0.6".into()),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -335,6 +383,9 @@ impl AskArgs {
             } else {
                 cram::query::Steps::default()
             },
+            bm25: self.bm25.params(),
+            rm3: None,
+            rocchio: None,
         }
     }
 
@@ -350,7 +401,8 @@ pub struct EvalArgs {
     /// instead of the bundled notes
     #[arg(long, value_name = "DIR")]
     pub beir: Option<PathBuf>,
-    /// BEIR: methods to run, comma-separated
+    /// BEIR: methods to run, comma-separated; also bm25-taat, bm25-wand,
+    /// bm25-exact-len, bm25-rm3, dense-rocchio, hybrid-rm3, hybrid-rocchio, hybrid-prf
     #[arg(
         long,
         value_delimiter = ',',
@@ -412,4 +464,12 @@ pub struct EvalArgs {
     /// Print JSON instead of tables
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub bm25: Bm25Args,
+    /// RM3 of the *-rm3 and hybrid-prf methods: feedback documents, terms, original query weight
+    #[arg(long, value_name = "DOCS,TERMS,WEIGHT", default_value = "10,10,0.5", value_parser = parse_rm3)]
+    pub rm3: cram::feedback::Rm3Params,
+    /// Rocchio of the *-rocchio and hybrid-prf methods: feedback documents, alpha, beta
+    #[arg(long, value_name = "DOCS,ALPHA,BETA", default_value = "5,0.4,0.6", value_parser = parse_rocchio)]
+    pub rocchio: cram::feedback::RocchioParams,
 }

@@ -98,6 +98,12 @@ pub struct SearchParams {
     /// Query understanding steps (interview framing, typos, short forms);
     /// used by `cram ask`, not by benchmark runs.
     pub understand: crate::query::Steps,
+    /// BM25's k1 and b, and its executor.
+    pub bm25: crate::bm25::Bm25Params,
+    /// RM3 expansion of the BM25 arm's query (`None` = off).
+    pub rm3: Option<crate::feedback::Rm3Params>,
+    /// Rocchio feedback for the dense arm's query vector (`None` = off).
+    pub rocchio: Option<crate::feedback::RocchioParams>,
 }
 
 impl Default for SearchParams {
@@ -115,6 +121,9 @@ impl Default for SearchParams {
             ef_search: 64,
             key_points: 5,
             understand: crate::query::Steps::default(),
+            bm25: crate::bm25::Bm25Params::default(),
+            rm3: None,
+            rocchio: None,
         }
     }
 }
@@ -161,7 +170,9 @@ impl SearchParams {
         if self.ef_search == 0 {
             return bad("--ef", "must be at least 1".into());
         }
-        Ok(())
+        self.bm25.validate()?;
+        self.rm3.map_or(Ok(()), |p| p.validate())?;
+        self.rocchio.map_or(Ok(()), |p| p.validate())
     }
 
     /// How many candidates each arm fetches: at least `k`, normally `fetch_k`.

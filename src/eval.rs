@@ -120,6 +120,35 @@ pub fn standard_methods(base: &SearchParams) -> Vec<Method> {
     ]
 }
 
+/// The pseudo-relevance feedback methods (no MMR, `k` passages): RM3 on
+/// BM25 alone, Rocchio on dense alone, and both in convex fusion.
+pub fn feedback_methods(
+    base: &SearchParams,
+    rm3: crate::feedback::Rm3Params,
+    rocchio: crate::feedback::RocchioParams,
+) -> Vec<Method> {
+    let plain = SearchParams {
+        mmr_lambda: None,
+        key_points: 0,
+        ..base.clone()
+    };
+    let method = |name: &str, mode, rm3, rocchio| Method {
+        name: name.into(),
+        params: SearchParams {
+            mode,
+            fusion: Fusion::Convex,
+            rm3,
+            rocchio,
+            ..plain.clone()
+        },
+    };
+    vec![
+        method("bm25-rm3", Mode::Bm25, Some(rm3), None),
+        method("dense-rocchio", Mode::Dense, None, Some(rocchio)),
+        method("hybrid-prf", Mode::Hybrid, Some(rm3), Some(rocchio)),
+    ]
+}
+
 /// Scores of one method on the notes.
 #[derive(Debug, Clone, Serialize)]
 pub struct NotesScore {
@@ -373,6 +402,16 @@ pub const BEIR_METHODS: &[&str] = &[
     "hybrid-rrf",
     "hybrid-convex",
     "hybrid-mmr",
+    // BM25 executors and lengths (`crate::bm25`).
+    "bm25-taat",
+    "bm25-wand",
+    "bm25-exact-len",
+    // Pseudo-relevance feedback (`crate::feedback`); hybrids are convex, no MMR.
+    "bm25-rm3",
+    "dense-rocchio",
+    "hybrid-rm3",
+    "hybrid-rocchio",
+    "hybrid-prf",
 ];
 
 /// Settings of a benchmark run.
@@ -392,6 +431,10 @@ pub struct BeirOptions {
     pub cache_dir: std::path::PathBuf,
     /// Write TREC run files here.
     pub run_out: Option<std::path::PathBuf>,
+    /// RM3 settings of the `*-rm3` and `hybrid-prf` methods.
+    pub rm3: crate::feedback::Rm3Params,
+    /// Rocchio settings of the `*-rocchio` and `hybrid-prf` methods.
+    pub rocchio: crate::feedback::RocchioParams,
 }
 
 /// Latency percentiles, milliseconds.
@@ -443,6 +486,9 @@ pub struct BeirMethod {
     /// nDCG@10 per query, in `queries` order (for paired comparisons).
     #[serde(skip)]
     pub per_query_ndcg: Vec<f64>,
+    /// Recall@100 per query, in `queries` order (for paired comparisons).
+    #[serde(skip)]
+    pub per_query_recall100: Vec<f64>,
     /// Whole-query latency per query, ms (for the latency plot).
     #[serde(skip)]
     pub per_query_ms: Vec<f64>,
@@ -455,9 +501,11 @@ pub struct BeirPaired {
     pub a: String,
     /// Compared method.
     pub b: String,
-    /// Difference statistics (`b - a`).
+    /// nDCG@10 difference statistics (`b - a`).
     #[serde(flatten)]
     pub stats: crate::metrics::Paired,
+    /// Recall@100 difference statistics (`b - a`).
+    pub recall100: crate::metrics::Paired,
 }
 
 /// HNSW accuracy at one search breadth.
@@ -495,7 +543,7 @@ pub struct BeirBuild {
 /// Everything `cram eval --beir` measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct BeirReport {
-    /// Always `cram.eval.beir/1`.
+    /// Always `cram.eval.beir/2` (`/2`: paired Recall@100, BM25 and feedback settings, `bm25_paths`).
     pub schema: &'static str,
     /// Collection name.
     pub collection: String,
@@ -519,6 +567,30 @@ pub struct BeirReport {
     pub paired: Vec<BeirPaired>,
     /// Convex fusion sweep: (alpha, nDCG@10, Recall@100).
     pub alpha_sweep: Vec<(f32, f64, f64)>,
+    /// BM25's k1 and b (all methods).
+    pub bm25: crate::bm25::Bm25Params,
+    /// RM3 settings of the RM3 methods.
+    pub rm3: crate::feedback::Rm3Params,
+    /// Rocchio settings of the Rocchio methods.
+    pub rocchio: crate::feedback::RocchioParams,
+    /// Term at a time against block-max WAND on every query (with `bm25-wand`).
+    pub bm25_paths: Option<PathCheck>,
+}
+
+/// The two BM25 executors on the same queries at the same k1 and b.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PathCheck {
+    /// Queries compared.
+    pub queries: usize,
+    /// Passages each executor returned per query.
+    pub depth: usize,
+    /// Queries whose two rankings are the same passages in the same order.
+    pub identical: usize,
+    /// Queries whose rankings differ only in the order of passages whose
+    /// scores differ by float summation order (relative 1e-6).
+    pub identical_up_to_ties: usize,
+    /// Largest relative score difference at equal rank.
+    pub max_relative_score_diff: f64,
 }
 
 /// Peak resident set size of this process in MiB (Linux `VmHWM`), else 0.
@@ -591,6 +663,34 @@ fn method_params(name: &str, o: &BeirOptions, depth: usize) -> Result<SearchPara
             mmr_lambda: o.base.mmr_lambda.or(Some(0.85)),
             ..base
         },
+        "bm25-taat" | "bm25-wand" | "bm25-exact-len" => SearchParams {
+            mode: Mode::Bm25,
+            bm25: crate::bm25::Bm25Params {
+                path: match name {
+                    "bm25-taat" | "bm25-exact-len" => crate::bm25::Bm25Path::Taat,
+                    _ => crate::bm25::Bm25Path::Wand,
+                },
+                ..base.bm25
+            },
+            ..base
+        },
+        "bm25-rm3" => SearchParams {
+            mode: Mode::Bm25,
+            rm3: Some(o.rm3),
+            ..base
+        },
+        "dense-rocchio" => SearchParams {
+            mode: Mode::Dense,
+            rocchio: Some(o.rocchio),
+            ..base
+        },
+        "hybrid-rm3" | "hybrid-rocchio" | "hybrid-prf" => SearchParams {
+            mode: Mode::Hybrid,
+            fusion: Fusion::Convex,
+            rm3: (name != "hybrid-rocchio").then_some(o.rm3),
+            rocchio: (name != "hybrid-rm3").then_some(o.rocchio),
+            ..base
+        },
         other => {
             return Err(Error::InvalidParam {
                 name: "--methods",
@@ -643,91 +743,112 @@ fn embed_collection(
     Ok((vectors, qvecs, embed_ms))
 }
 
-/// Runs the benchmark on one collection.
-pub fn evaluate_beir(
+/// Documents scored per query (metrics go to 100).
+const DEPTH: usize = 100;
+
+/// One collection's indexes and query vectors, ready to search.
+struct Prepared<'a> {
+    coll: &'a crate::beir::Collection,
+    o: &'a BeirOptions,
+    lexical: crate::lexical::Lexical,
+    /// The same index scored with exact document lengths (`bm25-exact-len`).
+    exact_len: Option<crate::lexical::Lexical>,
+    vectors: crate::dense::Vectors,
+    qvecs: Vec<Vec<f32>>,
+    embed_ms: Vec<f64>,
+    graph: Option<crate::dense::Graph>,
+    ef_chosen: usize,
+}
+
+/// Builds the BM25 index in `dir`, and a second reader scored with exact
+/// lengths when `bm25-exact-len` is asked for.
+fn build_lexical(
     coll: &crate::beir::Collection,
-    embedder: &mut crate::embed::Embedder,
     o: &BeirOptions,
-    on_event: &mut dyn FnMut(crate::engine::Event),
-) -> Result<BeirReport> {
-    use crate::dense::{Graph, GraphParams};
+    dir: &Path,
+    build: &mut BeirBuild,
+) -> Result<(crate::lexical::Lexical, Option<crate::lexical::Lexical>)> {
     use crate::lexical::Lexical;
-    use crate::search::Searcher;
-    use rayon::prelude::*;
-
-    // Validate methods before spending minutes on embeddings.
-    let depth = 100;
-    check_methods(&o.methods)?;
-    let mut build = BeirBuild::default();
-    let tmp = tempfile::tempdir().map_err(|e| Error::io("creating a temporary folder", e))?;
-
-    // BM25.
     let t = Instant::now();
-    let lex_dir = tmp.path().join("lexical");
-    std::fs::create_dir(&lex_dir).ctx("creating", &lex_dir)?;
-    crate::lexical::build(&lex_dir, &coll.doc_texts)?;
-    let lexical = Lexical::open(&lex_dir)?;
+    std::fs::create_dir(dir).ctx("creating", dir)?;
+    crate::lexical::build(dir, &coll.doc_texts)?;
+    let lexical = Lexical::open(dir)?;
     build.bm25_seconds = t.elapsed().as_secs_f64();
-    build.bm25_bytes = crate::index::dir_size(&lex_dir);
-
-    // Document and query vectors, only when a method uses them (a BM25-only
-    // run needs no model work at all).
-    let needs_vectors = o.methods.iter().any(|m| m != "bm25") || !o.alpha_sweep.is_empty();
-    let (vectors, qvecs, embed_ms) = if needs_vectors {
-        embed_collection(coll, embedder, o, &mut build, on_event)?
+    build.bm25_bytes = crate::index::dir_size(dir);
+    let exact_len = if o.methods.iter().any(|m| m == "bm25-exact-len") {
+        let mut l = Lexical::open(dir)?;
+        let lens: Vec<u32> = coll
+            .doc_texts
+            .iter()
+            .map(|t| crate::lexical::analyze(t).len() as u32)
+            .collect();
+        l.scorer_mut().set_exact_lengths(&lens)?;
+        Some(l)
     } else {
-        let n = coll.queries.len();
-        (
-            crate::dense::Vectors::default(),
-            vec![Vec::new(); n],
-            vec![0.0; n],
-        )
+        None
     };
+    Ok((lexical, exact_len))
+}
 
-    // HNSW: build, dump (for its size), and pick ef for recall@10 >= 0.99.
-    let needs_graph = o.methods.iter().any(|m| m == "dense-hnsw");
-    let (graph, hnsw_ef, ef_chosen) = if needs_graph {
-        let t = Instant::now();
-        let g = Graph::build(&vectors, GraphParams::default());
-        build.hnsw_seconds = t.elapsed().as_secs_f64();
-        let hdir = tmp.path().join("hnsw");
-        std::fs::create_dir(&hdir).ctx("creating", &hdir)?;
-        g.dump(&hdir)?;
-        build.hnsw_bytes = crate::index::dir_size(&hdir);
-        let qs: Vec<&[f32]> = qvecs.iter().map(|v| v.as_slice()).collect();
-        let mut points = Vec::new();
-        let mut chosen = None;
-        for ef in [16, 32, 64, 128, 256, 512] {
-            let r = crate::dense::recall_at_k(&vectors, &g, &qs, 10, ef);
-            points.push(EfPoint {
-                ef,
-                recall_at_10: r,
-            });
-            if r >= 0.99 {
-                chosen = Some(ef);
-                break;
-            }
+/// HNSW: build, dump (for its size), and pick the smallest ef with
+/// recall@10 >= 0.99 against the exact scan.
+fn build_graph(
+    vectors: &crate::dense::Vectors,
+    qvecs: &[Vec<f32>],
+    dir: &Path,
+    build: &mut BeirBuild,
+) -> Result<(crate::dense::Graph, Vec<EfPoint>, usize)> {
+    use crate::dense::{Graph, GraphParams};
+    let t = Instant::now();
+    let g = Graph::build(vectors, GraphParams::default());
+    build.hnsw_seconds = t.elapsed().as_secs_f64();
+    std::fs::create_dir(dir).ctx("creating", dir)?;
+    g.dump(dir)?;
+    build.hnsw_bytes = crate::index::dir_size(dir);
+    let qs: Vec<&[f32]> = qvecs.iter().map(|v| v.as_slice()).collect();
+    let mut points = Vec::new();
+    for ef in [16, 32, 64, 128, 256, 512] {
+        let r = crate::dense::recall_at_k(vectors, &g, &qs, 10, ef);
+        points.push(EfPoint {
+            ef,
+            recall_at_10: r,
+        });
+        if r >= 0.99 {
+            return Ok((g, points, ef));
         }
-        let chosen = chosen.unwrap_or(512);
-        (Some(g), points, chosen)
-    } else {
-        (None, Vec::new(), 0)
-    };
+    }
+    Ok((g, points, 512))
+}
 
-    let run_docs = |params: &SearchParams,
-                    q: &str,
-                    qv: &[f32],
-                    qid: &str,
-                    graph: Option<&Graph>|
-     -> Result<(Vec<(String, f32)>, f64)> {
-        let searcher = Searcher {
-            lexical: &lexical,
-            vectors: &vectors,
-            graph,
-        };
+impl Prepared<'_> {
+    /// The indexes method `name` searches.
+    fn searcher(&self, name: &str) -> crate::search::Searcher<'_> {
+        crate::search::Searcher {
+            lexical: match (name, &self.exact_len) {
+                ("bm25-exact-len", Some(l)) => l,
+                _ => &self.lexical,
+            },
+            vectors: &self.vectors,
+            graph: if name == "dense-hnsw" {
+                self.graph.as_ref()
+            } else {
+                None
+            },
+        }
+    }
+
+    /// One query's top [`DEPTH`] documents (its own id dropped) with
+    /// trec_eval-safe scores, and the search time in ms.
+    fn run_query(
+        &self,
+        searcher: &crate::search::Searcher,
+        params: &SearchParams,
+        (qid, q): (&str, &str),
+        qv: &[f32],
+    ) -> Result<(Vec<(String, f32)>, f64)> {
         let t = Instant::now();
         let p = SearchParams {
-            k: depth + 1,
+            k: DEPTH + 1,
             ..params.clone()
         };
         let r = searcher.rank(q, Some(qv), &p)?;
@@ -746,34 +867,29 @@ pub fn evaluate_beir(
                 } else {
                     f.score
                 };
-                (coll.doc_ids[f.ord as usize].clone(), score)
+                (self.coll.doc_ids[f.ord as usize].clone(), score)
             })
             .filter(|(d, _)| d != qid)
             .collect();
-        docs.truncate(depth);
+        docs.truncate(DEPTH);
         if !mmr {
             crate::metrics::trec_order(&mut docs);
         }
         Ok((docs, ms))
-    };
-
-    let mut methods = Vec::new();
-    if let Some(dir) = &o.run_out {
-        std::fs::create_dir_all(dir).ctx("creating", dir)?;
     }
-    for name in &o.methods {
-        let mut params = method_params(name, o, depth)?;
-        params.ef_search = ef_chosen.max(1);
-        let g = if name == "dense-hnsw" {
-            graph.as_ref()
-        } else {
-            None
-        };
+
+    /// Every query through method `name`: metrics, latency, throughput, run file.
+    fn run_method(&self, name: &str) -> Result<BeirMethod> {
+        use rayon::prelude::*;
+        let (coll, o) = (self.coll, self.o);
+        let mut params = method_params(name, o, DEPTH)?;
+        params.ef_search = self.ef_chosen.max(1);
+        let searcher = self.searcher(name);
         let mut per_query = Vec::with_capacity(coll.queries.len());
         let mut search_ms = Vec::with_capacity(coll.queries.len());
         let mut run_lines = String::new();
-        for ((qid, text), qv) in coll.queries.iter().zip(&qvecs) {
-            let (docs, ms) = run_docs(&params, text, qv, qid, g)?;
+        for ((qid, text), qv) in coll.queries.iter().zip(&self.qvecs) {
+            let (docs, ms) = self.run_query(&searcher, &params, (qid, text), qv)?;
             search_ms.push(ms);
             let ids: Vec<&str> = docs.iter().map(|(d, _)| d.as_str()).collect();
             per_query.push(crate::metrics::score(&ids, &coll.qrels[qid]));
@@ -787,36 +903,30 @@ pub fn evaluate_beir(
             let p = dir.join(format!("{}.{name}.run", coll.name));
             std::fs::write(&p, run_lines).ctx("writing", &p)?;
         }
-        let uses_embedding = params.mode != Mode::Bm25;
-        let emb: Vec<f64> = if uses_embedding {
-            embed_ms.clone()
+        let emb: Vec<f64> = if params.mode != Mode::Bm25 {
+            self.embed_ms.clone()
         } else {
-            vec![0.0; embed_ms.len()]
+            vec![0.0; self.embed_ms.len()]
         };
         let total: Vec<f64> = emb.iter().zip(&search_ms).map(|(a, b)| a + b).collect();
         let mean_total = total.iter().sum::<f64>() / total.len().max(1) as f64;
         // All threads: the searches run in parallel; query embedding already
         // uses ONNX Runtime's thread pool, so its measured time is added as is.
         let t = Instant::now();
-        let searcher = Searcher {
-            lexical: &lexical,
-            vectors: &vectors,
-            graph: g,
-        };
         let p = SearchParams {
-            k: depth + 1,
+            k: DEPTH + 1,
             ..params.clone()
         };
         coll.queries
             .par_iter()
-            .zip(&qvecs)
+            .zip(&self.qvecs)
             .map(|((_, text), qv)| searcher.rank(text, Some(qv), &p).map(|_| ()))
             .collect::<Result<Vec<()>>>()?;
         let all_secs = t.elapsed().as_secs_f64() + emb.iter().sum::<f64>() / 1000.0;
         let ndcgs: Vec<f64> = per_query.iter().map(|s| s.ndcg10).collect();
         let recalls: Vec<f64> = per_query.iter().map(|s| s.recall100).collect();
-        methods.push(BeirMethod {
-            name: name.clone(),
+        Ok(BeirMethod {
+            name: name.to_string(),
             scores: crate::metrics::Scores::mean(&per_query),
             ndcg10_ci: crate::metrics::bootstrap_mean_ci(&ndcgs, o.resamples, 0x5eed),
             recall100_ci: crate::metrics::bootstrap_mean_ci(&recalls, o.resamples, 0x5eed),
@@ -827,55 +937,159 @@ pub fn evaluate_beir(
             qps_one_thread: 1000.0 / mean_total.max(1e-9),
             qps_all_threads: coll.queries.len() as f64 / all_secs.max(1e-9),
             per_query_ndcg: ndcgs,
-        });
+            per_query_recall100: recalls,
+        })
     }
 
-    // Paired comparisons: every method against BM25, and hybrids against dense.
-    let mut paired = Vec::new();
+    /// nDCG@10 and Recall@100 of convex fusion (no MMR) at each swept alpha.
+    fn alpha_sweep(&self) -> Result<Vec<(f32, f64, f64)>> {
+        let mut out = Vec::new();
+        let searcher = self.searcher("hybrid-convex");
+        for &alpha in &self.o.alpha_sweep {
+            let params = SearchParams {
+                alpha,
+                ..method_params("hybrid-convex", self.o, DEPTH)?
+            };
+            let mut per_query = Vec::new();
+            for ((qid, text), qv) in self.coll.queries.iter().zip(&self.qvecs) {
+                let (docs, _) = self.run_query(&searcher, &params, (qid, text), qv)?;
+                let ids: Vec<&str> = docs.iter().map(|(d, _)| d.as_str()).collect();
+                per_query.push(crate::metrics::score(&ids, &self.coll.qrels[qid]));
+            }
+            let m = crate::metrics::Scores::mean(&per_query);
+            out.push((alpha, m.ndcg10, m.recall100));
+        }
+        Ok(out)
+    }
+
+    /// Term at a time against block-max WAND at `fetch_k` on every query.
+    fn path_check(&self) -> Result<PathCheck> {
+        use crate::bm25::{Bm25Params, Bm25Path};
+        let depth = self.o.fetch_k;
+        let at = |path| Bm25Params {
+            path,
+            ..self.o.base.bm25
+        };
+        let (taat, wand) = (at(Bm25Path::Taat), at(Bm25Path::Wand));
+        wand.validate()?;
+        let mut c = PathCheck {
+            queries: self.coll.queries.len(),
+            depth,
+            identical: 0,
+            identical_up_to_ties: 0,
+            max_relative_score_diff: 0.0,
+        };
+        for (_, text) in &self.coll.queries {
+            let a = self.lexical.search_with(text, depth, &taat)?;
+            let b = self.lexical.search_with(text, depth, &wand)?;
+            let same = a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x.ord == y.ord);
+            c.identical += usize::from(same);
+            c.identical_up_to_ties += usize::from(crate::bm25::same_up_to_ties(&a, &b, 1e-6));
+            for (x, y) in a.iter().zip(&b) {
+                let rel = (x.score - y.score).abs() / x.score.abs().max(y.score.abs()).max(1e-30);
+                c.max_relative_score_diff = c.max_relative_score_diff.max(rel as f64);
+            }
+        }
+        Ok(c)
+    }
+}
+
+/// Paired comparisons on nDCG@10 and Recall@100: every method against BM25,
+/// hybrids and Rocchio against dense, feedback hybrids against convex fusion.
+fn paired_comparisons(methods: &[BeirMethod], resamples: usize) -> Vec<BeirPaired> {
     let find = |n: &str| methods.iter().find(|m| m.name == n);
-    for (a, b) in methods.iter().flat_map(|m| {
-        let mut v = Vec::new();
-        if m.name != "bm25" {
-            v.push(("bm25", m.name.as_str()));
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    for m in methods {
+        let b = m.name.as_str();
+        if b != "bm25" {
+            pairs.push(("bm25", b));
         }
-        if m.name.starts_with("hybrid") {
-            v.push(("dense-exact", m.name.as_str()));
+        if b.starts_with("hybrid") || b == "dense-rocchio" {
+            pairs.push(("dense-exact", b));
         }
-        v
-    }) {
+        if matches!(b, "hybrid-rm3" | "hybrid-rocchio" | "hybrid-prf") {
+            pairs.push(("hybrid-convex", b));
+        }
+    }
+    let mut out = Vec::new();
+    for (a, b) in pairs {
         if let (Some(ma), Some(mb)) = (find(a), find(b)) {
-            paired.push(BeirPaired {
+            let boot =
+                |x: &[f64], y: &[f64]| crate::metrics::paired_bootstrap(x, y, resamples, 0x5eed);
+            out.push(BeirPaired {
                 a: a.to_string(),
                 b: b.to_string(),
-                stats: crate::metrics::paired_bootstrap(
-                    &ma.per_query_ndcg,
-                    &mb.per_query_ndcg,
-                    o.resamples,
-                    0x5eed,
-                ),
+                stats: boot(&ma.per_query_ndcg, &mb.per_query_ndcg),
+                recall100: boot(&ma.per_query_recall100, &mb.per_query_recall100),
             });
         }
     }
+    out
+}
 
-    // Alpha sweep for convex fusion (no MMR).
-    let mut alpha_sweep = Vec::new();
-    for &alpha in &o.alpha_sweep {
-        let params = SearchParams {
-            alpha,
-            ..method_params("hybrid-convex", o, depth)?
-        };
-        let mut per_query = Vec::new();
-        for ((qid, text), qv) in coll.queries.iter().zip(&qvecs) {
-            let (docs, _) = run_docs(&params, text, qv, qid, None)?;
-            let ids: Vec<&str> = docs.iter().map(|(d, _)| d.as_str()).collect();
-            per_query.push(crate::metrics::score(&ids, &coll.qrels[qid]));
-        }
-        let m = crate::metrics::Scores::mean(&per_query);
-        alpha_sweep.push((alpha, m.ndcg10, m.recall100));
+/// Runs the benchmark on one collection.
+pub fn evaluate_beir(
+    coll: &crate::beir::Collection,
+    embedder: &mut crate::embed::Embedder,
+    o: &BeirOptions,
+    on_event: &mut dyn FnMut(crate::engine::Event),
+) -> Result<BeirReport> {
+    // Validate methods before spending minutes on embeddings.
+    check_methods(&o.methods)?;
+    let mut build = BeirBuild::default();
+    let tmp = tempfile::tempdir().map_err(|e| Error::io("creating a temporary folder", e))?;
+    let (lexical, exact_len) = build_lexical(coll, o, &tmp.path().join("lexical"), &mut build)?;
+
+    // Document and query vectors, only when a method uses them (a BM25-only
+    // run needs no model work at all).
+    let needs_vectors =
+        o.methods.iter().any(|m| !m.starts_with("bm25")) || !o.alpha_sweep.is_empty();
+    let (vectors, qvecs, embed_ms) = if needs_vectors {
+        embed_collection(coll, embedder, o, &mut build, on_event)?
+    } else {
+        let n = coll.queries.len();
+        (
+            crate::dense::Vectors::default(),
+            vec![Vec::new(); n],
+            vec![0.0; n],
+        )
+    };
+    let (graph, hnsw_ef, ef_chosen) = if o.methods.iter().any(|m| m == "dense-hnsw") {
+        let (g, points, ef) = build_graph(&vectors, &qvecs, &tmp.path().join("hnsw"), &mut build)?;
+        (Some(g), points, ef)
+    } else {
+        (None, Vec::new(), 0)
+    };
+    let prepared = Prepared {
+        coll,
+        o,
+        lexical,
+        exact_len,
+        vectors,
+        qvecs,
+        embed_ms,
+        graph,
+        ef_chosen,
+    };
+
+    if let Some(dir) = &o.run_out {
+        std::fs::create_dir_all(dir).ctx("creating", dir)?;
     }
+    let methods = o
+        .methods
+        .iter()
+        .map(|name| prepared.run_method(name))
+        .collect::<Result<Vec<_>>>()?;
+    let paired = paired_comparisons(&methods, o.resamples);
+    let alpha_sweep = prepared.alpha_sweep()?;
+    let bm25_paths = if o.methods.iter().any(|m| m == "bm25-wand") {
+        Some(prepared.path_check()?)
+    } else {
+        None
+    };
     build.peak_rss_mib = peak_rss_mib();
     Ok(BeirReport {
-        schema: "cram.eval.beir/1",
+        schema: "cram.eval.beir/2",
         collection: coll.name.clone(),
         documents: coll.doc_ids.len(),
         queries: coll.queries.len(),
@@ -887,6 +1101,10 @@ pub fn evaluate_beir(
         methods,
         paired,
         alpha_sweep,
+        bm25: o.base.bm25,
+        rm3: o.rm3,
+        rocchio: o.rocchio,
+        bm25_paths,
     })
 }
 
@@ -933,8 +1151,22 @@ pub const PUBLISHED: &[(&str, &str, f64)] = &[
 /// The report as markdown tables.
 pub fn beir_markdown(r: &BeirReport) -> String {
     let mut s = format!(
-        "## {} ({} documents, {} queries, fetch {} per arm, model {})\n\n",
-        r.collection, r.documents, r.queries, r.fetch_k, r.model
+        "## {} ({} documents, {} queries, fetch {} per arm, model {})\n\n\
+         BM25 k1 {}, b {}; RM3 {} documents, {} terms, original weight {}; \
+         Rocchio {} documents, alpha {}, beta {}\n\n",
+        r.collection,
+        r.documents,
+        r.queries,
+        r.fetch_k,
+        r.model,
+        r.bm25.k1,
+        r.bm25.b,
+        r.rm3.fb_docs,
+        r.rm3.fb_terms,
+        r.rm3.original_weight,
+        r.rocchio.fb_docs,
+        r.rocchio.alpha,
+        r.rocchio.beta
     );
     s.push_str("| method | nDCG@10 | R@10 | R@100 | MRR@10 | MAP@100 | embed p50 ms | search p50/p95/p99 ms | q/s 1 thread | q/s all |\n");
     s.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
@@ -956,20 +1188,31 @@ pub fn beir_markdown(r: &BeirReport) -> String {
         ));
     }
     if !r.paired.is_empty() {
-        s.push_str("\n| comparison (nDCG@10) | mean diff | 95% CI (bootstrap) | wins / losses / ties |\n|---|---|---|---|\n");
+        s.push_str("\n| comparison | nDCG@10 diff [95% CI] | wins / losses / ties | R@100 diff [95% CI] |\n|---|---|---|---|\n");
         for p in &r.paired {
+            let (n, rc) = (&p.stats, &p.recall100);
             s.push_str(&format!(
-                "| {} vs {} | {:+.4} | [{:+.4}, {:+.4}] | {} / {} / {} |\n",
+                "| {} vs {} | {:+.4} [{:+.4}, {:+.4}] | {} / {} / {} | {:+.4} [{:+.4}, {:+.4}] |\n",
                 p.b,
                 p.a,
-                p.stats.mean_diff,
-                p.stats.ci_low,
-                p.stats.ci_high,
-                p.stats.wins,
-                p.stats.losses,
-                p.stats.ties
+                n.mean_diff,
+                n.ci_low,
+                n.ci_high,
+                n.wins,
+                n.losses,
+                n.ties,
+                rc.mean_diff,
+                rc.ci_low,
+                rc.ci_high
             ));
         }
+    }
+    if let Some(c) = &r.bm25_paths {
+        s.push_str(&format!(
+            "\nBM25 term at a time vs block-max WAND (top {}): identical rankings on {} of {} queries, \
+             identical up to float summation ties on {}; largest relative score difference {:.1e}\n",
+            c.depth, c.identical, c.queries, c.identical_up_to_ties, c.max_relative_score_diff
+        ));
     }
     if !r.alpha_sweep.is_empty() {
         s.push_str("\n| alpha (dense weight) | nDCG@10 | R@100 |\n|---|---|---|\n");

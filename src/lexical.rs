@@ -13,8 +13,10 @@
 //! Questions never go through tantivy's `QueryParser`, which errors on or
 //! silently rewrites ordinary questions (`C++ vs. Rust: which...`, quotes,
 //! `-`, `^`, `AND`). They are run through the field's own analyzer and become a
-//! `BooleanQuery` of `Should` term queries: plain bag-of-words BM25, with
-//! tantivy's fixed k1 = 1.2, b = 0.75.
+//! bag of weighted terms: plain bag-of-words BM25 with any k1 and b, scored
+//! by [`crate::bm25`] term at a time, or by tantivy's block-max WAND over a
+//! `BooleanQuery` of `Should` term queries (tantivy's fixed k1 = 1.2,
+//! b = 0.75), whichever [`crate::bm25::choose_path`] picks.
 
 use std::path::Path;
 
@@ -26,7 +28,8 @@ use tantivy::schema::{
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
-use crate::error::{Error, Result};
+use crate::bm25::{Bm25Params, Bm25Path, Scorer, WeightedTerm};
+use crate::error::Result;
 
 const F_ORD: &str = "ord";
 const F_TEXT: &str = "text";
@@ -106,6 +109,7 @@ pub struct Lexical {
     reader: IndexReader,
     text: Field,
     analyzer: TextAnalyzer,
+    scorer: Scorer,
 }
 
 impl Lexical {
@@ -117,15 +121,27 @@ impl Lexical {
         let text = schema.get_field(F_TEXT)?;
         let _ord = schema.get_field(F_ORD)?;
         let analyzer = index.tokenizer_for_field(text)?;
-        let reader = index
+        let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let scorer = Scorer::open(&reader.searcher(), text, F_ORD)?;
         Ok(Lexical {
             reader,
             text,
             analyzer,
+            scorer,
         })
+    }
+
+    /// The BM25 scorer (term at a time, term vectors).
+    pub fn scorer(&self) -> &Scorer {
+        &self.scorer
+    }
+
+    /// The BM25 scorer, to swap in exact document lengths.
+    pub fn scorer_mut(&mut self) -> &mut Scorer {
+        &mut self.scorer
     }
 
     /// Number of indexed passages.
@@ -159,18 +175,62 @@ impl Lexical {
             .unwrap_or(0)
     }
 
-    /// Top `limit` passages by BM25. A question with no indexable terms
-    /// returns no hits (not an error).
+    /// Top `limit` passages by BM25 at the default k1 and b. A question
+    /// with no indexable terms returns no hits (not an error).
     pub fn search(&self, q: &str, limit: usize) -> Result<Vec<Hit>> {
-        let terms = self.analyze(q);
-        self.search_terms(&terms, limit)
+        self.search_with(q, limit, &Bm25Params::default())
     }
 
-    /// Top `limit` passages for already analysed terms.
+    /// Top `limit` passages by BM25 with parameters `p`.
+    pub fn search_with(&self, q: &str, limit: usize, p: &Bm25Params) -> Result<Vec<Hit>> {
+        let terms = self.analyze(q);
+        self.search_terms_with(&terms, limit, p)
+    }
+
+    /// Top `limit` passages for already analysed terms, default k1 and b.
     pub fn search_terms(&self, terms: &[String], limit: usize) -> Result<Vec<Hit>> {
+        self.search_terms_with(terms, limit, &Bm25Params::default())
+    }
+
+    /// Top `limit` passages for already analysed terms (a repeated term
+    /// weighs more), on the path [`crate::bm25::choose_path`] picks.
+    pub fn search_terms_with(
+        &self,
+        terms: &[String],
+        limit: usize,
+        p: &Bm25Params,
+    ) -> Result<Vec<Hit>> {
         if terms.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
+        let counted = crate::bm25::count_terms(terms);
+        match self.path(&counted, limit, p)? {
+            Bm25Path::Wand => self.wand(terms, limit),
+            _ => self.scorer.taat(&counted, limit, p),
+        }
+    }
+
+    /// Top `limit` passages for weighted terms (RM3's expanded queries),
+    /// term at a time.
+    pub fn search_weighted(
+        &self,
+        terms: &[WeightedTerm],
+        limit: usize,
+        p: &Bm25Params,
+    ) -> Result<Vec<Hit>> {
+        self.scorer.taat(terms, limit, p)
+    }
+
+    /// The executor [`Lexical::search_terms_with`] uses for these terms.
+    pub fn path(&self, counted: &[WeightedTerm], limit: usize, p: &Bm25Params) -> Result<Bm25Path> {
+        crate::bm25::choose_path(p, self.scorer.num_docs(), limit, || {
+            self.scorer.postings(counted)
+        })
+    }
+
+    /// tantivy's block-max WAND over a `BooleanQuery` of `Should` term
+    /// queries (k1 1.2, b 0.75; a repeated term is a repeated clause).
+    fn wand(&self, terms: &[String], limit: usize) -> Result<Vec<Hit>> {
         let clauses: Vec<(Occur, Box<dyn Query>)> = terms
             .iter()
             .map(|t| {
@@ -185,28 +245,15 @@ impl Lexical {
         let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
         let mut hits = Vec::with_capacity(top.len());
-        // Open each segment's `ord` column once, not once per hit.
-        let mut columns: Vec<Option<tantivy::columnar::Column<u64>>> =
-            vec![None; searcher.segment_readers().len()];
         for (score, addr) in top {
-            let slot = &mut columns[addr.segment_ord as usize];
-            if slot.is_none() {
-                *slot = Some(
-                    searcher
-                        .segment_reader(addr.segment_ord)
-                        .fast_fields()
-                        .u64(F_ORD)?,
-                );
-            }
-            let col = slot.as_ref().expect("opened above");
-            let ord = col.first(addr.doc_id).ok_or_else(|| Error::IndexCorrupt {
-                path: Default::default(),
-                reason: "a BM25 document has no passage ordinal".into(),
-            })?;
-            hits.push(Hit {
-                ord: ord as u32,
-                score,
-            });
+            let ord = self
+                .scorer
+                .ord(addr.segment_ord as usize, addr.doc_id)
+                .ok_or_else(|| crate::error::Error::IndexCorrupt {
+                    path: Default::default(),
+                    reason: "a BM25 document has no passage ordinal".into(),
+                })?;
+            hits.push(Hit { ord, score });
         }
         // Equal scores: lower ordinal first, so runs are reproducible.
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.ord.cmp(&b.ord)));
@@ -279,6 +326,141 @@ mod tests {
         assert!(l.search("?!... ---", 10).unwrap().is_empty());
         assert!(l.search("the of and", 10).unwrap().is_empty());
         assert!(l.search("", 10).unwrap().is_empty());
+    }
+
+    use crate::bm25::{Bm25Params, Bm25Path, same_up_to_ties};
+
+    fn on(path: Bm25Path) -> Bm25Params {
+        Bm25Params {
+            path,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn term_at_a_time_equals_wand() {
+        let (_d, l) = fixture();
+        for q in [
+            "ranks documents",
+            "rust rust fusion",
+            "dropout",
+            "term frequency rank",
+        ] {
+            let a = l.search_with(q, 10, &on(Bm25Path::Taat)).unwrap();
+            let b = l.search_with(q, 10, &on(Bm25Path::Wand)).unwrap();
+            assert_eq!(a.len(), b.len(), "{q}");
+            for (x, y) in a.iter().zip(&b) {
+                assert_eq!(x.ord, y.ord, "{q}");
+                assert!(
+                    (x.score - y.score).abs() <= 1e-6 * x.score,
+                    "{q}: {x:?} {y:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bm25_score_by_hand_at_other_k1_and_b() {
+        let d = tempfile::tempdir().unwrap();
+        // Lengths after the analyzer: 2, 4 and 1 tokens; avglen 7/3.
+        let texts = vec![
+            "apple banana".to_string(),
+            "apple apple cherry date".to_string(),
+            "elderberry".to_string(),
+        ];
+        build(d.path(), &texts).unwrap();
+        let l = Lexical::open(d.path()).unwrap();
+        let p = Bm25Params {
+            k1: 1.5,
+            b: 0.5,
+            path: Bm25Path::Taat,
+        };
+        let hits = l.search_with("apple", 10, &p).unwrap();
+        // idf(apple) = ln(1 + (3 - 2 + 0.5) / (2 + 0.5)) = ln 1.6.
+        let (k1, b, avg) = (1.5f64, 0.5f64, 7.0f64 / 3.0);
+        let bm25 = |tf: f64, len: f64| {
+            1.6f64.ln() * (k1 + 1.0) * tf / (tf + k1 * (1.0 - b + b * len / avg))
+        };
+        assert_eq!(hits.len(), 2);
+        assert_eq!(hits[0].ord, 1);
+        assert!(
+            (hits[0].score as f64 - bm25(2.0, 4.0)).abs() < 1e-5,
+            "{hits:?}"
+        );
+        assert!(
+            (hits[1].score as f64 - bm25(1.0, 2.0)).abs() < 1e-5,
+            "{hits:?}"
+        );
+        // k1 = 0: frequency and length no longer count: both score idf.
+        let flat = Bm25Params { k1: 0.0, ..p };
+        let hits = l.search_with("apple", 10, &flat).unwrap();
+        assert!((hits[0].score - hits[1].score).abs() < 1e-6);
+        assert!((hits[0].score as f64 - 1.6f64.ln()).abs() < 1e-5);
+    }
+
+    #[test]
+    fn exact_lengths_equal_field_norms_for_short_passages() {
+        // Up to 40 tokens the field norm is the exact length.
+        let (d, l) = fixture();
+        let mut exact = Lexical::open(d.path()).unwrap();
+        let texts = [
+            "Dropout randomly zeroes activations during training.",
+            "BM25 ranks documents by term frequency and inverse document frequency.",
+            "Reciprocal rank fusion combines rankings: C++ vs. Rust: which is faster?",
+        ];
+        let lens: Vec<u32> = texts.iter().map(|t| analyze(t).len() as u32).collect();
+        exact.scorer_mut().set_exact_lengths(&lens).unwrap();
+        let p = on(Bm25Path::Taat);
+        for q in ["documents rank", "fusion rust", "dropout training"] {
+            assert_eq!(
+                l.search_with(q, 10, &p).unwrap(),
+                exact.search_with(q, 10, &p).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn term_vectors_read_back_the_postings() {
+        let (_d, l) = fixture();
+        let tv = l.scorer().term_vectors().unwrap();
+        let terms: Vec<(&str, u32)> = tv
+            .doc(1)
+            .iter()
+            .map(|&(id, tf)| (tv.terms[id as usize].as_str(), tf))
+            .collect();
+        // "BM25 ranks documents by term frequency and inverse document frequency."
+        for want in [("bm25", 1), ("rank", 1), ("document", 2), ("frequenc", 2)] {
+            assert!(terms.contains(&want), "{want:?} in {terms:?}");
+        }
+        assert_eq!(terms.len(), 6, "{terms:?}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// On random collections and queries (repeated words included), term
+        /// at a time and block-max WAND return the same top k, up to the
+        /// order of scores that differ only by float summation order.
+        #[test]
+        fn taat_and_wand_agree_on_random_queries(
+            docs in proptest::collection::vec(proptest::collection::vec(0usize..40, 1..60), 1..150),
+            queries in proptest::collection::vec(proptest::collection::vec(0usize..45, 1..30), 1..8),
+            k in 1usize..200,
+        ) {
+            let words: Vec<String> = (0..45).map(|i| format!("w{i}x")).collect();
+            let texts: Vec<String> = docs
+                .iter()
+                .map(|d| d.iter().map(|&i| words[i].as_str()).collect::<Vec<_>>().join(" "))
+                .collect();
+            let dir = tempfile::tempdir().unwrap();
+            build(dir.path(), &texts).unwrap();
+            let l = Lexical::open(dir.path()).unwrap();
+            for q in &queries {
+                let q: Vec<String> = q.iter().map(|&i| words[i].clone()).collect();
+                let a = l.search_terms_with(&q, k, &on(Bm25Path::Taat)).unwrap();
+                let b = l.search_terms_with(&q, k, &on(Bm25Path::Wand)).unwrap();
+                proptest::prop_assert!(same_up_to_ties(&a, &b, 1e-5), "{q:?}\n{a:?}\n{b:?}");
+            }
+        }
     }
 
     #[test]

@@ -30,6 +30,7 @@
 pub mod abstain;
 pub mod answer;
 pub mod beir;
+pub mod bm25;
 pub mod cache;
 pub mod chunk;
 pub mod config;
@@ -40,6 +41,7 @@ pub mod embed;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod feedback;
 pub mod fuse;
 pub mod hash;
 pub mod index;

@@ -248,9 +248,12 @@ fn eval(
         k: args.k,
         alpha: args.alpha,
         mmr_lambda: Some(args.mmr_lambda),
+        bm25: args.bm25.params(),
         ..Default::default()
     };
     base.validate()?;
+    args.rm3.validate()?;
+    args.rocchio.validate()?;
     let bad = |name: &'static str, reason: String| cram::Error::InvalidParam { name, reason };
     if args.fetch_k == 0 || args.fetch_k > 10_000 {
         return Err(bad(
@@ -300,6 +303,8 @@ fn eval_beir(
         resamples: args.resamples,
         cache_dir: cram::config::cram_home().join("cache").join("embeddings"),
         run_out: args.run_out.clone(),
+        rm3: args.rm3,
+        rocchio: args.rocchio,
     };
     let report = cram::eval::evaluate_beir(&coll, &mut embedder, &opts, on_event)?;
     if let Some(path) = &args.report {
@@ -404,12 +409,9 @@ fn eval_notes(
     let scores = if args.realistic_only {
         Vec::new()
     } else {
-        cram::eval::evaluate_notes(
-            &mut engine,
-            &dev,
-            &off,
-            &cram::eval::standard_methods(&base),
-        )?
+        let mut methods = cram::eval::standard_methods(&base);
+        methods.extend(cram::eval::feedback_methods(&base, args.rm3, args.rocchio));
+        cram::eval::evaluate_notes(&mut engine, &dev, &off, &methods)?
     };
     let real = if realistic.is_empty() {
         None

@@ -58,23 +58,31 @@ impl Searcher<'_> {
         let depth = p.pool();
         if p.mode != Mode::Dense {
             let s = Instant::now();
-            r.bm25 = self.lexical.search(q, depth)?;
+            r.bm25 = match &p.rm3 {
+                Some(rm3) => crate::feedback::rm3_search(self.lexical, q, depth, &p.bm25, rm3)?.0,
+                None => self.lexical.search_with(q, depth, &p.bm25)?,
+            };
             r.timings.bm25 = ms(s);
         }
         if p.mode != Mode::Bm25
             && let Some(v) = qvec
         {
             let s = Instant::now();
-            r.dense = match self.graph {
-                Some(g) => {
-                    r.backend = Some(DenseBackend::Hnsw);
-                    g.search(v, depth, p.ef_search.max(depth))
-                }
-                None => {
-                    r.backend = Some(DenseBackend::Exact);
-                    Flat::new(self.vectors).search(v, depth)
-                }
-            };
+            r.backend = Some(match self.graph {
+                Some(_) => DenseBackend::Hnsw,
+                None => DenseBackend::Exact,
+            });
+            r.dense = self.dense(v, depth, p);
+            if let Some(roc) = &p.rocchio {
+                let docs: Vec<&[f32]> = r
+                    .dense
+                    .iter()
+                    .take(roc.fb_docs)
+                    .map(|h| self.vectors.row(h.ord as usize))
+                    .collect();
+                let moved = crate::feedback::rocchio(v, &docs, roc);
+                r.dense = self.dense(&moved, depth, p);
+            }
             r.timings.dense = ms(s);
         }
 
@@ -124,6 +132,16 @@ impl Searcher<'_> {
         };
         r.timings.mmr = ms(s);
         Ok(r)
+    }
+}
+
+impl Searcher<'_> {
+    /// The dense arm's `depth` best passages for the vector `v`.
+    fn dense(&self, v: &[f32], depth: usize, p: &SearchParams) -> Vec<Hit> {
+        match self.graph {
+            Some(g) => g.search(v, depth, p.ef_search.max(depth)),
+            None => Flat::new(self.vectors).search(v, depth),
+        }
     }
 }
 
