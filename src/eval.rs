@@ -624,6 +624,19 @@ pub fn check_methods(methods: &[String]) -> Result<()> {
     }
 }
 
+/// Checks the method names and each method's parameters (e.g. `bm25-wand`
+/// needs tantivy's k1 and b) before any work is done.
+pub fn check_options(o: &BeirOptions) -> Result<()> {
+    check_methods(&o.methods)?;
+    for name in &o.methods {
+        let p = method_params(name, o, DEPTH)?;
+        p.bm25.validate()?;
+        p.rm3.map_or(Ok(()), |r| r.validate())?;
+        p.rocchio.map_or(Ok(()), |r| r.validate())?;
+    }
+    Ok(())
+}
+
 fn method_params(name: &str, o: &BeirOptions, depth: usize) -> Result<SearchParams> {
     use crate::config::DenseBackend;
     let base = SearchParams {
@@ -1035,7 +1048,7 @@ pub fn evaluate_beir(
     on_event: &mut dyn FnMut(crate::engine::Event),
 ) -> Result<BeirReport> {
     // Validate methods before spending minutes on embeddings.
-    check_methods(&o.methods)?;
+    check_options(o)?;
     let mut build = BeirBuild::default();
     let tmp = tempfile::tempdir().map_err(|e| Error::io("creating a temporary folder", e))?;
     let (lexical, exact_len) = build_lexical(coll, o, &tmp.path().join("lexical"), &mut build)?;

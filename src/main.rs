@@ -289,12 +289,6 @@ fn eval_beir(
     paths: &cram::Paths,
     on_event: &mut dyn FnMut(Event),
 ) -> anyhow::Result<()> {
-    cram::eval::check_methods(&args.methods)?;
-    let mut coll = cram::beir::Collection::load(dir)?;
-    if let Some(n) = args.limit_queries {
-        coll.limit_queries(n);
-    }
-    let mut embedder = cram::embed::Embedder::load(&paths.model_dir, paths.ort_lib.as_deref())?;
     let opts = cram::eval::BeirOptions {
         methods: args.methods.clone(),
         base,
@@ -306,6 +300,12 @@ fn eval_beir(
         rm3: args.rm3,
         rocchio: args.rocchio,
     };
+    cram::eval::check_options(&opts)?;
+    let mut coll = cram::beir::Collection::load(dir)?;
+    if let Some(n) = args.limit_queries {
+        coll.limit_queries(n);
+    }
+    let mut embedder = cram::embed::Embedder::load(&paths.model_dir, paths.ort_lib.as_deref())?;
     let report = cram::eval::evaluate_beir(&coll, &mut embedder, &opts, on_event)?;
     if let Some(path) = &args.report {
         let page = cram::report::html(&report).map_err(anyhow::Error::msg)?;

@@ -154,6 +154,14 @@ fn bad_eval_flags_are_one_line_errors() {
         &["--limit-queries", "0"],
         &["--resamples", "many"],
         &["--methods", ""],
+        &["--bm25-b", "2"],
+        &["--bm25-k1", "-0.5"],
+        &["--rm3", "10,10"],
+        &["--rm3", "0,10,0.5"],
+        &["--rm3", "10,10,1.5"],
+        &["--rocchio", "5,x,0.6"],
+        &["--rocchio", "5,0,0"],
+        &["--methods", "bm25-wand", "--bm25-k1", "1.5"],
     ];
     for args in cases {
         let out = assert_cmd::Command::cargo_bin("cram")

@@ -166,6 +166,10 @@ fn bad_flags_are_one_line_errors() {
         &["--ef", "0"],
         &["--mode", "magic"],
         &["--fusion", "sum"],
+        &["--bm25-k1", "-1"],
+        &["--bm25-k1", "inf"],
+        &["--bm25-b", "1.5"],
+        &["--bm25-b", "x"],
     ];
     for args in cases {
         let out = s

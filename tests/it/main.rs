@@ -1,6 +1,7 @@
 //! Integration tests: one binary, several modules, a shared harness (`util`).
 
 mod beir;
+mod bm25;
 mod cli;
 mod drill;
 mod embedding;

@@ -1,0 +1,60 @@
+//! BM25's two executors on a real collection, the bundled notes: term at a
+//! time and tantivy's block-max WAND rank every dev query alike at k1 1.2,
+//! b 0.75 (no model needed). The BEIR check is `cram eval --methods
+//! bm25-taat,bm25-wand` (BENCHMARKS.md).
+
+use cram::bm25::{Bm25Params, Bm25Path, same_up_to_ties};
+use cram::lexical::Lexical;
+
+use crate::util;
+
+#[test]
+fn taat_and_wand_rank_the_notes_alike() {
+    let root = util::root();
+    let source = cram::corpus::Source {
+        path: root.join("corpus"),
+        kind: cram::corpus::SourceKind::Bundled,
+    };
+    let (notes, _) = cram::corpus::load(&[source]).unwrap();
+    let texts: Vec<String> = notes
+        .iter()
+        .flat_map(|n| cram::chunk::chunk_note(n, Default::default()))
+        .map(|c| c.context_text())
+        .collect();
+    assert!(texts.len() > 300, "{} passages", texts.len());
+    let dir = tempfile::tempdir().unwrap();
+    cram::lexical::build(dir.path(), &texts).unwrap();
+    let l = Lexical::open(dir.path()).unwrap();
+    let dev = cram::eval::load_dev_queries(&root.join("tests/data/dev_queries.tsv")).unwrap();
+    let at = |path| Bm25Params {
+        path,
+        ..Default::default()
+    };
+    // `cram ask`'s depth (50 per arm) and every passage.
+    for k in [50, texts.len()] {
+        let mut identical = 0;
+        for q in &dev {
+            let a = l.search_with(&q.query, k, &at(Bm25Path::Taat)).unwrap();
+            let b = l.search_with(&q.query, k, &at(Bm25Path::Wand)).unwrap();
+            assert!(!a.is_empty(), "{}", q.query);
+            assert!(
+                same_up_to_ties(&a, &b, 1e-6),
+                "{}: {:?} vs {:?}",
+                q.query,
+                &a[..5.min(a.len())],
+                &b[..5.min(b.len())]
+            );
+            identical += usize::from(a.iter().map(|h| h.ord).eq(b.iter().map(|h| h.ord)));
+        }
+        eprintln!(
+            "k {k}: identical order on {identical} of {} dev queries, the rest up to float ties",
+            dev.len()
+        );
+        // The default path is one of the two: its rankings are the same too.
+        let q = &dev[0].query;
+        assert_eq!(
+            l.search(q, k).unwrap(),
+            l.search_with(q, k, &at(Bm25Path::Taat)).unwrap()
+        );
+    }
+}
