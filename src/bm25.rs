@@ -336,16 +336,29 @@ impl Scorer {
         }
         let avg = self.avg_len();
         let table = norm_table(p.k1, p.b, avg);
-        // Each term's weight: its query weight × idf × (k1 + 1), from global statistics.
-        let mut weighted = Vec::with_capacity(terms.len());
+        // Each term's postings in each segment (looked up once), and its
+        // weight: query weight × idf × (k1 + 1), from global statistics.
+        let mut infos: Vec<Vec<Option<tantivy::postings::TermInfo>>> =
+            vec![Vec::with_capacity(terms.len()); self.segments.len()];
+        let mut weights = Vec::with_capacity(terms.len());
         for (t, w) in terms {
-            let df = self.doc_freq(t)?;
-            if df > 0 && *w > 0.0 {
-                weighted.push((t.as_str(), idf(df, self.num_docs) * (1.0 + p.k1), *w));
+            let term = tantivy::Term::from_field_text(self.field, t);
+            let mut df = 0u64;
+            for (s, seg_infos) in self.segments.iter().zip(&mut infos) {
+                let ti = s.inverted.get_term_info(&term).map_err(io)?;
+                df += ti.as_ref().map_or(0, |ti| u64::from(ti.doc_freq));
+                seg_infos.push(ti);
             }
+            weights.push((idf(df, self.num_docs) * (1.0 + p.k1), *w));
         }
         let mut candidates: Vec<Hit> = Vec::new();
-        for s in &self.segments {
+        for (s, seg_infos) in self.segments.iter().zip(&infos) {
+            let postings: Vec<_> = seg_infos
+                .iter()
+                .zip(&weights)
+                .filter_map(|(ti, &(weight, qw))| Some((ti.as_ref()?, weight, qw)))
+                .filter(|&(_, _, qw)| qw > 0.0)
+                .collect();
             ACCUMULATOR.with(|acc| -> Result<()> {
                 let mut acc = acc.borrow_mut();
                 acc.clear();
@@ -353,16 +366,14 @@ impl Scorer {
                 match &s.exact_lengths {
                     None => {
                         let ids = &s.norm_ids;
-                        accumulate(s, self.field, &weighted, &mut acc, |d| {
-                            table[ids[d as usize] as usize]
-                        })?
+                        accumulate(s, &postings, &mut acc, |d| table[ids[d as usize] as usize])?
                     }
                     Some(lens) => {
                         let norms: Vec<f32> = lens
                             .iter()
                             .map(|&l| length_norm(p.k1, p.b, l, avg))
                             .collect();
-                        accumulate(s, self.field, &weighted, &mut acc, |d| norms[d as usize])?
+                        accumulate(s, &postings, &mut acc, |d| norms[d as usize])?
                     }
                 }
                 for (d, &score) in acc.iter().enumerate() {
@@ -395,22 +406,18 @@ impl Scorer {
     }
 }
 
-/// Adds every posting of the weighted terms into `acc` (indexed by doc id).
+/// Adds every posting of the weighted terms (postings, weight, query
+/// weight) into `acc`, indexed by doc id.
 fn accumulate(
     s: &Segment,
-    field: Field,
-    terms: &[(&str, f32, f32)],
+    terms: &[(&tantivy::postings::TermInfo, f32, f32)],
     acc: &mut [f32],
     norm: impl Fn(DocId) -> f32,
 ) -> Result<()> {
-    for &(term, weight, qw) in terms {
-        let t = tantivy::Term::from_field_text(field, term);
-        let Some(ti) = s.inverted.get_term_info(&t).map_err(io)? else {
-            continue;
-        };
+    for &(ti, weight, qw) in terms {
         let mut block = s
             .inverted
-            .read_block_postings_from_terminfo(&ti, IndexRecordOption::WithFreqs)
+            .read_block_postings_from_terminfo(ti, IndexRecordOption::WithFreqs)
             .map_err(io)?;
         while !block.docs().is_empty() {
             for (&d, &tf) in block.docs().iter().zip(block.freqs()) {

@@ -567,6 +567,9 @@ pub struct BeirReport {
     pub paired: Vec<BeirPaired>,
     /// Convex fusion sweep: (alpha, nDCG@10, Recall@100).
     pub alpha_sweep: Vec<(f32, f64, f64)>,
+    /// The same sweep for each feedback hybrid run (`hybrid-rm3`,
+    /// `hybrid-rocchio`, `hybrid-prf`).
+    pub feedback_alpha_sweep: Vec<AlphaPoint>,
     /// BM25's k1 and b (all methods).
     pub bm25: crate::bm25::Bm25Params,
     /// RM3 settings of the RM3 methods.
@@ -575,6 +578,21 @@ pub struct BeirReport {
     pub rocchio: crate::feedback::RocchioParams,
     /// Term at a time against block-max WAND on every query (with `bm25-wand`).
     pub bm25_paths: Option<PathCheck>,
+}
+
+/// One point of a feedback hybrid's alpha sweep.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlphaPoint {
+    /// The hybrid method.
+    pub method: String,
+    /// Weight of the dense arm.
+    pub alpha: f32,
+    /// Mean nDCG@10.
+    #[serde(rename = "ndcg@10")]
+    pub ndcg10: f64,
+    /// Mean Recall@100.
+    #[serde(rename = "recall@100")]
+    pub recall100: f64,
 }
 
 /// The two BM25 executors on the same queries at the same k1 and b.
@@ -786,6 +804,11 @@ fn build_lexical(
     std::fs::create_dir(dir).ctx("creating", dir)?;
     crate::lexical::build(dir, &coll.doc_texts)?;
     let lexical = Lexical::open(dir)?;
+    if o.methods.iter().any(|m| m.ends_with("rm3") || m == "hybrid-prf") {
+        // RM3's term vectors are read back from the postings once, here,
+        // rather than inside the first query's latency.
+        lexical.scorer().term_vectors()?;
+    }
     build.bm25_seconds = t.elapsed().as_secs_f64();
     build.bm25_bytes = crate::index::dir_size(dir);
     let exact_len = if o.methods.iter().any(|m| m == "bm25-exact-len") {
@@ -954,14 +977,14 @@ impl Prepared<'_> {
         })
     }
 
-    /// nDCG@10 and Recall@100 of convex fusion (no MMR) at each swept alpha.
-    fn alpha_sweep(&self) -> Result<Vec<(f32, f64, f64)>> {
+    /// nDCG@10 and Recall@100 of a convex hybrid (no MMR) at each swept alpha.
+    fn alpha_sweep(&self, method: &str) -> Result<Vec<(f32, f64, f64)>> {
         let mut out = Vec::new();
-        let searcher = self.searcher("hybrid-convex");
+        let searcher = self.searcher(method);
         for &alpha in &self.o.alpha_sweep {
             let params = SearchParams {
                 alpha,
-                ..method_params("hybrid-convex", self.o, DEPTH)?
+                ..method_params(method, self.o, DEPTH)?
             };
             let mut per_query = Vec::new();
             for ((qid, text), qv) in self.coll.queries.iter().zip(&self.qvecs) {
@@ -1094,7 +1117,20 @@ pub fn evaluate_beir(
         .map(|name| prepared.run_method(name))
         .collect::<Result<Vec<_>>>()?;
     let paired = paired_comparisons(&methods, o.resamples);
-    let alpha_sweep = prepared.alpha_sweep()?;
+    let alpha_sweep = prepared.alpha_sweep("hybrid-convex")?;
+    let mut feedback_alpha_sweep = Vec::new();
+    for m in ["hybrid-rm3", "hybrid-rocchio", "hybrid-prf"] {
+        if o.methods.iter().any(|n| n == m) {
+            for (alpha, ndcg10, recall100) in prepared.alpha_sweep(m)? {
+                feedback_alpha_sweep.push(AlphaPoint {
+                    method: m.to_string(),
+                    alpha,
+                    ndcg10,
+                    recall100,
+                });
+            }
+        }
+    }
     let bm25_paths = if o.methods.iter().any(|m| m == "bm25-wand") {
         Some(prepared.path_check()?)
     } else {
@@ -1114,6 +1150,7 @@ pub fn evaluate_beir(
         methods,
         paired,
         alpha_sweep,
+        feedback_alpha_sweep,
         bm25: o.base.bm25,
         rm3: o.rm3,
         rocchio: o.rocchio,
@@ -1231,6 +1268,15 @@ pub fn beir_markdown(r: &BeirReport) -> String {
         s.push_str("\n| alpha (dense weight) | nDCG@10 | R@100 |\n|---|---|---|\n");
         for (a, n, rc) in &r.alpha_sweep {
             s.push_str(&format!("| {a:.2} | {n:.4} | {rc:.4} |\n"));
+        }
+    }
+    if !r.feedback_alpha_sweep.is_empty() {
+        s.push_str("\n| method | alpha (dense weight) | nDCG@10 | R@100 |\n|---|---|---|---|\n");
+        for p in &r.feedback_alpha_sweep {
+            s.push_str(&format!(
+                "| {} | {:.2} | {:.4} | {:.4} |\n",
+                p.method, p.alpha, p.ndcg10, p.recall100
+            ));
         }
     }
     if !r.hnsw_ef.is_empty() {
