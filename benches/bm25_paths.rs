@@ -6,7 +6,7 @@
 //! run: `cargo bench --bench bm25_paths` (BEIR collections from
 //! `../shared/benchmarks`, or the folders given in `CRAM_BENCH_BEIR`, comma-separated),
 //! then synthetic Zipf collections of 20k to 1M documents (`CRAM_BENCH_SYNTH_MAX`
-//! caps the size; default 1,000,000).
+//! caps the size; default 300,000; 1,000,000 adds the largest).
 //!
 //! Per query, each path runs 3 times and keeps its best time; a query counts
 //! as a TAAT win when TAAT's best is lower. Plain `harness = false` timing
@@ -29,53 +29,99 @@ struct Row {
     postings_share: f64,
 }
 
+/// Best of 3 runs in µs (one run when it takes over 20 ms: those are far
+/// from any crossover).
 fn best_of_3(f: &mut dyn FnMut()) -> f64 {
     let mut best = f64::MAX;
     for _ in 0..3 {
         let t = Instant::now();
         f();
         best = best.min(t.elapsed().as_secs_f64() * 1e6);
+        if best > 20_000.0 {
+            break;
+        }
     }
     best
 }
 
-fn measure(name: &str, l: &Lexical, queries: &[Vec<String>], kind: &str, k: usize) -> Row {
+/// One query's times on both paths.
+#[derive(Clone, Copy)]
+struct Timed {
+    share: f64,
+    taat: f64,
+    wand: f64,
+}
+
+fn time_query(l: &Lexical, q: &[String], k: usize) -> Timed {
     let at = |path| Bm25Params {
         path,
         ..Default::default()
     };
     let (taat, wand) = (at(Bm25Path::Taat), at(Bm25Path::Wand));
-    let (mut t_sum, mut w_sum, mut wins, mut share) = (0.0, 0.0, 0usize, 0.0);
-    let n = l.num_docs() as f64;
-    for q in queries {
-        let t = best_of_3(&mut || {
+    let counted = cram::bm25::count_terms(q);
+    Timed {
+        share: l.scorer().postings(&counted).unwrap() as f64 / l.num_docs() as f64,
+        taat: best_of_3(&mut || {
             std::hint::black_box(l.search_terms_with(q, k, &taat).unwrap());
-        });
-        let w = best_of_3(&mut || {
+        }),
+        wand: best_of_3(&mut || {
             std::hint::black_box(l.search_terms_with(q, k, &wand).unwrap());
-        });
-        t_sum += t;
-        w_sum += w;
-        wins += usize::from(t < w);
-        let counted = cram::bm25::count_terms(q);
-        share += l.scorer().postings(&counted).unwrap() as f64 / n;
+        }),
     }
-    let m = queries.len().max(1) as f64;
+}
+
+fn measure(name: &str, l: &Lexical, queries: &[Vec<String>], kind: &str, k: usize) -> Row {
+    let times: Vec<Timed> = queries.iter().map(|q| time_query(l, q, k)).collect();
+    row(name, l.num_docs() as usize, kind, k, &times)
+}
+
+fn row(name: &str, docs: usize, kind: &str, k: usize, times: &[Timed]) -> Row {
+    let m = times.len().max(1) as f64;
     Row {
         collection: name.to_string(),
-        docs: l.num_docs() as usize,
+        docs,
         queries: kind.to_string(),
         k,
-        taat_us: t_sum / m,
-        wand_us: w_sum / m,
-        taat_wins: wins as f64 / m,
-        postings_share: share / m,
+        taat_us: times.iter().map(|t| t.taat).sum::<f64>() / m,
+        wand_us: times.iter().map(|t| t.wand).sum::<f64>() / m,
+        taat_wins: times.iter().filter(|t| t.taat < t.wand).count() as f64 / m,
+        postings_share: times.iter().map(|t| t.share).sum::<f64>() / m,
     }
+}
+
+/// The threshold τ for "term at a time when postings >= τ · documents" that
+/// minimises the total time over `times`, and that total against always
+/// TAAT and always WAND.
+fn best_threshold(times: &[Timed]) -> (f64, f64, f64, f64) {
+    let mut cands: Vec<f64> = times.iter().map(|t| t.share).collect();
+    cands.push(f64::INFINITY);
+    cands.sort_by(f64::total_cmp);
+    let cost = |tau: f64| -> f64 {
+        times
+            .iter()
+            .map(|t| if t.share >= tau { t.taat } else { t.wand })
+            .sum()
+    };
+    let best = cands
+        .iter()
+        .copied()
+        .min_by(|a, b| cost(*a).total_cmp(&cost(*b)))
+        .unwrap_or(0.0);
+    (
+        best,
+        cost(best),
+        times.iter().map(|t| t.taat).sum(),
+        times.iter().map(|t| t.wand).sum(),
+    )
 }
 
 fn beir_dirs() -> Vec<PathBuf> {
     if let Ok(v) = std::env::var("CRAM_BENCH_BEIR") {
-        return v.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect();
+        return v
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .collect();
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/benchmarks");
     ["scifact", "arguana", "cisi", "cranfield"]
@@ -136,7 +182,7 @@ fn word(r: usize) -> String {
     s
 }
 
-fn synthetic(n: usize, rows: &mut Vec<Row>) {
+fn synthetic(n: usize, rows: &mut Vec<Row>, thresholds: &mut Vec<String>) {
     let zipf = Zipf::new(50_000);
     let mut rng = Rng(0x5eed_0000 + n as u64);
     let texts: Vec<String> = (0..n)
@@ -156,25 +202,54 @@ fn synthetic(n: usize, rows: &mut Vec<Row>) {
     // Query words: the Zipf tail beyond the 100 most common words (stopword-like).
     let mut query = |len: usize| -> Vec<String> {
         (0..len)
-            .map(|_| loop {
-                let r = zipf.sample(&mut rng);
-                if r >= 100 {
-                    break word(r);
+            .map(|_| {
+                loop {
+                    let r = zipf.sample(&mut rng);
+                    if r >= 100 {
+                        break word(r);
+                    }
                 }
             })
             .collect()
     };
-    let short: Vec<Vec<String>> = (0..100).map(|_| query(4)).collect();
-    let long: Vec<Vec<String>> = (0..40).map(|_| query(60)).collect();
+    let lengths: &[usize] = if n >= 1_000_000 {
+        &[2, 3, 4, 6, 8, 12, 16]
+    } else {
+        &[2, 3, 4, 6, 8, 12, 16, 24, 32, 60]
+    };
+    let queries: Vec<(usize, Vec<String>)> = lengths
+        .iter()
+        .flat_map(|&len| (0..15).map(move |_| len))
+        .map(|len| (len, query(len)))
+        .collect();
     let name = format!("synthetic {}k", n / 1000);
-    for k in [10, 1000] {
-        rows.push(measure(&name, &l, &short, "4 terms", k));
-        rows.push(measure(&name, &l, &long, "60 terms", k));
+    for k in [10, 100, 1000] {
+        let times: Vec<(usize, Timed)> = queries
+            .iter()
+            .map(|(len, q)| (*len, time_query(&l, q, k)))
+            .collect();
+        for &len in lengths {
+            let of_len: Vec<Timed> = times
+                .iter()
+                .filter(|(m, _)| *m == len)
+                .map(|(_, t)| *t)
+                .collect();
+            rows.push(row(&name, n, &format!("{len} terms"), k, &of_len));
+        }
+        let all: Vec<Timed> = times.into_iter().map(|(_, t)| t).collect();
+        let (tau, rule, taat, wand) = best_threshold(&all);
+        thresholds.push(format!(
+            "| {n} | {k} | {tau:.3} | {:.0} | {:.0} | {:.0} |",
+            rule / all.len() as f64,
+            taat / all.len() as f64,
+            wand / all.len() as f64
+        ));
     }
 }
 
 fn main() {
     let mut rows = Vec::new();
+    let mut thresholds = Vec::new();
     for dir in beir_dirs() {
         let coll = match cram::beir::Collection::load(&dir) {
             Ok(c) => c,
@@ -195,10 +270,10 @@ fn main() {
     let max: usize = std::env::var("CRAM_BENCH_SYNTH_MAX")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+        .unwrap_or(300_000);
     for n in [20_000, 100_000, 300_000, 1_000_000] {
         if n <= max {
-            synthetic(n, &mut rows);
+            synthetic(n, &mut rows, &mut thresholds);
         }
     }
     println!(
@@ -217,5 +292,15 @@ fn main() {
             r.wand_us,
             100.0 * r.taat_wins
         );
+    }
+    if !thresholds.is_empty() {
+        println!(
+            "\nSynthetic: the best rule \"term at a time when postings >= τ · documents\", mean µs per query\n"
+        );
+        println!("| documents | k | τ | with the rule | always TAAT | always WAND |");
+        println!("|---|---|---|---|---|---|");
+        for t in &thresholds {
+            println!("{t}");
+        }
     }
 }

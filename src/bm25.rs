@@ -30,8 +30,10 @@
 //! postings read plus one pass over the accumulator, whatever k and however
 //! many terms. tantivy's block-max WAND (document at a time, skipping blocks
 //! that cannot enter the top k) is the other; it only exists at tantivy's
-//! constants. [`choose_path`] picks one per query by the rule measured in
-//! `benches/bm25_paths.rs`.
+//! constants, and wins when it can skip most postings: few of them against
+//! the index's size and a small k. [`choose_path`] picks one per query by the
+//! rule measured in `benches/bm25_paths.rs`: term at a time once the query's
+//! postings reach 10% of the documents (k up to 100) or 2% (k 1,000).
 
 use std::cell::RefCell;
 use std::sync::OnceLock;
@@ -173,20 +175,29 @@ pub fn count_terms(terms: &[String]) -> Vec<WeightedTerm> {
     out
 }
 
-/// Term at a time wins below this many documents whatever the query: its
-/// accumulator pass is cheaper than WAND's per-document work. Measured by
-/// `cargo bench --bench bm25_paths` (BENCHMARKS.md, "Which BM25 path").
-pub const TAAT_ALWAYS_BELOW: u64 = 200_000;
+/// Share of the documents a query's postings must reach for term at a time
+/// to beat block-max WAND, for k up to 100 (`cargo bench --bench
+/// bm25_paths`: the best threshold was 0.09-0.17 at k 10 and 0.10-0.12 at
+/// k 100 on 100k-1M documents).
+pub const TAAT_SHARE_SMALL_K: f64 = 0.1;
 
-/// Above [`TAAT_ALWAYS_BELOW`] documents, term at a time still wins when the
-/// query's postings reach this share of the documents (long or common-word
-/// queries, where WAND cannot skip), or when k is at least this share of them.
-pub const TAAT_POSTINGS_SHARE: f64 = 0.25;
+/// The same share from k = 1,000 (measured best: 0.011-0.034 on 20k-1M
+/// documents; WAND's pruning needs a high k-th score, which a deep k lacks).
+pub const TAAT_SHARE_LARGE_K: f64 = 0.02;
+
+/// The postings share above which term at a time runs for a given k:
+/// [`TAAT_SHARE_SMALL_K`] up to k 100, [`TAAT_SHARE_LARGE_K`] from k 1,000,
+/// log-linear in k between (not measured there).
+pub fn taat_share(k: usize) -> f64 {
+    let x = ((k.max(1) as f64).log10() - 2.0).clamp(0.0, 1.0);
+    TAAT_SHARE_SMALL_K * (TAAT_SHARE_LARGE_K / TAAT_SHARE_SMALL_K).powf(x)
+}
 
 /// The executor for a query over `num_docs` documents asking for `k`:
-/// WAND only at tantivy's constants, on a large index, for a query with few
-/// postings (`postings`, called only then) and a small k; term at a time
-/// otherwise. A forced path is honoured (WAND only at tantivy's constants).
+/// term at a time when the query's postings (`postings`, called only at
+/// tantivy's constants) reach [`taat_share`]`(k)` of the documents, or when
+/// k1 and b are not tantivy's; block-max WAND otherwise. A forced path is
+/// honoured (WAND only at tantivy's constants).
 pub fn choose_path(
     p: &Bm25Params,
     num_docs: u64,
@@ -197,13 +208,9 @@ pub fn choose_path(
         Bm25Path::Taat => Bm25Path::Taat,
         Bm25Path::Wand if p.is_tantivy() => Bm25Path::Wand,
         Bm25Path::Wand => Bm25Path::Taat,
+        Bm25Path::Auto if !p.is_tantivy() => Bm25Path::Taat,
         Bm25Path::Auto => {
-            if !p.is_tantivy() || num_docs < TAAT_ALWAYS_BELOW {
-                return Ok(Bm25Path::Taat);
-            }
-            let n = num_docs as f64;
-            if k as f64 >= TAAT_POSTINGS_SHARE * n || postings()? as f64 >= TAAT_POSTINGS_SHARE * n
-            {
+            if postings()? as f64 >= taat_share(k) * num_docs as f64 {
                 Bm25Path::Taat
             } else {
                 Bm25Path::Wand
@@ -445,6 +452,15 @@ pub fn top_k(mut hits: Vec<Hit>, k: usize) -> Vec<Hit> {
     hits
 }
 
+/// How far apart (relative) two f32 sums of the same `terms` positive
+/// scores can be when added in different orders: each order is within
+/// (terms − 1) · ε/2 of the exact sum (Higham, *Accuracy and Stability of
+/// Numerical Algorithms*, 2nd ed., §4.2), so two orders within
+/// (terms − 1) · ε; at least 1e-6.
+pub fn summation_tolerance(terms: usize) -> f32 {
+    (terms.saturating_sub(1) as f32 * f32::EPSILON).max(1e-6)
+}
+
 /// Whether two rankings of the same query agree up to float summation order:
 /// equal lengths, scores equal at each rank within `rel` (relative), and
 /// the same passages within each run of such near-equal scores (the last run
@@ -637,12 +653,15 @@ mod tests {
         let path = |p: &Bm25Params, n: u64, k: usize, postings: u64| {
             choose_path(p, n, k, || Ok(postings)).unwrap()
         };
-        // A small index: term at a time, whatever the query.
-        assert_eq!(path(&p, 10_000, 10, 10), Bm25Path::Taat);
-        // A large one: WAND for few postings and a small k, else term at a time.
-        assert_eq!(path(&p, 1_000_000, 10, 5_000), Bm25Path::Wand);
-        assert_eq!(path(&p, 1_000_000, 10, 400_000), Bm25Path::Taat);
-        assert_eq!(path(&p, 1_000_000, 300_000, 5_000), Bm25Path::Taat);
+        // Few postings and a small k: WAND skips most of them.
+        assert_eq!(path(&p, 1_000_000, 10, 50_000), Bm25Path::Wand);
+        // Many postings (long or common-word queries): term at a time.
+        assert_eq!(path(&p, 1_000_000, 10, 200_000), Bm25Path::Taat);
+        assert_eq!(path(&p, 5_000, 10, 4_000), Bm25Path::Taat);
+        // A deep k lowers the bar.
+        assert_eq!(path(&p, 1_000_000, 1000, 50_000), Bm25Path::Taat);
+        assert!((taat_share(10) - 0.1).abs() < 1e-9 && (taat_share(5000) - 0.02).abs() < 1e-9);
+        assert!(taat_share(300) < 0.1 && taat_share(300) > 0.02);
         // Other constants: WAND cannot run them, even when asked.
         let k15 = Bm25Params {
             k1: 1.5,

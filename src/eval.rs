@@ -605,7 +605,8 @@ pub struct PathCheck {
     /// Queries whose two rankings are the same passages in the same order.
     pub identical: usize,
     /// Queries whose rankings differ only in the order of passages whose
-    /// scores differ by float summation order (relative 1e-6).
+    /// scores are within float summation error of each other
+    /// ([`crate::bm25::summation_tolerance`] of the query's terms).
     pub identical_up_to_ties: usize,
     /// Largest relative score difference at equal rank.
     pub max_relative_score_diff: f64,
@@ -804,7 +805,10 @@ fn build_lexical(
     std::fs::create_dir(dir).ctx("creating", dir)?;
     crate::lexical::build(dir, &coll.doc_texts)?;
     let lexical = Lexical::open(dir)?;
-    if o.methods.iter().any(|m| m.ends_with("rm3") || m == "hybrid-prf") {
+    if o.methods
+        .iter()
+        .any(|m| m.ends_with("rm3") || m == "hybrid-prf")
+    {
         // RM3's term vectors are read back from the postings once, here,
         // rather than inside the first query's latency.
         lexical.scorer().term_vectors()?;
@@ -1016,11 +1020,13 @@ impl Prepared<'_> {
             max_relative_score_diff: 0.0,
         };
         for (_, text) in &self.coll.queries {
-            let a = self.lexical.search_with(text, depth, &taat)?;
-            let b = self.lexical.search_with(text, depth, &wand)?;
+            let terms = self.lexical.analyze(text);
+            let a = self.lexical.search_terms_with(&terms, depth, &taat)?;
+            let b = self.lexical.search_terms_with(&terms, depth, &wand)?;
             let same = a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x.ord == y.ord);
             c.identical += usize::from(same);
-            c.identical_up_to_ties += usize::from(crate::bm25::same_up_to_ties(&a, &b, 1e-6));
+            let tolerance = crate::bm25::summation_tolerance(terms.len());
+            c.identical_up_to_ties += usize::from(crate::bm25::same_up_to_ties(&a, &b, tolerance));
             for (x, y) in a.iter().zip(&b) {
                 let rel = (x.score - y.score).abs() / x.score.abs().max(y.score.abs()).max(1e-30);
                 c.max_relative_score_diff = c.max_relative_score_diff.max(rel as f64);

@@ -458,7 +458,7 @@ mod tests {
                 let q: Vec<String> = q.iter().map(|&i| words[i].clone()).collect();
                 let a = l.search_terms_with(&q, k, &on(Bm25Path::Taat)).unwrap();
                 let b = l.search_terms_with(&q, k, &on(Bm25Path::Wand)).unwrap();
-                proptest::prop_assert!(same_up_to_ties(&a, &b, 1e-5), "{q:?}\n{a:?}\n{b:?}");
+                proptest::prop_assert!(same_up_to_ties(&a, &b, crate::bm25::summation_tolerance(q.len())), "{q:?}\n{a:?}\n{b:?}");
             }
         }
     }
