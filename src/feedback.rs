@@ -335,6 +335,42 @@ mod tests {
     }
 
     #[test]
+    fn rm3_finds_a_passage_without_the_query_word() {
+        // Three passages use "car" with "automobile"; a fourth only says
+        // "automobile". Expansion through the first three reaches it.
+        let mut texts = vec![
+            "car automobile engine".to_string(),
+            "car automobile wheels".to_string(),
+            "car automobile driver".to_string(),
+            "automobile repair manual".to_string(),
+        ];
+        texts.extend((0..56).map(|i| format!("filler{i} text{i} words{i}")));
+        let d = tempfile::tempdir().unwrap();
+        crate::lexical::build(d.path(), &texts).unwrap();
+        let l = Lexical::open(d.path()).unwrap();
+        let bm25 = Bm25Params::default();
+        let plain = l.search_with("car", 10, &bm25).unwrap();
+        assert!(plain.iter().all(|h| h.ord != 3));
+        let (hits, expanded) = rm3_search(&l, "car", 10, &bm25, &Rm3Params::default()).unwrap();
+        assert!(
+            expanded.iter().any(|(t, _)| t == "automobil"),
+            "{expanded:?}"
+        );
+        assert!((expanded.iter().map(|e| e.1).sum::<f32>() - 1.0).abs() < 1e-5);
+        let mut top: Vec<u32> = hits[..3].iter().map(|h| h.ord).collect();
+        top.sort_unstable();
+        assert_eq!(top, vec![0, 1, 2], "{hits:?}");
+        assert!(hits.iter().any(|h| h.ord == 3), "{hits:?}");
+        // No indexable terms: nothing, not an error.
+        assert!(
+            rm3_search(&l, "the of", 10, &bm25, &Rm3Params::default())
+                .unwrap()
+                .0
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn rocchio_moves_towards_the_feedback() {
         let q = [1.0, 0.0];
         let d1 = [0.0, 1.0];
