@@ -397,10 +397,15 @@ pub struct EvalArgs {
     /// (five-fold) rates and the weights for src/abstain.rs
     #[arg(long)]
     pub fit_abstention: bool,
+    /// Notes: fit the key-point model on the answer labels, print held-out
+    /// (five-fold) rates and the weights for src/keypoints.rs
+    #[arg(long)]
+    pub fit_key_points: bool,
     /// Notes: run only the realistic query set and key-point labels (skip the method table)
     #[arg(long)]
     pub realistic_only: bool,
-    /// Notes: with --fit-abstention, also write every labelled query's features to FILE (TSV)
+    /// Notes: with --fit-abstention, also write every labelled query's features to FILE (TSV);
+    /// with --fit-key-points, every candidate sentence's (JSON lines)
     #[arg(long, value_name = "FILE")]
     pub features_out: Option<PathBuf>,
     /// Notes: passages per answer for the default method

@@ -296,29 +296,64 @@ impl Engine {
 
     /// Answers one question.
     pub fn ask(&mut self, question: &str, p: &SearchParams) -> Result<Answer> {
-        self.answer(question, p, false)
+        Ok(self.answer(question, p, false)?.0)
+    }
+
+    /// Every candidate key-point sentence `ask` chose its key points from,
+    /// with its features and whether two candidates say the same (for
+    /// fitting [`keypoints::WEIGHTS`]); `None` when `ask` abstains.
+    pub fn key_point_pool(
+        &mut self,
+        question: &str,
+        p: &SearchParams,
+    ) -> Result<Option<keypoints::Pool>> {
+        let (a, cands) = self.answer(question, p, false)?;
+        if a.abstained || cands.is_empty() {
+            return Ok(None);
+        }
+        let g = &self.generation;
+        let ords: Vec<usize> = a
+            .results
+            .iter()
+            .filter_map(|r| g.chunks.iter().position(|c| c.id == r.chunk_id))
+            .collect();
+        let at = |c: &keypoints::Candidate| g.sentence_vector(ords[c.at.0], c.at.1);
+        let sims = cands
+            .iter()
+            .map(|a| cands.iter().map(|b| crate::dense::dot(at(a), at(b))).collect())
+            .collect();
+        let texts = cands
+            .iter()
+            .map(|c| g.sentences[ords[c.at.0]][c.at.1].clone())
+            .collect();
+        Ok(Some(keypoints::Pool {
+            candidates: cands,
+            texts,
+            sims,
+        }))
     }
 
     /// The answer `ask` would give if it never abstained (for evaluation:
     /// ranking and abstention are judged separately); `abstained` and
     /// `coverage` still say what `ask` decides.
     pub fn ask_unabstained(&mut self, question: &str, p: &SearchParams) -> Result<Answer> {
-        self.answer(question, p, true)
+        Ok(self.answer(question, p, true)?.0)
     }
 
     /// The question ids of the passages `ask` would show, even when it would
     /// abstain (for evaluation: ranking and abstention are judged separately).
     pub fn ask_ranked(&mut self, question: &str, p: &SearchParams) -> Result<Vec<Option<String>>> {
-        let a = self.answer(question, p, true)?;
+        let (a, _) = self.answer(question, p, true)?;
         Ok(a.results.into_iter().map(|r| r.question_id).collect())
     }
 
+    /// The answer, and the key-point candidates it chose from.
     fn answer(
         &mut self,
         question: &str,
         p: &SearchParams,
         keep_on_abstain: bool,
-    ) -> Result<Answer> {
+    ) -> Result<(Answer, Vec<keypoints::Candidate>)> {
         p.validate()?;
         let q = validate_query(question)?;
         let started = Instant::now();
@@ -370,14 +405,15 @@ impl Engine {
             .collect();
         let results = self.passages(&ranking.fused, shown);
 
-        let key_points = match (&qvec, abstained) {
+        let (key_points, candidates) = match (&qvec, abstained) {
             (Some(v), false) if p.key_points > 0 => {
                 let s = Instant::now();
-                let kp = self.key_points(v, &content, &results, &ords, p.key_points);
+                let cands = self.key_point_candidates(v, &content, &results, &ords);
+                let kp = self.key_points(&cands, &results, &ords, p.key_points);
                 t.key_points = ms(s);
-                kp
+                (kp, cands)
             }
-            _ => Vec::new(),
+            _ => (Vec::new(), Vec::new()),
         };
 
         let questions = if abstained && !keep_on_abstain {
@@ -409,7 +445,7 @@ impl Engine {
             "answered"
         );
 
-        Ok(Answer {
+        let answer = Answer {
             schema: SCHEMA,
             query: q.to_string(),
             mode: p.mode,
@@ -425,7 +461,8 @@ impl Engine {
             key_points,
             results,
             related,
-        })
+        };
+        Ok((answer, candidates))
     }
 
     /// The notes' vocabulary, built on first use.
@@ -692,23 +729,23 @@ impl Engine {
     /// Up to `n` key-point sentences from the shown passages (see
     /// [`crate::keypoints`]); `ords[i]` is the passage ordinal of `results[i]`.
     /// The sentences and their vectors come from the index.
-    fn key_points(
+    /// The candidate key-point sentences of the shown passages, with their
+    /// features (see [`keypoints::FEATURES`]). A behavioural note's
+    /// sentences are candidates only for a behavioural question.
+    fn key_point_candidates(
         &self,
         qvec: &[f32],
         content: &[String],
         results: &[Passage],
         ords: &[usize],
-        n: usize,
-    ) -> Vec<KeyPoint> {
+    ) -> Vec<keypoints::Candidate> {
         let g = &self.generation;
         let note_of = |ord: usize| g.note(&g.chunks[ord].note_id);
         let top_note = ords.first().map(|&o| g.chunks[o].note_id.as_str());
-        // A behavioural note's sentences answer only a behavioural question.
         let behavioural_question = ords
             .first()
             .and_then(|&o| note_of(o))
             .is_some_and(|n| n.is_behavioural());
-        // (result index, position in passage)
         let at: Vec<(usize, usize)> = ords
             .iter()
             .enumerate()
@@ -717,32 +754,67 @@ impl Engine {
             })
             .flat_map(|(r, &ord)| (0..g.sentences[ord].len()).map(move |j| (r, j)))
             .collect();
-        if at.is_empty() {
-            return Vec::new();
-        }
-        let vec_of = |i: usize| g.sentence_vector(ords[at[i].0], at[i].1);
-        let cos: Vec<f32> = (0..at.len())
-            .map(|i| crate::dense::dot(qvec, vec_of(i)))
-            .collect();
-        // Sentences of the best note come first when they are about as close.
-        // Hybrid relevance for sentences too: the cosine, plus the
-        // IDF-weighted share of the question's content words the sentence
-        // has, plus a bonus for the best note.
         let idf = |t: &str| g.lexical.idf(t);
-        let (lex_w, note_w) = (keypoints::LEXICAL_WEIGHT, keypoints::TOP_NOTE_BONUS);
-        let preferred: Vec<f32> = (0..at.len())
-            .map(|i| {
-                let (r, j) = at[i];
-                let own = Some(g.chunks[ords[r]].note_id.as_str()) == top_note;
-                let words: HashSet<String> = crate::lexical::analyze(&g.sentences[ords[r]][j])
+        let best_score = results.first().map_or(0.0, |r| r.score);
+        let headings: Vec<HashSet<String>> = ords
+            .iter()
+            .map(|&o| {
+                crate::lexical::analyze(&g.chunks[o].heading.join(" "))
                     .into_iter()
-                    .collect();
-                cos[i]
-                    + lex_w * abstain::coverage(content, &words, idf)
-                    + if own { note_w } else { 0.0 }
+                    .collect()
             })
             .collect();
-        let picked = keypoints::choose(&at, &preferred, n, |a, b| {
+        let cos: Vec<f32> = at
+            .iter()
+            .map(|&(r, j)| crate::dense::dot(qvec, g.sentence_vector(ords[r], j)))
+            .collect();
+        let best_cos = cos.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        at.iter()
+            .zip(&cos)
+            .map(|(&(r, j), &cosine)| {
+                let ord = ords[r];
+                let text = &g.sentences[ord][j];
+                let words: HashSet<String> = crate::lexical::analyze(text).into_iter().collect();
+                keypoints::Candidate {
+                    at: (r, j),
+                    cosine,
+                    x: keypoints::Features {
+                        cosine,
+                        cosine_gap: cosine - best_cos,
+                        lexical: abstain::coverage(content, &words, idf),
+                        best_note: Some(g.chunks[ord].note_id.as_str()) == top_note,
+                        passage_rank: r,
+                        position: j,
+                        heading: abstain::coverage(content, &headings[r], idf),
+                        words: text.split_whitespace().count(),
+                        passage_score: if best_score > 0.0 {
+                            results[r].score / best_score
+                        } else {
+                            0.0
+                        },
+                    }
+                    .vector(),
+                }
+            })
+            .collect()
+    }
+
+    /// Chooses the key points among the candidates (see [`keypoints::choose`]).
+    fn key_points(
+        &self,
+        cands: &[keypoints::Candidate],
+        results: &[Passage],
+        ords: &[usize],
+        n: usize,
+    ) -> Vec<KeyPoint> {
+        let g = &self.generation;
+        let at: Vec<(usize, usize)> = cands.iter().map(|c| c.at).collect();
+        let relevance: Vec<f32> = cands
+            .iter()
+            .map(|c| keypoints::relevance(&keypoints::WEIGHTS, &c.x))
+            .collect();
+        let vec_of = |i: usize| g.sentence_vector(ords[at[i].0], at[i].1);
+        let picked = keypoints::choose(&at, &relevance, n, |a, b| {
             crate::dense::dot(vec_of(a), vec_of(b))
         });
         picked
@@ -753,7 +825,7 @@ impl Engine {
                     text: g.sentences[ords[r]][j].clone(),
                     passage: results[r].rank,
                     chunk_id: results[r].chunk_id.clone(),
-                    cosine: cos[i],
+                    cosine: cands[i].cosine,
                 }
             })
             .collect()

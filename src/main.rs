@@ -370,6 +370,57 @@ fn fit_abstention(
     Ok(())
 }
 
+/// `cram eval --fit-key-points`: fits the key-point model on the answer
+/// labels and prints held-out rates and the weights.
+fn fit_key_points(
+    engine: &mut Engine,
+    args: &cli::EvalArgs,
+    labels: &[cram::quality::AnswerLabel],
+    base: &cram::SearchParams,
+) -> anyhow::Result<()> {
+    let ex = cram::quality::key_point_examples(engine, labels, base)?;
+    if let Some(path) = &args.features_out {
+        // One JSON object per labelled query: fold, per candidate its
+        // position, features and whether it answers, and their cosines.
+        let mut lines = String::new();
+        for e in &ex {
+            let c = &e.pool.candidates;
+            let v = serde_json::json!({
+                "fold": e.fold,
+                "features": cram::keypoints::FEATURES,
+                "at": c.iter().map(|c| [c.at.0, c.at.1]).collect::<Vec<_>>(),
+                "x": c.iter().map(|c| c.x.to_vec()).collect::<Vec<_>>(),
+                "answers": e.answers,
+                "sims": e.pool.sims,
+            });
+            lines.push_str(&v.to_string());
+            lines.push('\n');
+        }
+        std::fs::write(path, lines)
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    }
+    let r = cram::quality::cross_validate_key_points(&ex, base.key_points);
+    writeln!(
+        std::io::stdout(),
+        "{} labelled queries answered; five-fold cross-validation grouped by note:\n\
+         an answer sentence among the candidates: {:.3}\n\
+         key points contain an answer sentence: {:.3} held out (weights in use: {:.3})\n\
+         weights fitted on all ({}):\npub const WEIGHTS: [f32; N_FEATURES + 1] = {:?};",
+        r.queries,
+        r.reachable,
+        r.cv_answered,
+        r.current_answered,
+        ["intercept"]
+            .iter()
+            .chain(cram::keypoints::FEATURES.iter())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", "),
+        r.weights
+    )?;
+    Ok(())
+}
+
 /// `cram eval` on the notes: the method table, the realistic set, key points,
 /// or with `--fit-abstention` the abstention model's fit.
 fn eval_notes(
@@ -400,6 +451,9 @@ fn eval_notes(
     engine.load_model()?;
     if args.fit_abstention {
         return fit_abstention(&mut engine, &args, &dev, &realistic, &off, &base);
+    }
+    if args.fit_key_points {
+        return fit_key_points(&mut engine, &args, &labels, &base);
     }
     let scores = if args.realistic_only {
         Vec::new()

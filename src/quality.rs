@@ -20,6 +20,7 @@ use crate::config::SearchParams;
 use crate::engine::Engine;
 use crate::error::{Error, IoContext, Result};
 use crate::eval::DevQuery;
+use crate::keypoints;
 use crate::query::Steps;
 
 /// Kinds of in-scope queries, in report order.
@@ -478,11 +479,6 @@ pub fn abstention_examples(
     offtopic: &[String],
     p: &SearchParams,
 ) -> Result<Vec<Example>> {
-    let fold_of = |id: &str| {
-        id.trim_start_matches('q')
-            .parse::<usize>()
-            .map_or(0, |n| n % FOLDS)
-    };
     let mut items: Vec<(String, bool, usize)> = Vec::new();
     items.extend(
         dev.iter()
@@ -519,40 +515,154 @@ pub const FOLDS: usize = 5;
 /// for coverage and cosine features, never positive for `unknown_share`), so
 /// more evidence never lowers the probability.
 pub fn fit(examples: &[&Example]) -> [f32; abstain::N_FEATURES + 1] {
-    let pos = examples.iter().filter(|e| e.covered).count().max(1) as f32;
-    let neg = examples.iter().filter(|e| !e.covered).count().max(1) as f32;
-    let n = examples.len().max(1) as f32;
-    let mut w = [0.0f32; abstain::N_FEATURES + 1];
+    let xs: Vec<&[f32]> = examples.iter().map(|e| &e.x[..]).collect();
+    let ys: Vec<bool> = examples.iter().map(|e| e.covered).collect();
+    let mut signs = [1i8; abstain::N_FEATURES];
+    signs[abstain::N_FEATURES - 1] = -1;
+    let w = fit_logistic(&xs, &ys, &signs);
+    let mut out = [0.0f32; abstain::N_FEATURES + 1];
+    out.copy_from_slice(&w);
+    out
+}
+
+/// Logistic regression by gradient descent on the class-balanced log loss
+/// with a small L2 penalty. `signs[j]` holds weight `j + 1` to a sign (`1`
+/// never negative, `-1` never positive, `0` free). Returns the intercept,
+/// then one weight per feature.
+pub fn fit_logistic(xs: &[&[f32]], ys: &[bool], signs: &[i8]) -> Vec<f32> {
+    let d = signs.len();
+    let pos = ys.iter().filter(|&&y| y).count().max(1) as f32;
+    let neg = ys.iter().filter(|&&y| !y).count().max(1) as f32;
+    let n = xs.len().max(1) as f32;
+    let mut w = vec![0.0f32; d + 1];
     let (rate, l2) = (2.0f32, 1e-4f32);
+    let mut g = vec![0.0f32; d + 1];
     for _ in 0..20_000 {
-        let mut g = [0.0f32; abstain::N_FEATURES + 1];
-        for e in examples {
-            let p = abstain::probability_with(&w, &e.x);
-            let y = if e.covered { 1.0 } else { 0.0 };
-            let weight = if e.covered {
-                n / (2.0 * pos)
-            } else {
-                n / (2.0 * neg)
-            };
-            let d = weight * (p - y);
-            g[0] += d;
-            for j in 0..abstain::N_FEATURES {
-                g[j + 1] += d * e.x[j];
+        g.iter_mut().for_each(|v| *v = 0.0);
+        for (x, &y) in xs.iter().zip(ys) {
+            let z = w[0] + w[1..].iter().zip(x.iter()).map(|(a, b)| a * b).sum::<f32>();
+            let p = 1.0 / (1.0 + (-z).exp());
+            let weight = if y { n / (2.0 * pos) } else { n / (2.0 * neg) };
+            let err = weight * (p - f32::from(u8::from(y)));
+            g[0] += err;
+            for j in 0..d {
+                g[j + 1] += err * x[j];
             }
         }
-        for j in 0..=abstain::N_FEATURES {
+        for j in 0..=d {
             let reg = if j == 0 { 0.0 } else { l2 * w[j] };
             w[j] -= rate * (g[j] / n + reg);
         }
-        for (j, wj) in w.iter_mut().enumerate().skip(1) {
-            *wj = if j == abstain::N_FEATURES {
-                wj.min(0.0)
-            } else {
-                wj.max(0.0)
+        for (j, &sign) in signs.iter().enumerate() {
+            let wj = &mut w[j + 1];
+            *wj = match sign {
+                1 => wj.max(0.0),
+                -1 => wj.min(0.0),
+                _ => *wj,
             };
         }
     }
     w
+}
+
+/// One labelled query's key-point candidates and which of them answer it.
+#[derive(Debug, Clone)]
+pub struct KeyPointExample {
+    /// What `ask` chose its key points from.
+    pub pool: keypoints::Pool,
+    /// Per candidate: the sentence answers the query (has every label term).
+    pub answers: Vec<bool>,
+    /// Cross-validation fold (grouped by the answering note).
+    pub fold: usize,
+}
+
+/// The key-point pools of the labelled queries `ask` answers.
+pub fn key_point_examples(
+    engine: &mut Engine,
+    labels: &[AnswerLabel],
+    p: &SearchParams,
+) -> Result<Vec<KeyPointExample>> {
+    let mut out = Vec::new();
+    for l in labels {
+        let Some(pool) = engine.key_point_pool(&l.query, p)? else {
+            continue;
+        };
+        let answers = pool.texts.iter().map(|t| l.answered_by(t)).collect();
+        out.push(KeyPointExample {
+            pool,
+            answers,
+            fold: fold_of(&l.expected),
+        });
+    }
+    Ok(out)
+}
+
+fn fold_of(id: &str) -> usize {
+    id.trim_start_matches('q')
+        .parse::<usize>()
+        .map_or(0, |n| n % FOLDS)
+}
+
+/// True when the key points chosen with weights `w` contain an answer.
+fn key_points_answer(w: &[f32], e: &KeyPointExample, n: usize) -> bool {
+    let c = &e.pool.candidates;
+    let at: Vec<(usize, usize)> = c.iter().map(|c| c.at).collect();
+    let rel: Vec<f32> = c.iter().map(|c| keypoints::relevance(w, &c.x)).collect();
+    keypoints::choose(&at, &rel, n, |a, b| e.pool.sims[a][b])
+        .into_iter()
+        .any(|i| e.answers[i])
+}
+
+/// The key-point model's fit.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyPointFit {
+    /// Weights fitted on all queries (intercept first).
+    pub weights: Vec<f32>,
+    /// Queries (answered by `ask`, so with key points).
+    pub queries: usize,
+    /// Share of them with an answering sentence among the candidates (the ceiling).
+    pub reachable: f64,
+    /// Share whose key points contain an answer, weights fitted without their fold.
+    pub cv_answered: f64,
+    /// The same with the weights in use ([`keypoints::WEIGHTS`]).
+    pub current_answered: f64,
+}
+
+/// Five-fold cross-validation of the key-point model, then a fit on all.
+pub fn cross_validate_key_points(ex: &[KeyPointExample], n: usize) -> KeyPointFit {
+    let fit_on = |train: &[&KeyPointExample]| {
+        let mut xs: Vec<&[f32]> = Vec::new();
+        let mut ys = Vec::new();
+        for e in train {
+            for (c, &y) in e.pool.candidates.iter().zip(&e.answers) {
+                xs.push(&c.x);
+                ys.push(y);
+            }
+        }
+        fit_logistic(&xs, &ys, &keypoints::SIGNS)
+    };
+    let mut held_out = 0usize;
+    for f in 0..FOLDS {
+        let train: Vec<&KeyPointExample> = ex.iter().filter(|e| e.fold != f).collect();
+        let w = fit_on(&train);
+        held_out += ex
+            .iter()
+            .filter(|e| e.fold == f && key_points_answer(&w, e, n))
+            .count();
+    }
+    let q = ex.len().max(1) as f64;
+    let all: Vec<&KeyPointExample> = ex.iter().collect();
+    KeyPointFit {
+        weights: fit_on(&all),
+        queries: ex.len(),
+        reachable: ex.iter().filter(|e| e.answers.contains(&true)).count() as f64 / q,
+        cv_answered: held_out as f64 / q,
+        current_answered: ex
+            .iter()
+            .filter(|e| key_points_answer(&keypoints::WEIGHTS, e, n))
+            .count() as f64
+            / q,
+    }
 }
 
 /// Held-out rates of one fit.
