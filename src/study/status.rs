@@ -8,8 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use crate::config::Paths;
-use crate::corpus::{Source, SourceKind};
-use crate::embed::{ModelInfo, find_runtime, init_runtime};
+use crate::index::corpus::{Source, SourceKind};
+use crate::index::embed::{ModelInfo, find_runtime, init_runtime};
 use crate::index::{CorpusSnapshot, IndexDir, read_manifest, verify};
 
 /// One check.
@@ -100,7 +100,7 @@ pub fn status(paths: &Paths, verify_model: bool) -> Status {
                         format!("{} is missing", paths.model_dir.join(f).display()),
                         setup.clone(),
                     )),
-                    None if verify_model => match crate::hash::file_hex(&onnx) {
+                    None if verify_model => match crate::index::hash::file_hex(&onnx) {
                         Ok(h) if h == m.onnx_sha256 => Ok(format!(
                             "{} at {} (sha256 verified)",
                             m.fingerprint(),
@@ -250,7 +250,7 @@ pub fn status(paths: &Paths, verify_model: bool) -> Status {
         }
     }
     // Drill progress.
-    let progress_path = crate::drill::Progress::default_path();
+    let progress_path = crate::study::drill::Progress::default_path();
     checks.push(check(
         "drill",
         if !progress_path.exists() {
@@ -259,7 +259,7 @@ pub fn status(paths: &Paths, verify_model: bool) -> Status {
                 progress_path.display()
             ))
         } else {
-            match crate::drill::Progress::load(&progress_path) {
+            match crate::study::drill::Progress::load(&progress_path) {
                 Ok(p) => {
                     let now = SystemTime::now()
                         .duration_since(UNIX_EPOCH)

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::lexical::Hit;
+use crate::index::lexical::Hit;
 
 /// One arm's evidence for a passage.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

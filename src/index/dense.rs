@@ -20,7 +20,7 @@ use hnsw_rs::hnsw::Hnsw;
 use hnsw_rs::hnswio::HnswIo;
 
 use crate::error::{Error, Result};
-use crate::lexical::Hit;
+use crate::index::lexical::Hit;
 
 /// Cosine distance for unit vectors, clamped at 0: `max(0, 1 - a·b)`.
 #[derive(Debug, Clone, Copy, Default)]

@@ -10,21 +10,21 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use crate::abstain;
-use crate::answer::{
+use crate::config::{Mode, Paths, SearchParams, validate_query};
+use crate::error::{Error, Result};
+use crate::index::corpus::{Source, SourceKind};
+use crate::index::dense::Flat;
+use crate::index::embed::{Embedder, ModelInfo};
+use crate::index::{CorpusSnapshot, Generation, IndexDir, Manifest, NoteRecord};
+use crate::retrieval::abstain;
+use crate::retrieval::answer::{
     Answer, Coverage, Evidence, IndexUsed, Mention, ParamsUsed, Passage, QuestionRef, SCHEMA,
     Timings,
 };
-use crate::config::{Mode, Paths, SearchParams, validate_query};
-use crate::corpus::{Source, SourceKind};
-use crate::dense::Flat;
-use crate::embed::{Embedder, ModelInfo};
-use crate::error::{Error, Result};
-use crate::fuse::Fused;
-use crate::index::{CorpusSnapshot, Generation, IndexDir, Manifest, NoteRecord};
-use crate::keypoints::{self, KeyPoint};
-use crate::query::{self, Lexicon};
-use crate::search::{self, Searcher, ms};
+use crate::retrieval::fuse::Fused;
+use crate::retrieval::keypoints::{self, KeyPoint};
+use crate::retrieval::query::{self, Lexicon};
+use crate::retrieval::search::{self, Searcher, ms};
 
 /// A second closest question is shown ("also:") only when its best passage
 /// scores at least this share of the first question's best fused score.
@@ -125,7 +125,7 @@ struct NoteTerms {
     seq: Vec<String>,
     /// The same as a set.
     set: HashSet<String>,
-    /// Its concept vocabulary ([`crate::query::concept_text`]).
+    /// Its concept vocabulary ([`crate::retrieval::query::concept_text`]).
     concepts: HashSet<String>,
     /// Each passage's terms.
     passages: Vec<HashSet<String>>,
@@ -320,7 +320,12 @@ impl Engine {
         let at = |c: &keypoints::Candidate| g.sentence_vector(ords[c.at.0], c.at.1);
         let sims = cands
             .iter()
-            .map(|a| cands.iter().map(|b| crate::dense::dot(at(a), at(b))).collect())
+            .map(|a| {
+                cands
+                    .iter()
+                    .map(|b| crate::index::dense::dot(at(a), at(b)))
+                    .collect()
+            })
             .collect();
         let texts = cands
             .iter()
@@ -394,11 +399,12 @@ impl Engine {
             (Coverage::Covered, None)
         };
 
-        let shown: &[(usize, Option<crate::answer::MmrDetail>)] = if abstained && !keep_on_abstain {
-            &[]
-        } else {
-            &ranking.order
-        };
+        let shown: &[(usize, Option<crate::retrieval::answer::MmrDetail>)] =
+            if abstained && !keep_on_abstain {
+                &[]
+            } else {
+                &ranking.order
+            };
         let ords: Vec<usize> = shown
             .iter()
             .map(|&(i, _)| ranking.fused[i].ord as usize)
@@ -496,7 +502,7 @@ impl Engine {
         Ok(Some(v))
     }
 
-    /// The evidence the abstention decision weighs (see [`crate::abstain`]).
+    /// The evidence the abstention decision weighs (see [`crate::retrieval::abstain`]).
     fn evidence(
         &self,
         q: &str,
@@ -511,7 +517,7 @@ impl Engine {
             _ => ranking.bm25.iter().take(1).copied().collect(),
         };
         let terms_of = |ord: usize| -> HashSet<String> {
-            crate::lexical::analyze(&g.chunks[ord].context_text())
+            crate::index::lexical::analyze(&g.chunks[ord].context_text())
                 .into_iter()
                 .collect()
         };
@@ -572,7 +578,7 @@ impl Engine {
         Ok(e)
     }
 
-    /// How well note `n` covers the content terms (see [`crate::abstain`]).
+    /// How well note `n` covers the content terms (see [`crate::retrieval::abstain`]).
     fn note_evidence(&self, n: &NoteRecord, content: &[String]) -> NoteEvidence {
         let g = &self.generation;
         let idf = |t: &str| g.lexical.idf(t);
@@ -593,19 +599,27 @@ impl Engine {
             .get_or_init(|| (0..g.notes.len()).map(|_| OnceLock::new()).collect());
         let at = g.notes.iter().position(|x| x.id == n.id).unwrap_or(0);
         cache[at].get_or_init(|| {
-            let seq =
-                crate::lexical::analyze(&format!("{} {} {}", n.title, n.tags.join(". "), n.body));
+            let seq = crate::index::lexical::analyze(&format!(
+                "{} {} {}",
+                n.title,
+                n.tags.join(". "),
+                n.body
+            ));
             NoteTerms {
                 set: seq.iter().cloned().collect(),
                 seq,
-                concepts: crate::lexical::analyze(&crate::query::concept_text(n))
+                concepts: crate::index::lexical::analyze(&crate::retrieval::query::concept_text(n))
                     .into_iter()
                     .collect(),
                 passages: g
                     .chunks
                     .iter()
                     .filter(|c| c.note_id == n.id)
-                    .map(|c| crate::lexical::analyze(&c.text).into_iter().collect())
+                    .map(|c| {
+                        crate::index::lexical::analyze(&c.text)
+                            .into_iter()
+                            .collect()
+                    })
                     .collect(),
             }
         })
@@ -623,7 +637,7 @@ impl Engine {
                 let ord = f.ord as usize;
                 (0..g.sentences[ord].len()).map(move |j| (ord, j))
             })
-            .map(|(ord, j)| crate::dense::dot(qvec, g.sentence_vector(ord, j)))
+            .map(|(ord, j)| crate::index::dense::dot(qvec, g.sentence_vector(ord, j)))
             .fold(0.0, f32::max)
     }
 
@@ -646,10 +660,10 @@ impl Engine {
         };
         let c = &g.chunks[hit.ord as usize];
         let content: HashSet<&str> = content.iter().map(String::as_str).collect();
-        let sentence = crate::keypoints::split_prose(&c.text)
+        let sentence = crate::index::sentences::split_prose(&c.text)
             .into_iter()
             .map(|s| {
-                let hits = crate::lexical::analyze(&s)
+                let hits = crate::index::lexical::analyze(&s)
                     .into_iter()
                     .filter(|t| content.contains(t.as_str()))
                     .collect::<HashSet<_>>()
@@ -673,7 +687,7 @@ impl Engine {
     fn passages(
         &self,
         fused: &[Fused],
-        shown: &[(usize, Option<crate::answer::MmrDetail>)],
+        shown: &[(usize, Option<crate::retrieval::answer::MmrDetail>)],
     ) -> Vec<Passage> {
         shown
             .iter()
@@ -727,7 +741,7 @@ impl Engine {
     }
 
     /// Up to `n` key-point sentences from the shown passages (see
-    /// [`crate::keypoints`]); `ords[i]` is the passage ordinal of `results[i]`.
+    /// [`crate::retrieval::keypoints`]); `ords[i]` is the passage ordinal of `results[i]`.
     /// The sentences and their vectors come from the index.
     /// The candidate key-point sentences of the shown passages, with their
     /// features (see [`keypoints::FEATURES`]). A behavioural note's
@@ -759,14 +773,14 @@ impl Engine {
         let headings: Vec<HashSet<String>> = ords
             .iter()
             .map(|&o| {
-                crate::lexical::analyze(&g.chunks[o].heading.join(" "))
+                crate::index::lexical::analyze(&g.chunks[o].heading.join(" "))
                     .into_iter()
                     .collect()
             })
             .collect();
         let cos: Vec<f32> = at
             .iter()
-            .map(|&(r, j)| crate::dense::dot(qvec, g.sentence_vector(ords[r], j)))
+            .map(|&(r, j)| crate::index::dense::dot(qvec, g.sentence_vector(ords[r], j)))
             .collect();
         let best_cos = cos.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         at.iter()
@@ -774,7 +788,8 @@ impl Engine {
             .map(|(&(r, j), &cosine)| {
                 let ord = ords[r];
                 let text = &g.sentences[ord][j];
-                let words: HashSet<String> = crate::lexical::analyze(text).into_iter().collect();
+                let words: HashSet<String> =
+                    crate::index::lexical::analyze(text).into_iter().collect();
                 keypoints::Candidate {
                     at: (r, j),
                     cosine,
@@ -815,7 +830,7 @@ impl Engine {
             .collect();
         let vec_of = |i: usize| g.sentence_vector(ords[at[i].0], at[i].1);
         let picked = keypoints::choose(&at, &relevance, n, |a, b| {
-            crate::dense::dot(vec_of(a), vec_of(b))
+            crate::index::dense::dot(vec_of(a), vec_of(b))
         });
         picked
             .into_iter()

@@ -14,14 +14,14 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::abstain;
-use crate::answer::{Answer, Coverage};
 use crate::config::SearchParams;
-use crate::engine::Engine;
 use crate::error::{Error, IoContext, Result};
 use crate::eval::DevQuery;
-use crate::keypoints;
-use crate::query::Steps;
+use crate::retrieval::abstain;
+use crate::retrieval::answer::{Answer, Coverage};
+use crate::retrieval::engine::Engine;
+use crate::retrieval::keypoints;
+use crate::retrieval::query::Steps;
 
 /// Kinds of in-scope queries, in report order.
 pub const IN_SCOPE_KINDS: &[&str] = &[
@@ -396,7 +396,7 @@ pub fn evaluate_key_points(
             .unwrap_or(false);
         for k in &a.key_points {
             points += 1;
-            standalone += usize::from(!crate::keypoints::leans_on_context(&k.text));
+            standalone += usize::from(!crate::index::sentences::leans_on_context(&k.text));
             let note = k.chunk_id.split('#').next().unwrap_or("");
             if technical
                 && engine

@@ -20,9 +20,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::dense::Vectors;
-use crate::embed::{Embedder, ModelInfo};
 use crate::error::{Error, IoContext, Result};
+use crate::index::dense::Vectors;
+use crate::index::embed::{Embedder, ModelInfo};
 
 const MAGIC: &[u8; 8] = b"CRAMEMB1";
 
@@ -43,7 +43,7 @@ impl EmbeddingCache {
     pub fn open(dir: &Path, model: &ModelInfo) -> Result<EmbeddingCache> {
         std::fs::create_dir_all(dir).ctx("creating", dir)?;
         let fp = model.fingerprint();
-        let name = crate::hash::hex(fp.as_bytes());
+        let name = crate::index::hash::hex(fp.as_bytes());
         let path = dir.join(format!("{}.emb", &name[..16]));
         let mut header = Vec::new();
         header.extend_from_slice(MAGIC);
@@ -145,7 +145,7 @@ impl EmbeddingCache {
         if total > 0 {
             progress(0, total);
         }
-        for batch in missing.chunks(crate::embed::BATCH_SIZE * 8) {
+        for batch in missing.chunks(crate::index::embed::BATCH_SIZE * 8) {
             let batch_texts: Vec<&str> = batch.iter().map(|&i| texts[i].as_str()).collect();
             let vecs = embedder.embed(&batch_texts)?;
             let mut buf = Vec::with_capacity(batch.len() * (32 + 4 * self.dim));

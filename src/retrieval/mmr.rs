@@ -13,7 +13,7 @@
 //! fused score rather than the raw query cosine as `rel` matters: on SciFact
 //! the latter costs 0.10 nDCG@10 (`../shared/benchmarks/README.md`).
 
-use crate::fuse::MinMax;
+use crate::retrieval::fuse::MinMax;
 
 /// A passage chosen by MMR.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -200,7 +200,8 @@ fn section_named(notes: &[NoteRecord], wanted: &str) -> Result<String, RpcError>
             names.push(s.clone());
         }
     }
-    crate::drill::resolve_section(&names, wanted).map_err(|e| RpcError::params(e.to_string()))
+    crate::study::drill::resolve_section(&names, wanted)
+        .map_err(|e| RpcError::params(e.to_string()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -211,7 +212,7 @@ struct NoteArgs {
     heading: Option<String>,
 }
 
-pub use crate::corpus::normalize_id;
+pub use crate::index::corpus::normalize_id;
 
 /// A note by id or cited path.
 fn find_note<'a>(

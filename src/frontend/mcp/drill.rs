@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use super::RpcError;
 use super::tools::{normalize_id, parse};
 use crate::Engine;
-use crate::drill::{self, Progress};
-use crate::schedule::Grade;
+use crate::study::drill::{self, Progress};
+use crate::study::schedule::Grade;
 
 /// The tool definitions.
 pub fn definitions() -> [Value; 2] {

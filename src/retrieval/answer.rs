@@ -8,7 +8,10 @@
 use serde::Serialize;
 
 use crate::config::{DenseBackend, Fusion, Mode};
-use crate::fuse::ArmEvidence;
+use crate::retrieval::fuse::ArmEvidence;
+
+pub use crate::retrieval::abstain::Evidence;
+pub use crate::retrieval::search::{MmrDetail, Timings};
 
 /// Name and version of the JSON schema.
 pub const SCHEMA: &str = "cram.ask/2";
@@ -30,7 +33,7 @@ pub struct Answer {
     pub timings_ms: Timings,
     /// What was searched: the question without interview framing, with typos
     /// corrected and short forms expanded (since cram.ask/2).
-    pub understood: crate::query::Understood,
+    pub understood: crate::retrieval::query::Understood,
     /// True when the notes do not cover the question as a topic: `results`
     /// are then empty and `questions` lists the nearest questions instead.
     pub abstained: bool,
@@ -46,7 +49,7 @@ pub struct Answer {
     /// Sentences from the passages that answer the question, in reading
     /// order, each with the rank of its passage (`[n]`). Empty when abstaining,
     /// in BM25 mode, or with `--key-points 0`.
-    pub key_points: Vec<crate::keypoints::KeyPoint>,
+    pub key_points: Vec<crate::retrieval::keypoints::KeyPoint>,
     /// The passages, in the order to read them.
     pub results: Vec<Passage>,
     /// Questions related to the closest one (from its front matter).
@@ -89,29 +92,6 @@ pub struct IndexUsed {
     pub model: String,
 }
 
-/// Wall-clock milliseconds per stage of one question.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Timings {
-    /// Embedding the question.
-    pub embed: f64,
-    /// BM25 search.
-    pub bm25: f64,
-    /// Dense search.
-    pub dense: f64,
-    /// Fusion.
-    pub fuse: f64,
-    /// MMR re-ranking.
-    pub mmr: f64,
-    /// Extracting key points (embedding the candidate sentences).
-    pub key_points: f64,
-    /// Loading the embedding model, when this question loaded it (first
-    /// question of a process); 0 otherwise.
-    pub model_load: f64,
-    /// Everything from question to answer, model loading included, index
-    /// opening excluded.
-    pub total: f64,
-}
-
 /// Whether the notes cover a question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -139,50 +119,6 @@ pub struct Mention {
     pub lines: [usize; 2],
     /// The sentence that mentions the topic, when one stands out.
     pub sentence: Option<String>,
-}
-
-/// What the abstention decision looked at (see [`crate::abstain`]).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Evidence {
-    /// Best cosine between the question and any passage (null in BM25 mode).
-    pub top_cosine: Option<f32>,
-    /// Best cosine between the question and a note's question (with its
-    /// tags), null in BM25 mode (since cram.ask/2).
-    pub title_cosine: Option<f32>,
-    /// IDF-weighted share of the question's content words (stopwords
-    /// removed) that occur in the best BM25 passage, in [0, 1].
-    pub term_coverage: f32,
-    /// IDF-weighted share of the content words that occur anywhere in the
-    /// note of the first passage, in [0, 1] (since cram.ask/2).
-    pub note_coverage: f32,
-    /// Share of neighbouring content-word pairs of the question that occur
-    /// within three words of each other in that note, in [0, 1]: a phrase
-    /// ("beam search") is covered, not just its words (since cram.ask/2).
-    pub phrase_coverage: f32,
-    /// IDF-weighted share of the content words in that note's concept
-    /// vocabulary: question, tags, headings, bold terms, defined acronyms
-    /// (since cram.ask/2).
-    pub concept_coverage: f32,
-    /// IDF-weighted mean, over the content words, of the share of that
-    /// note's passages that contain the word (since cram.ask/2).
-    pub term_spread: f32,
-    /// Best cosine between the question and a key-point sentence of the
-    /// first passages (since cram.ask/2).
-    pub sentence_cosine: f32,
-    /// 1 when the best BM25 and best dense passages are from one note, else 0
-    /// (since cram.ask/2).
-    pub arms_agree: f32,
-    /// Share of the first ten fused passages from their most common note
-    /// (since cram.ask/2).
-    pub concentration: f32,
-    /// IDF-weighted share of the content words that no passage contains
-    /// (since cram.ask/2).
-    pub unknown_share: f32,
-    /// Content words in the question.
-    pub content_terms: usize,
-    /// The abstention model's probability that the notes cover the question
-    /// (null in BM25 mode, which uses the term rule) (since cram.ask/2).
-    pub covered_probability: Option<f32>,
 }
 
 /// A reference to an interview question (or a user's note).
@@ -223,15 +159,4 @@ pub struct Passage {
     pub dense: Option<ArmEvidence>,
     /// MMR details, when MMR ran.
     pub mmr: Option<MmrDetail>,
-}
-
-/// How MMR chose a passage.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct MmrDetail {
-    /// Relevance normalised over the pool, in [0, 1].
-    pub relevance: f32,
-    /// Largest cosine to a passage shown above it (the penalty's input).
-    pub redundancy: f32,
-    /// The winning MMR score.
-    pub score: f32,
 }

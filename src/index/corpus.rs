@@ -213,7 +213,7 @@ pub fn parse_note(bytes: &[u8], display: &str, kind: SourceKind) -> Result<Note>
             e.utf8_error().valid_up_to()
         ))
     })?;
-    let content_hash = crate::hash::hex(text.as_bytes());
+    let content_hash = crate::index::hash::hex(text.as_bytes());
     let text = text.replace("\r\n", "\n");
     let (fm, body, body_first_line) = split_front_matter(&text).map_err(note_err)?;
     let meta = match (fm, kind) {

@@ -1,18 +1,19 @@
 //! One question through the pipeline: both arms, fusion, MMR.
 //!
-//! Shared by [`crate::engine`] (questions over the notes) and [`crate::eval`]
+//! Shared by [`crate::retrieval::engine`] (questions over the notes) and [`crate::eval`]
 //! (benchmark collections), so a benchmark measures exactly what `cram ask`
 //! runs.
 
 use std::time::Instant;
 
-use crate::answer::{MmrDetail, Timings};
+use serde::Serialize;
+
 use crate::config::{DenseBackend, EXACT_SCAN_BELOW, Fusion, Mode, SearchParams};
-use crate::dense::{self, Flat, Graph, Vectors};
 use crate::error::Result;
-use crate::fuse::{self, Fused};
-use crate::lexical::{Hit, Lexical};
-use crate::mmr;
+use crate::index::dense::{self, Flat, Graph, Vectors};
+use crate::index::lexical::{Hit, Lexical};
+use crate::retrieval::fuse::{self, Fused};
+use crate::retrieval::mmr;
 
 /// The indexes one search runs over; passage ordinals index `vectors`.
 pub struct Searcher<'a> {
@@ -130,4 +131,38 @@ impl Searcher<'_> {
 /// Milliseconds since `s`.
 pub fn ms(s: Instant) -> f64 {
     s.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Wall-clock milliseconds per stage of one question.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    /// Embedding the question.
+    pub embed: f64,
+    /// BM25 search.
+    pub bm25: f64,
+    /// Dense search.
+    pub dense: f64,
+    /// Fusion.
+    pub fuse: f64,
+    /// MMR re-ranking.
+    pub mmr: f64,
+    /// Extracting key points (embedding the candidate sentences).
+    pub key_points: f64,
+    /// Loading the embedding model, when this question loaded it (first
+    /// question of a process); 0 otherwise.
+    pub model_load: f64,
+    /// Everything from question to answer, model loading included, index
+    /// opening excluded.
+    pub total: f64,
+}
+
+/// How MMR chose a passage.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct MmrDetail {
+    /// Relevance normalised over the pool, in [0, 1].
+    pub relevance: f32,
+    /// Largest cosine to a passage shown above it (the penalty's input).
+    pub redundancy: f32,
+    /// The winning MMR score.
+    pub score: f32,
 }

@@ -11,7 +11,7 @@ use std::time::Instant;
 use cram::render::{self, Style};
 use cram::{Engine, Fusion, Mode, SearchParams};
 
-use crate::line::{Line, Reader};
+use crate::cli::line::{Line, Reader};
 
 const HELP: &str = "\
 Type a question, or a command:
@@ -94,12 +94,12 @@ pub fn run(
             let (name, arg) = cmd
                 .split_once(' ')
                 .map_or((cmd, ""), |(a, b)| (a, b.trim()));
-            session.style.width = crate::term::width(session.width);
+            session.style.width = crate::cli::term::width(session.width);
             let msg = match command(engine, &mut params, &mut session.style, &history, name, arg) {
                 Ok(Flow::Quit) => break,
                 Ok(Flow::Say(s)) => s,
                 Ok(Flow::Page(s)) => {
-                    crate::term::emit(&s, session.page)?;
+                    crate::cli::term::emit(&s, session.page)?;
                     continue;
                 }
                 Err(e) => format!("error: {e}"),
@@ -113,7 +113,7 @@ pub fn run(
         history.push(line.clone());
         reader.remember(&line);
         let t = Instant::now();
-        session.style.width = crate::term::width(session.width);
+        session.style.width = crate::cli::term::width(session.width);
         match engine.ask(&line, &params) {
             Ok(a) => {
                 write!(out, "{}", render::answer(&a, session.style))?;

@@ -29,6 +29,15 @@
 //! * Re-indexing embeds only passages (and key-point sentences) whose content
 //!   hash is new: vectors of unchanged ones are copied from the live generation.
 
+pub mod cache;
+pub mod chunk;
+pub mod corpus;
+pub mod dense;
+pub mod embed;
+pub mod hash;
+pub mod lexical;
+pub mod sentences;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
 use std::io::Write;
@@ -37,14 +46,12 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::chunk::{self, Chunk, ChunkParams};
-use crate::corpus::{self, LoadReport, Note, Source};
-use crate::dense::{Graph, GraphParams, Vectors};
-use crate::embed::ModelInfo;
+use self::chunk::{Chunk, ChunkParams};
+use self::corpus::{LoadReport, Note, Source};
+use self::lexical::Lexical;
 use crate::error::{Error, IoContext, Result};
-use crate::hash;
-use crate::keypoints;
-use crate::lexical::{self, Lexical};
+use crate::index::dense::{Graph, GraphParams, Vectors};
+use crate::index::embed::ModelInfo;
 
 /// Version of the on-disk layout; a generation with another version is rebuilt.
 pub const FORMAT_VERSION: u32 = 6;
@@ -352,7 +359,7 @@ impl IndexDir {
         let records: Vec<NoteRecord> = snapshot.notes.iter().map(NoteRecord::from_note).collect();
         let sentences: Vec<Vec<String>> = chunks
             .iter()
-            .map(|c| keypoints::passage_sentences(&c.heading, &c.text))
+            .map(|c| sentences::passage_sentences(&c.heading, &c.text))
             .collect();
 
         // Reuse vectors from the live generation when the model is the same.
@@ -371,7 +378,7 @@ impl IndexDir {
         let sentence_keys: Vec<String> = sentences
             .iter()
             .flatten()
-            .map(|s| keypoints::sentence_key(s))
+            .map(|s| sentences::sentence_key(s))
             .collect();
         for (key, s) in sentence_keys.iter().zip(sentences.iter().flatten()) {
             if !cache.contains_key(key) {
@@ -535,7 +542,7 @@ impl IndexDir {
         })();
         if let Some((flat, v)) = sentences {
             for (i, s) in flat.iter().enumerate() {
-                map.insert(keypoints::sentence_key(s), v.row(i).to_vec());
+                map.insert(sentences::sentence_key(s), v.row(i).to_vec());
             }
         }
         Some(map)

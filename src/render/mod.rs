@@ -9,7 +9,7 @@
 //! trimmed to its best sentences ([`excerpt`]); [`Style::full`] shows them
 //! whole. Note text is untrusted: control characters (including ANSI escape
 //! sequences a note might carry) are replaced before anything is parsed.
-//! Machine output is `--json` ([`crate::answer`]) and `--format md`
+//! Machine output is `--json` ([`crate::retrieval::answer`]) and `--format md`
 //! ([`answer_markdown`], [`note_markdown`]), which keep the notes' TeX as written.
 
 pub mod excerpt;
@@ -22,8 +22,8 @@ pub mod text;
 
 use std::collections::HashSet;
 
-use crate::answer::{Answer, Passage, QuestionRef};
 use crate::index::NoteRecord;
+use crate::retrieval::answer::{Answer, Passage, QuestionRef};
 use markdown::{Block, Layout};
 use terms::QueryTerms;
 use text::{Line, Span, Sty, spaces, wrap_hanging};
@@ -83,7 +83,7 @@ pub fn sanitize(s: &str) -> String {
 
 /// "Searching for: ..." with what changed (framing dropped, typos fixed,
 /// short forms expanded).
-pub fn understood_line(u: &crate::query::Understood) -> String {
+pub fn understood_line(u: &crate::retrieval::query::Understood) -> String {
     let mut notes: Vec<String> = Vec::new();
     if !u.corrections.is_empty() {
         let fixes: Vec<String> = u
@@ -411,7 +411,7 @@ fn passage(
 
 fn explain_line(r: &Passage) -> String {
     use std::fmt::Write;
-    let arm = |name: &str, e: &Option<crate::fuse::ArmEvidence>, prec: usize| match e {
+    let arm = |name: &str, e: &Option<crate::retrieval::fuse::ArmEvidence>, prec: usize| match e {
         Some(e) => format!("{name} #{} ({:.prec$})", e.rank, e.score),
         None => format!("{name} —"),
     };
@@ -436,7 +436,7 @@ fn explain_line(r: &Passage) -> String {
 pub fn drill_question(
     n: usize,
     of: usize,
-    card: &crate::drill::DeckCard,
+    card: &crate::study::drill::DeckCard,
     why: &str,
     style: Style,
 ) -> String {
@@ -458,8 +458,8 @@ pub fn drill_question(
 /// What a drill shows after the answer: the note's short answer, key points
 /// with `[n]` markers and the sources they cite, and the hint on a typed answer.
 pub fn drill_card(
-    card: &crate::drill::Card,
-    hint: Option<&crate::drill::Hint>,
+    card: &crate::study::drill::Card,
+    hint: Option<&crate::study::drill::Hint>,
     style: Style,
 ) -> String {
     let mut o = Out::new(style);
@@ -550,8 +550,8 @@ fn fit(s: &str, w: usize) -> String {
 }
 
 /// `cram drill --stats` as a table.
-pub fn drill_stats(s: &crate::drill::Stats, style: Style) -> String {
-    use crate::schedule::describe_delay;
+pub fn drill_stats(s: &crate::study::drill::Stats, style: Style) -> String {
+    use crate::study::schedule::describe_delay;
     let mut o = Out::new(style);
     // The numeric columns take 50 columns; the section name what is left (up to 38).
     let name_w = o.style.width.saturating_sub(51).clamp(12, 38);
@@ -567,7 +567,7 @@ pub fn drill_stats(s: &crate::drill::Stats, style: Style) -> String {
         "interval"
     );
     o.lines.push(Line::new(vec![bold(header)]));
-    let row = |r: &crate::drill::SectionStats| {
+    let row = |r: &crate::study::drill::SectionStats| {
         format!(
             "{} {:>5} {:>4} {:>4} {:>6} {:>7} {:>8} {:>9}",
             fit(&sanitize(&r.section), name_w),

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, IoContext, Result};
-use crate::metrics::Qrels;
+use crate::eval::metrics::Qrels;
 
 /// A loaded collection.
 #[derive(Debug, Clone)]

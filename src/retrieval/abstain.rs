@@ -44,7 +44,7 @@
 
 use std::collections::HashSet;
 
-use crate::answer::Evidence;
+use serde::Serialize;
 
 /// Number of features.
 pub const N_FEATURES: usize = 11;
@@ -347,7 +347,7 @@ pub fn content_terms(question: &str) -> Vec<String> {
         if stop.contains(w.to_lowercase().as_str()) {
             continue;
         }
-        for t in crate::lexical::analyze(w) {
+        for t in crate::index::lexical::analyze(w) {
             if !out.contains(&t) {
                 out.push(t);
             }
@@ -373,6 +373,50 @@ pub fn coverage(
         }
     }
     if all > 0.0 { hit / all } else { 0.0 }
+}
+
+/// What the abstention decision looked at (see the module doc).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Evidence {
+    /// Best cosine between the question and any passage (null in BM25 mode).
+    pub top_cosine: Option<f32>,
+    /// Best cosine between the question and a note's question (with its
+    /// tags), null in BM25 mode (since cram.ask/2).
+    pub title_cosine: Option<f32>,
+    /// IDF-weighted share of the question's content words (stopwords
+    /// removed) that occur in the best BM25 passage, in [0, 1].
+    pub term_coverage: f32,
+    /// IDF-weighted share of the content words that occur anywhere in the
+    /// note of the first passage, in [0, 1] (since cram.ask/2).
+    pub note_coverage: f32,
+    /// Share of neighbouring content-word pairs of the question that occur
+    /// within three words of each other in that note, in [0, 1]: a phrase
+    /// ("beam search") is covered, not just its words (since cram.ask/2).
+    pub phrase_coverage: f32,
+    /// IDF-weighted share of the content words in that note's concept
+    /// vocabulary: question, tags, headings, bold terms, defined acronyms
+    /// (since cram.ask/2).
+    pub concept_coverage: f32,
+    /// IDF-weighted mean, over the content words, of the share of that
+    /// note's passages that contain the word (since cram.ask/2).
+    pub term_spread: f32,
+    /// Best cosine between the question and a key-point sentence of the
+    /// first passages (since cram.ask/2).
+    pub sentence_cosine: f32,
+    /// 1 when the best BM25 and best dense passages are from one note, else 0
+    /// (since cram.ask/2).
+    pub arms_agree: f32,
+    /// Share of the first ten fused passages from their most common note
+    /// (since cram.ask/2).
+    pub concentration: f32,
+    /// IDF-weighted share of the content words that no passage contains
+    /// (since cram.ask/2).
+    pub unknown_share: f32,
+    /// Content words in the question.
+    pub content_terms: usize,
+    /// The abstention model's probability that the notes cover the question
+    /// (null in BM25 mode, which uses the term rule) (since cram.ask/2).
+    pub covered_probability: Option<f32>,
 }
 
 #[cfg(test)]

@@ -1,5 +1,10 @@
 //! Command-line flags (clap) and their conversion into validated library config.
 
+pub mod drill_loop;
+pub mod line;
+pub mod repl;
+pub mod term;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -278,7 +283,7 @@ impl Global {
                 reason: format!("{w} is out of range {}..=1000", cram::render::MIN_WIDTH),
             });
         }
-        Ok(crate::term::width(self.width))
+        Ok(crate::cli::term::width(self.width))
     }
 
     /// Whether long output may go through the pager.
@@ -331,9 +336,9 @@ impl AskArgs {
             ef_search: self.ef,
             key_points: self.key_points,
             understand: if self.verbatim {
-                cram::query::Steps::NONE
+                cram::retrieval::query::Steps::NONE
             } else {
-                cram::query::Steps::default()
+                cram::retrieval::query::Steps::default()
             },
         }
     }
@@ -394,11 +399,11 @@ pub struct EvalArgs {
     #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,
     /// Notes: fit the abstention model on the labelled queries, print held-out
-    /// (five-fold) rates and the weights for src/abstain.rs
+    /// (five-fold) rates and the weights for src/retrieval/abstain.rs
     #[arg(long)]
     pub fit_abstention: bool,
     /// Notes: fit the key-point model on the answer labels, print held-out
-    /// (five-fold) rates and the weights for src/keypoints.rs
+    /// (five-fold) rates and the weights for src/retrieval/keypoints.rs
     #[arg(long)]
     pub fit_key_points: bool,
     /// Notes: run only the realistic query set and key-point labels (skip the method table)

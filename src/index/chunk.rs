@@ -15,7 +15,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::corpus::Note;
+use crate::index::corpus::Note;
 
 /// Chunker parameters; they are part of the index fingerprint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,7 +164,7 @@ pub fn chunk_note(note: &Note, params: ChunkParams) -> Vec<Chunk> {
             text,
             hash: String::new(),
         };
-        c.hash = crate::hash::hex(c.context_text().as_bytes());
+        c.hash = crate::index::hash::hex(c.context_text().as_bytes());
         out.push(c);
     }
     out

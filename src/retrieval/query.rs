@@ -182,36 +182,7 @@ impl Understood {
     }
 }
 
-/// Which steps of [`understand`] run (all by default; `cram eval` switches
-/// them off one at a time to measure each).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Steps {
-    /// Drop interview framing.
-    pub framing: bool,
-    /// Correct typos.
-    pub typos: bool,
-    /// Expand short forms.
-    pub aliases: bool,
-}
-
-impl Default for Steps {
-    fn default() -> Self {
-        Steps {
-            framing: true,
-            typos: true,
-            aliases: true,
-        }
-    }
-}
-
-impl Steps {
-    /// Nothing changes the question.
-    pub const NONE: Steps = Steps {
-        framing: false,
-        typos: false,
-        aliases: false,
-    };
-}
+pub use crate::config::Steps;
 
 /// The notes' vocabulary: words with their note frequencies, and short forms.
 #[derive(Debug, Default)]
@@ -267,7 +238,9 @@ impl Lexicon {
                     let parts: Option<Vec<String>> = part
                         .split('-')
                         .map(|w| {
-                            if lex.words.contains_key(w) || crate::abstain::is_stopword(w) {
+                            if lex.words.contains_key(w)
+                                || crate::retrieval::abstain::is_stopword(w)
+                            {
                                 Some(w.to_string())
                             } else {
                                 lex.nearest(w, 1).map(str::to_string)
@@ -377,7 +350,7 @@ pub fn concept_text(n: &NoteRecord) -> String {
     let mut s = format!("{}. {}.", n.title, n.tags.join(". "));
     for line in n.body.lines() {
         if line.starts_with('#')
-            && !crate::chunk::is_reference_heading(line.trim_start_matches('#'))
+            && !crate::index::chunk::is_reference_heading(line.trim_start_matches('#'))
         {
             s.push(' ');
             s.push_str(line.trim_start_matches('#'));
@@ -582,7 +555,7 @@ fn drop_framing(q: &str, dropped: &mut Vec<String>) -> String {
     let is_meta = |w: &str| meta.contains(w.to_lowercase().as_str());
     let content_left = rest
         .iter()
-        .filter(|(_, w)| !is_meta(w) && !crate::abstain::is_stopword(&w.to_lowercase()))
+        .filter(|(_, w)| !is_meta(w) && !crate::retrieval::abstain::is_stopword(&w.to_lowercase()))
         .count();
     if content_left == 0 {
         // Framing only ("how should I answer?"): search what was typed.

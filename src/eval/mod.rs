@@ -11,14 +11,19 @@
 //!   correctly abstained on;
 //! * query latency p50 / p95 (warm, model loaded).
 
+pub mod beir;
+pub mod metrics;
+pub mod quality;
+pub mod report;
+
 use std::path::Path;
 use std::time::Instant;
 
 use serde::Serialize;
 
 use crate::config::{Fusion, Mode, SearchParams};
-use crate::engine::Engine;
 use crate::error::{Error, IoContext, Result};
+use crate::retrieval::engine::Engine;
 
 /// One dev query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -269,7 +274,7 @@ pub fn evaluate_notes(
 }
 
 /// Mean cosine over all pairs of the passages (0 for fewer than two).
-fn mean_pairwise_cosine(engine: &Engine, results: &[crate::answer::Passage]) -> f64 {
+fn mean_pairwise_cosine(engine: &Engine, results: &[crate::retrieval::answer::Passage]) -> f64 {
     let g = engine.generation();
     let rows: Vec<&[f32]> = results
         .iter()
@@ -279,7 +284,7 @@ fn mean_pairwise_cosine(engine: &Engine, results: &[crate::answer::Passage]) -> 
     let (mut sum, mut pairs) = (0.0f64, 0usize);
     for i in 0..rows.len() {
         for j in i + 1..rows.len() {
-            sum += crate::dense::dot(rows[i], rows[j]) as f64;
+            sum += crate::index::dense::dot(rows[i], rows[j]) as f64;
             pairs += 1;
         }
     }
@@ -423,7 +428,7 @@ pub struct BeirMethod {
     pub name: String,
     /// Mean metrics over the scored queries.
     #[serde(flatten)]
-    pub scores: crate::metrics::Scores,
+    pub scores: crate::eval::metrics::Scores,
     /// Query embedding latency (0 for BM25).
     pub embed_ms: Latency,
     /// Search latency (arms + fusion + MMR).
@@ -457,7 +462,7 @@ pub struct BeirPaired {
     pub b: String,
     /// Difference statistics (`b - a`).
     #[serde(flatten)]
-    pub stats: crate::metrics::Paired,
+    pub stats: crate::eval::metrics::Paired,
 }
 
 /// HNSW accuracy at one search breadth.
@@ -606,14 +611,14 @@ fn method_params(name: &str, o: &BeirOptions, depth: usize) -> Result<SearchPara
 /// Document vectors (through the cache) and query vectors, the queries
 /// embedded one at a time to measure latency as a user sees it.
 fn embed_collection(
-    coll: &crate::beir::Collection,
-    embedder: &mut crate::embed::Embedder,
+    coll: &crate::eval::beir::Collection,
+    embedder: &mut crate::index::embed::Embedder,
     o: &BeirOptions,
     build: &mut BeirBuild,
-    on_event: &mut dyn FnMut(crate::engine::Event),
-) -> Result<(crate::dense::Vectors, Vec<Vec<f32>>, Vec<f64>)> {
-    use crate::engine::Event;
-    let mut cache = crate::cache::EmbeddingCache::open(&o.cache_dir, embedder.info())?;
+    on_event: &mut dyn FnMut(crate::retrieval::engine::Event),
+) -> Result<(crate::index::dense::Vectors, Vec<Vec<f32>>, Vec<f64>)> {
+    use crate::retrieval::engine::Event;
+    let mut cache = crate::index::cache::EmbeddingCache::open(&o.cache_dir, embedder.info())?;
     on_event(Event::Notice(format!(
         "{}: {} documents, {} cached vectors in {}",
         coll.name,
@@ -645,14 +650,14 @@ fn embed_collection(
 
 /// Runs the benchmark on one collection.
 pub fn evaluate_beir(
-    coll: &crate::beir::Collection,
-    embedder: &mut crate::embed::Embedder,
+    coll: &crate::eval::beir::Collection,
+    embedder: &mut crate::index::embed::Embedder,
     o: &BeirOptions,
-    on_event: &mut dyn FnMut(crate::engine::Event),
+    on_event: &mut dyn FnMut(crate::retrieval::engine::Event),
 ) -> Result<BeirReport> {
-    use crate::dense::{Graph, GraphParams};
-    use crate::lexical::Lexical;
-    use crate::search::Searcher;
+    use crate::index::dense::{Graph, GraphParams};
+    use crate::index::lexical::Lexical;
+    use crate::retrieval::search::Searcher;
     use rayon::prelude::*;
 
     // Validate methods before spending minutes on embeddings.
@@ -665,7 +670,7 @@ pub fn evaluate_beir(
     let t = Instant::now();
     let lex_dir = tmp.path().join("lexical");
     std::fs::create_dir(&lex_dir).ctx("creating", &lex_dir)?;
-    crate::lexical::build(&lex_dir, &coll.doc_texts)?;
+    crate::index::lexical::build(&lex_dir, &coll.doc_texts)?;
     let lexical = Lexical::open(&lex_dir)?;
     build.bm25_seconds = t.elapsed().as_secs_f64();
     build.bm25_bytes = crate::index::dir_size(&lex_dir);
@@ -678,7 +683,7 @@ pub fn evaluate_beir(
     } else {
         let n = coll.queries.len();
         (
-            crate::dense::Vectors::default(),
+            crate::index::dense::Vectors::default(),
             vec![Vec::new(); n],
             vec![0.0; n],
         )
@@ -698,7 +703,7 @@ pub fn evaluate_beir(
         let mut points = Vec::new();
         let mut chosen = None;
         for ef in [16, 32, 64, 128, 256, 512] {
-            let r = crate::dense::recall_at_k(&vectors, &g, &qs, 10, ef);
+            let r = crate::index::dense::recall_at_k(&vectors, &g, &qs, 10, ef);
             points.push(EfPoint {
                 ef,
                 recall_at_10: r,
@@ -752,7 +757,7 @@ pub fn evaluate_beir(
             .collect();
         docs.truncate(depth);
         if !mmr {
-            crate::metrics::trec_order(&mut docs);
+            crate::eval::metrics::trec_order(&mut docs);
         }
         Ok((docs, ms))
     };
@@ -776,7 +781,7 @@ pub fn evaluate_beir(
             let (docs, ms) = run_docs(&params, text, qv, qid, g)?;
             search_ms.push(ms);
             let ids: Vec<&str> = docs.iter().map(|(d, _)| d.as_str()).collect();
-            per_query.push(crate::metrics::score(&ids, &coll.qrels[qid]));
+            per_query.push(crate::eval::metrics::score(&ids, &coll.qrels[qid]));
             if o.run_out.is_some() {
                 for (rank, (d, s)) in docs.iter().enumerate() {
                     run_lines.push_str(&format!("{qid} Q0 {d} {} {s} cram-{name}\n", rank + 1));
@@ -817,9 +822,9 @@ pub fn evaluate_beir(
         let recalls: Vec<f64> = per_query.iter().map(|s| s.recall100).collect();
         methods.push(BeirMethod {
             name: name.clone(),
-            scores: crate::metrics::Scores::mean(&per_query),
-            ndcg10_ci: crate::metrics::bootstrap_mean_ci(&ndcgs, o.resamples, 0x5eed),
-            recall100_ci: crate::metrics::bootstrap_mean_ci(&recalls, o.resamples, 0x5eed),
+            scores: crate::eval::metrics::Scores::mean(&per_query),
+            ndcg10_ci: crate::eval::metrics::bootstrap_mean_ci(&ndcgs, o.resamples, 0x5eed),
+            recall100_ci: crate::eval::metrics::bootstrap_mean_ci(&recalls, o.resamples, 0x5eed),
             per_query_ms: total.clone(),
             embed_ms: Latency::of(&emb),
             search_ms: Latency::of(&search_ms),
@@ -847,7 +852,7 @@ pub fn evaluate_beir(
             paired.push(BeirPaired {
                 a: a.to_string(),
                 b: b.to_string(),
-                stats: crate::metrics::paired_bootstrap(
+                stats: crate::eval::metrics::paired_bootstrap(
                     &ma.per_query_ndcg,
                     &mb.per_query_ndcg,
                     o.resamples,
@@ -868,9 +873,9 @@ pub fn evaluate_beir(
         for ((qid, text), qv) in coll.queries.iter().zip(&qvecs) {
             let (docs, _) = run_docs(&params, text, qv, qid, None)?;
             let ids: Vec<&str> = docs.iter().map(|(d, _)| d.as_str()).collect();
-            per_query.push(crate::metrics::score(&ids, &coll.qrels[qid]));
+            per_query.push(crate::eval::metrics::score(&ids, &coll.qrels[qid]));
         }
-        let m = crate::metrics::Scores::mean(&per_query);
+        let m = crate::eval::metrics::Scores::mean(&per_query);
         alpha_sweep.push((alpha, m.ndcg10, m.recall100));
     }
     build.peak_rss_mib = peak_rss_mib();

@@ -5,7 +5,7 @@
 //! session mixes topics), up to a count. For each, the user recalls or types
 //! an answer, sees the material ([`card`]: key points from the retrieved
 //! passages, with citations, and the note's short answer), and grades
-//! themselves; [`crate::schedule`] turns the grade into the next due date.
+//! themselves; [`crate::study::schedule`] turns the grade into the next due date.
 //!
 //! If the user typed an answer, [`hint`] shows which of the note's key terms
 //! it used and which it missed. Key terms are BM25 analyzer terms (stemmed, so
@@ -32,12 +32,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::answer::Answer;
 use crate::config::SearchParams;
-use crate::engine::Engine;
 use crate::error::{Error, IoContext, Result};
 use crate::index::NoteRecord;
-use crate::schedule::{CardState, DAY, Grade};
+use crate::retrieval::answer::Answer;
+use crate::retrieval::engine::Engine;
+use crate::study::schedule::{CardState, DAY, Grade};
 
 /// Name and version of the progress file's schema.
 pub const SCHEMA: &str = "cram.drill/1";
@@ -111,7 +111,7 @@ pub fn resolve_section(names: &[String], wanted: &str) -> Result<String> {
             .filter(|c| c.is_alphabetic())
             .collect()
     };
-    let wanted_stems = crate::lexical::analyze(&w);
+    let wanted_stems = crate::index::lexical::analyze(&w);
     let rules: [&dyn Fn(&str) -> bool; 5] = [
         &|s| s.to_lowercase() == w,
         &|s| acronym(s).as_deref() == Some(w.as_str()),
@@ -119,7 +119,7 @@ pub fn resolve_section(names: &[String], wanted: &str) -> Result<String> {
         &|s| w.len() >= 3 && words(s).iter().any(|t| t.starts_with(&w)),
         &|s| {
             !wanted_stems.is_empty()
-                && crate::lexical::analyze(s)
+                && crate::index::lexical::analyze(s)
                     .iter()
                     .any(|t| wanted_stems.contains(t))
         },
@@ -534,7 +534,9 @@ pub fn key_terms(
     weight: impl Fn(&str) -> f32,
     n: usize,
 ) -> Vec<KeyTerm> {
-    let asked: HashSet<String> = crate::lexical::analyze(question).into_iter().collect();
+    let asked: HashSet<String> = crate::index::lexical::analyze(question)
+        .into_iter()
+        .collect();
     // term -> (first position, surface form counts in order of appearance)
     let mut seen: HashMap<String, (usize, Vec<(String, usize)>)> = HashMap::new();
     let mut pos = 0;
@@ -547,7 +549,7 @@ pub fn key_terms(
                 continue;
             }
             let lower = word.to_lowercase();
-            for term in crate::lexical::analyze(&lower) {
+            for term in crate::index::lexical::analyze(&lower) {
                 if asked.contains(&term) {
                     continue;
                 }
@@ -592,7 +594,7 @@ pub struct Hint {
 /// Compares a typed answer with the key terms (after the BM25 analyzer, so
 /// word forms and case do not matter).
 pub fn hint(terms: &[KeyTerm], typed: &str) -> Hint {
-    let used: HashSet<String> = crate::lexical::analyze(typed).into_iter().collect();
+    let used: HashSet<String> = crate::index::lexical::analyze(typed).into_iter().collect();
     let (covered, missed): (Vec<&KeyTerm>, Vec<&KeyTerm>) =
         terms.iter().partition(|t| used.contains(&t.term));
     Hint {
@@ -662,9 +664,10 @@ impl NoteTerms {
     pub fn new(notes: &[NoteRecord]) -> NoteTerms {
         let mut df: HashMap<String, usize> = HashMap::new();
         for n in notes {
-            let terms: HashSet<String> = crate::lexical::analyze(without_references(&n.body))
-                .into_iter()
-                .collect();
+            let terms: HashSet<String> =
+                crate::index::lexical::analyze(without_references(&n.body))
+                    .into_iter()
+                    .collect();
             for t in terms {
                 *df.entry(t).or_default() += 1;
             }
@@ -695,7 +698,7 @@ fn without_references(body: &str) -> &str {
 /// `tf * idf` with tf over the note and idf over notes.
 pub fn note_key_terms(note: &NoteRecord, stats: &NoteTerms, n: usize) -> Vec<KeyTerm> {
     let mut tf: HashMap<String, usize> = HashMap::new();
-    for t in crate::lexical::analyze(without_references(&note.body)) {
+    for t in crate::index::lexical::analyze(without_references(&note.body)) {
         *tf.entry(t).or_default() += 1;
     }
     let short = short_answer(&note.body);

@@ -1,4 +1,4 @@
-//! `cram drill`: the prompt loop around [`cram::drill`].
+//! `cram drill`: the prompt loop around [`cram::study::drill`].
 //!
 //! For each question: show it, read an optional typed answer (lines until an
 //! empty one), show the key points, sources and short answer (and the
@@ -9,12 +9,12 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use cram::drill::{self, Progress, Session};
 use cram::render::{self, Style};
-use cram::schedule::{Grade, describe_delay};
+use cram::study::drill::{self, Progress, Session};
+use cram::study::schedule::{Grade, describe_delay};
 use cram::{Engine, SearchParams};
 
-use crate::line::{Line, Reader};
+use crate::cli::line::{Line, Reader};
 
 /// A validated `cram drill`.
 pub struct Options {
@@ -59,7 +59,7 @@ pub fn stats(
         writeln!(out)?;
     } else {
         drop(out);
-        crate::term::emit(&render::drill_stats(&s, style), page)?;
+        crate::cli::term::emit(&render::drill_stats(&s, style), page)?;
     }
     Ok(())
 }
