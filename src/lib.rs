@@ -48,6 +48,8 @@ pub mod lexical;
 pub mod mcp;
 pub mod metrics;
 pub mod mmr;
+pub mod model;
+pub mod models_eval;
 pub mod quality;
 pub mod query;
 pub mod render;
