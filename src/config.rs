@@ -206,7 +206,7 @@ impl Paths {
         Paths {
             corpus: root.join("corpus"),
             index: root.join("index"),
-            model_dir: cram_home().join("models").join("all-MiniLM-L6-v2"),
+            model_dir: crate::index::model::default_dir(),
             ort_lib: None,
         }
     }

@@ -271,6 +271,7 @@ fn eval(
         return Err(bad("--limit-queries", "must be at least 1".into()).into());
     }
     match args.beir.clone() {
+        Some(dir) if !args.models.is_empty() => eval_models(&args, &dir, base, paths, on_event),
         Some(dir) => eval_beir(&args, &dir, base, paths, on_event),
         None => eval_notes(args, base, paths, on_event),
     }
@@ -314,6 +315,48 @@ fn eval_beir(
         writeln!(std::io::stdout(), "{}", serde_json::to_string(&report)?)?;
     } else {
         write!(std::io::stdout(), "{}", cram::eval::beir_markdown(&report))?;
+    }
+    Ok(())
+}
+
+/// `cram eval --beir DIR --models a,b`: embedding models side by side.
+fn eval_models(
+    args: &cli::EvalArgs,
+    dir: &std::path::Path,
+    base: cram::SearchParams,
+    paths: &cram::Paths,
+    on_event: &mut dyn FnMut(Event),
+) -> anyhow::Result<()> {
+    let mut coll = cram::eval::beir::Collection::load(dir)?;
+    if let Some(n) = args.limit_queries {
+        coll.limit_queries(n);
+    }
+    let opts = cram::eval::models::ModelsOptions {
+        models: (args.models.iter())
+            .map(|m| (m.display().to_string(), cram::index::model::resolve(m)))
+            .collect(),
+        ort_lib: paths.ort_lib.clone(),
+        beir: cram::eval::BeirOptions {
+            methods: Vec::new(),
+            base,
+            fetch_k: args.fetch_k,
+            alpha_sweep: Vec::new(),
+            resamples: args.resamples,
+            cache_dir: cram::config::cram_home().join("cache").join("embeddings"),
+            run_out: None,
+        },
+        throughput_docs: 256,
+        cold_starts: 5,
+    };
+    let report = cram::eval::models::compare_models(&coll, &opts, on_event)?;
+    if args.json {
+        writeln!(std::io::stdout(), "{}", serde_json::to_string(&report)?)?;
+    } else {
+        write!(
+            std::io::stdout(),
+            "{}",
+            cram::eval::models::models_markdown(&report)
+        )?;
     }
     Ok(())
 }

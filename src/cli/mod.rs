@@ -31,8 +31,9 @@ pub struct Global {
     /// Index folder [default: the project's index/]
     #[arg(long, global = true, env = "CRAM_INDEX", value_name = "DIR", help_heading = PATHS)]
     pub index: Option<PathBuf>,
-    /// Embedding model folder [default: $CRAM_HOME/models/all-MiniLM-L6-v2]
-    #[arg(long, global = true, env = "CRAM_MODEL_DIR", value_name = "DIR", help_heading = PATHS)]
+    /// Embedding model: a folder with model.onnx, tokenizer.json and model.json
+    /// (README, "Models"), or a provisioned one: fp32 (default) or int8
+    #[arg(long = "model", visible_alias = "model-dir", global = true, env = "CRAM_MODEL_DIR", value_name = "DIR", help_heading = PATHS)]
     pub model_dir: Option<PathBuf>,
     /// ONNX Runtime shared library [default: from $CRAM_HOME/onnxruntime/ort.json]
     #[arg(long, global = true, env = "CRAM_ORT_LIB", value_name = "FILE", help_heading = PATHS)]
@@ -268,7 +269,10 @@ impl Global {
         Paths {
             corpus: self.corpus.clone().unwrap_or(d.corpus),
             index: self.index.clone().unwrap_or(d.index),
-            model_dir: self.model_dir.clone().unwrap_or(d.model_dir),
+            model_dir: self
+                .model_dir
+                .as_deref()
+                .map_or(d.model_dir, cram::index::model::resolve),
             ort_lib: self.ort_lib.clone(),
         }
     }
@@ -362,6 +366,10 @@ pub struct EvalArgs {
         default_value = "bm25,dense-exact,dense-hnsw,hybrid-rrf,hybrid-convex,hybrid-mmr"
     )]
     pub methods: Vec<String>,
+    /// BEIR: compare embedding models side by side (dense and hybrid nDCG@10,
+    /// throughput, cold start, sizes), e.g. fp32,int8 or fp32,/path/to/model
+    #[arg(long, value_delimiter = ',', value_name = "MODEL", requires = "beir")]
+    pub models: Vec<PathBuf>,
     /// BEIR: documents each arm fetches before fusion
     #[arg(long, default_value_t = 1000)]
     pub fetch_k: usize,

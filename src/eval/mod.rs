@@ -13,6 +13,7 @@
 
 pub mod beir;
 pub mod metrics;
+pub mod models;
 pub mod quality;
 pub mod report;
 

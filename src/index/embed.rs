@@ -1,22 +1,25 @@
-//! Sentence embeddings: all-MiniLM-L6-v2 through `fastembed` and ONNX Runtime.
+//! Sentence embeddings through `fastembed` and ONNX Runtime.
 //!
 //! Nothing is downloaded here. `scripts/provision.py` (run by `make setup`)
-//! places the exported ONNX model, its tokenizer and a `model.json` identity in
-//! the model folder, and the ONNX Runtime shared library with an `ort.json`
-//! under [`crate::config::cram_home`]. This module loads them, and turns every
-//! missing piece into [`Error::ModelMissing`] or [`Error::RuntimeMissing`]
-//! instead of the panic that `ort` raises when it cannot find its library.
+//! places the exported ONNX models (all-MiniLM-L6-v2 in fp32, and the same
+//! dynamically quantised to int8), their tokenizer and a `model.json` in each
+//! model folder, and the ONNX Runtime shared library with an `ort.json` under
+//! [`crate::config::cram_home`]; any other folder that keeps the contract of
+//! [`crate::index::model`] works too. This module loads them, and turns every missing
+//! piece into [`Error::ModelMissing`], [`Error::ModelInvalid`] or
+//! [`Error::RuntimeMissing`] instead of the panic that `ort` raises when it
+//! cannot find its library.
 //!
-//! Settings follow the model card: mean pooling over the attention mask,
-//! L2-normalised output, at most 256 tokens (longer text is truncated), no
-//! query prefix.
+//! Settings come from `model.json`: mean or CLS pooling, L2-normalised output,
+//! the token limit (longer text is truncated), and the prefixes put before
+//! questions and passages (none for MiniLM; `query: ` / `passage: ` for e5).
 
 use std::path::{Path, PathBuf};
 
 use fastembed::{
     InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::config::cram_home;
 use crate::error::{Error, Result};
@@ -26,54 +29,7 @@ use crate::error::{Error, Result};
 /// keep peak memory near 450 MB instead of 2 GB (`../shared/MODEL.md`).
 pub const BATCH_SIZE: usize = 8;
 
-/// The identity of a provisioned model, read from `model.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ModelInfo {
-    /// Upstream model name, e.g. `sentence-transformers/all-MiniLM-L6-v2`.
-    pub id: String,
-    /// SHA-256 of `model.onnx`.
-    pub onnx_sha256: String,
-    /// Embedding dimension.
-    pub dim: usize,
-    /// Token limit; longer text is truncated.
-    pub max_length: usize,
-    /// Pooling (`mean`).
-    pub pooling: String,
-}
-
-impl ModelInfo {
-    /// Reads `model.json` from a model folder.
-    pub fn read(model_dir: &Path) -> Result<ModelInfo> {
-        let p = model_dir.join("model.json");
-        let missing = |reason: String| Error::ModelMissing {
-            path: model_dir.to_path_buf(),
-            reason,
-        };
-        let text = std::fs::read_to_string(&p)
-            .map_err(|e| missing(format!("cannot read model.json ({e})")))?;
-        let info: ModelInfo =
-            serde_json::from_str(&text).map_err(|e| missing(format!("bad model.json ({e})")))?;
-        if info.pooling != "mean" || info.dim == 0 || info.max_length == 0 {
-            return Err(missing(format!(
-                "model.json describes an unsupported model (pooling {}, dim {})",
-                info.pooling, info.dim
-            )));
-        }
-        Ok(info)
-    }
-
-    /// A short string naming exactly this model and its settings; part of the
-    /// index fingerprint and the embedding cache key.
-    pub fn fingerprint(&self) -> String {
-        format!(
-            "{}@{}/{}/max{}",
-            self.id,
-            &self.onnx_sha256[..self.onnx_sha256.len().min(16)],
-            self.pooling,
-            self.max_length
-        )
-    }
-}
+pub use crate::index::model::ModelInfo;
 
 /// Where the ONNX Runtime library is: `CRAM_ORT_LIB`, else `ORT_DYLIB_PATH`,
 /// else the library named by `$CRAM_HOME/onnxruntime/ort.json`.
@@ -122,38 +78,52 @@ pub fn init_runtime(lib: &Path) -> Result<()> {
 pub struct Embedder {
     model: TextEmbedding,
     info: ModelInfo,
+    dir: PathBuf,
 }
 
 impl Embedder {
     /// Loads the model in `model_dir` with the runtime at `ort_lib` (or found by
-    /// [`find_runtime`]). Takes about 0.5 s.
+    /// [`find_runtime`]). Takes about 0.5 s for the fp32 MiniLM.
     pub fn load(model_dir: &Path, ort_lib: Option<&Path>) -> Result<Embedder> {
         let info = ModelInfo::read(model_dir)?;
-        let missing = |reason: String| Error::ModelMissing {
-            path: model_dir.to_path_buf(),
-            reason,
-        };
         let read = |name: &str| {
-            std::fs::read(model_dir.join(name))
-                .map_err(|e| missing(format!("cannot read {name} ({e})")))
+            std::fs::read(model_dir.join(name)).map_err(|e| {
+                crate::index::model::invalid(model_dir, name, format!("cannot be read ({e})"))
+            })
         };
         let onnx = read("model.onnx")?;
+        let tokenizer = read("tokenizer.json")?;
+        let [config, special, tokenizer_config] =
+            crate::index::model::tokenizer_side_files(model_dir, &info, &tokenizer)?;
         let tokenizer_files = TokenizerFiles {
-            tokenizer_file: read("tokenizer.json")?,
-            config_file: read("config.json")?,
-            special_tokens_map_file: read("special_tokens_map.json")?,
-            tokenizer_config_file: read("tokenizer_config.json")?,
+            tokenizer_file: tokenizer,
+            config_file: config,
+            special_tokens_map_file: special,
+            tokenizer_config_file: tokenizer_config,
         };
         init_runtime(&find_runtime(ort_lib)?)?;
-        let udm = UserDefinedEmbeddingModel::new(onnx, tokenizer_files).with_pooling(Pooling::Mean);
+        let pooling = if info.cls_pooling() {
+            Pooling::Cls
+        } else {
+            Pooling::Mean
+        };
+        let udm = UserDefinedEmbeddingModel::new(onnx, tokenizer_files).with_pooling(pooling);
         let opts = InitOptionsUserDefined::new().with_max_length(info.max_length);
         let model = TextEmbedding::try_new_from_user_defined(udm, opts).map_err(|e| {
-            missing(format!(
-                "the model does not load ({})",
-                one_line(&e.to_string())
-            ))
+            crate::index::model::invalid(
+                model_dir,
+                "model.onnx",
+                format!(
+                    "does not load ({}): check that it is an ONNX export of the model and that tokenizer.json is its tokenizer",
+                    one_line(&e.to_string())
+                ),
+            )
         })?;
-        Ok(Embedder { model, info })
+        Ok(Embedder {
+            model,
+            info,
+            dir: model_dir.to_path_buf(),
+        })
     }
 
     /// The model's identity.
@@ -161,18 +131,63 @@ impl Embedder {
         &self.info
     }
 
-    /// Embeds texts in batches of [`BATCH_SIZE`], calling `progress(done)` after each batch.
+    /// Embeds passages in batches of [`BATCH_SIZE`], each after the model's
+    /// passage prefix, calling `progress(done)` after each batch.
     pub fn embed_with_progress<S: AsRef<str> + Send + Sync>(
         &mut self,
+        texts: &[S],
+        progress: impl FnMut(usize),
+    ) -> Result<Vec<Vec<f32>>> {
+        let prefix = self.info.passage_prefix.clone();
+        self.embed_prefixed(&prefix, texts, progress)
+    }
+
+    /// Embeds passages (titles, sentences, documents) in batches.
+    pub fn embed<S: AsRef<str> + Send + Sync>(&mut self, texts: &[S]) -> Result<Vec<Vec<f32>>> {
+        self.embed_with_progress(texts, |_| {})
+    }
+
+    /// Embeds one question, after the model's query prefix.
+    pub fn embed_query(&mut self, q: &str) -> Result<Vec<f32>> {
+        let prefix = self.info.query_prefix.clone();
+        Ok(self
+            .embed_prefixed(&prefix, &[q], |_| {})?
+            .pop()
+            .unwrap_or_default())
+    }
+
+    fn embed_prefixed<S: AsRef<str> + Send + Sync>(
+        &mut self,
+        prefix: &str,
         texts: &[S],
         mut progress: impl FnMut(usize),
     ) -> Result<Vec<Vec<f32>>> {
         let mut out = Vec::with_capacity(texts.len());
         for batch in texts.chunks(BATCH_SIZE) {
-            let v = self
-                .model
-                .embed(batch, Some(BATCH_SIZE))
-                .map_err(|e| Error::Embed(one_line(&e.to_string())))?;
+            let v = if prefix.is_empty() {
+                self.model.embed(batch, Some(BATCH_SIZE))
+            } else {
+                let with: Vec<String> = batch
+                    .iter()
+                    .map(|t| format!("{prefix}{}", t.as_ref()))
+                    .collect();
+                self.model.embed(&with, Some(BATCH_SIZE))
+            }
+            .map_err(|e| Error::Embed(one_line(&e.to_string())))?;
+            if let Some(first) = v.first()
+                && first.len() != self.info.dim
+            {
+                return Err(crate::index::model::invalid(
+                    &self.dir,
+                    "model.json: dim",
+                    format!(
+                        "is {}, but model.onnx returns {}-d vectors: set \"dim\": {}",
+                        self.info.dim,
+                        first.len(),
+                        first.len()
+                    ),
+                ));
+            }
             out.extend(v);
             progress(out.len());
         }
@@ -187,16 +202,6 @@ impl Embedder {
             )));
         }
         Ok(out)
-    }
-
-    /// Embeds texts in batches.
-    pub fn embed<S: AsRef<str> + Send + Sync>(&mut self, texts: &[S]) -> Result<Vec<Vec<f32>>> {
-        self.embed_with_progress(texts, |_| {})
-    }
-
-    /// Embeds one question.
-    pub fn embed_query(&mut self, q: &str) -> Result<Vec<f32>> {
-        Ok(self.embed(&[q])?.pop().unwrap_or_default())
     }
 }
 

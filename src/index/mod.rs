@@ -36,6 +36,7 @@ pub mod dense;
 pub mod embed;
 pub mod hash;
 pub mod lexical;
+pub mod model;
 pub mod sentences;
 
 use std::collections::{BTreeMap, HashMap};

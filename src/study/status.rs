@@ -84,39 +84,21 @@ pub fn status(paths: &Paths, verify_model: bool) -> Status {
         "model",
         match &model {
             Err(e) => Err((e.to_string(), setup.clone())),
+            // model.onnx and tokenizer.json were checked by ModelInfo::read.
             Ok(m) => {
                 let onnx = paths.model_dir.join("model.onnx");
-                let missing = [
-                    "model.onnx",
-                    "tokenizer.json",
-                    "config.json",
-                    "special_tokens_map.json",
-                    "tokenizer_config.json",
-                ]
-                .into_iter()
-                .find(|f| !paths.model_dir.join(f).is_file());
-                match missing {
-                    Some(f) => Err((
-                        format!("{} is missing", paths.model_dir.join(f).display()),
-                        setup.clone(),
-                    )),
-                    None if verify_model => match crate::index::hash::file_hex(&onnx) {
-                        Ok(h) if h == m.onnx_sha256 => Ok(format!(
-                            "{} at {} (sha256 verified)",
-                            m.fingerprint(),
-                            paths.model_dir.display()
-                        )),
+                let at = format!("{} at {}", m.fingerprint(), paths.model_dir.display());
+                if !verify_model {
+                    Ok(at)
+                } else {
+                    match crate::index::hash::file_hex(&onnx) {
+                        Ok(h) if h == m.onnx_sha256 => Ok(format!("{at} (sha256 verified)")),
                         Ok(_) => Err((
                             format!("{} does not match its recorded sha256", onnx.display()),
                             setup.clone(),
                         )),
                         Err(e) => Err((e.to_string(), setup.clone())),
-                    },
-                    None => Ok(format!(
-                        "{} at {}",
-                        m.fingerprint(),
-                        paths.model_dir.display()
-                    )),
+                    }
                 }
             }
         },

@@ -51,9 +51,10 @@ fn missing_model_is_a_clear_error() {
     let err = cram::index::embed::Embedder::load(d.path(), None)
         .err()
         .expect("must fail");
-    assert!(matches!(err, cram::Error::ModelMissing { .. }), "{err}");
+    // Not a provisioned folder: the error names the file and how to fix it.
+    assert!(matches!(err, cram::Error::ModelInvalid { .. }), "{err}");
     assert_eq!(err.exit_code(), 4);
-    assert!(err.to_string().contains("make setup"));
+    assert!(err.to_string().contains("model.json is missing"), "{err}");
 }
 
 #[test]
