@@ -55,7 +55,7 @@ fn prefixes_and_cls_pooling_are_honoured() {
     let d = tempfile::tempdir().unwrap();
     let plain = linked_model(d.path(), "cls", CLS);
     let e5 = linked_model(d.path(), "cls-e5", CLS_E5);
-    let load = |dir: &Path| cram::embed::Embedder::load(dir, None).unwrap();
+    let load = |dir: &Path| cram::index::embed::Embedder::load(dir, None).unwrap();
     let (mut plain, mut e5, mut mean) = (load(&plain), load(&e5), load(&fp32_dir()));
     let q = "why does dropout hurt transformers";
     let p = "Dropout zeroes activations at random during training.";
@@ -127,7 +127,7 @@ fn index_fingerprint_follows_the_model() {
         .unwrap()
         .to_string();
     let sha = std::fs::read_to_string(
-        cram::model::provisioned_dir("int8")
+        cram::index::model::provisioned_dir("int8")
             .unwrap()
             .join("model.json"),
     )
@@ -263,8 +263,8 @@ fn int8_model_is_close_to_reference_embeddings() {
         &std::fs::read(shared.join("model/reference_embeddings.json")).unwrap(),
     )
     .unwrap();
-    let dir = cram::model::provisioned_dir("int8").unwrap();
-    let mut e = cram::embed::Embedder::load(&dir, None).unwrap();
+    let dir = cram::index::model::provisioned_dir("int8").unwrap();
+    let mut e = cram::index::embed::Embedder::load(&dir, None).unwrap();
     for item in v["items"].as_array().unwrap() {
         let want: Vec<f32> = item["embedding"]
             .as_array()
