@@ -80,6 +80,13 @@ impl ModelInfo {
     /// Reads and checks `model.json` of a model folder, and that `model.onnx`
     /// and `tokenizer.json` are there.
     pub fn read(model_dir: &Path) -> Result<ModelInfo> {
+        if !model_dir.exists() && !is_provisioned(model_dir) {
+            return Err(invalid(
+                model_dir,
+                "not found:",
+                "pass --model a folder holding model.onnx, tokenizer.json and model.json, or a provisioned model (fp32, int8; `make setup` provisions them)".into(),
+            ));
+        }
         for file in ["model.json", "model.onnx", "tokenizer.json"] {
             if !model_dir.join(file).is_file() {
                 return Err(missing_file(model_dir, file));
@@ -419,6 +426,18 @@ mod tests {
         let old = r#"{"id":"m","onnx_sha256":"00","dim":384,"max_length":256,"pooling":"mean"}"#;
         let m: ModelInfo = serde_json::from_str(old).unwrap();
         assert!(m.normalize && m.query_prefix.is_empty());
+    }
+
+    #[test]
+    fn a_folder_that_does_not_exist_says_so() {
+        let err = ModelInfo::read(Path::new("/nonexistent/model")).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("model folder /nonexistent/model: not found: pass --model"),
+            "{msg}"
+        );
+        assert!(msg.contains("make setup"), "{msg}");
+        assert_eq!(err.exit_code(), 4);
     }
 
     #[test]
