@@ -386,8 +386,7 @@ fn fit_abstention(
                 e.query
             ));
         }
-        std::fs::write(path, tsv)
-            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        write_file(path, &tsv)?;
     }
     let r = cram::eval::quality::cross_validate(&ex);
     let mut out = std::io::stdout();
@@ -404,15 +403,25 @@ fn fit_abstention(
         r.current_covered_abstained,
         r.cv_uncovered_abstained,
         r.current_uncovered_abstained,
-        ["intercept"]
-            .iter()
-            .chain(cram::retrieval::abstain::FEATURES.iter())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(", "),
+        weight_names(&cram::retrieval::abstain::FEATURES),
         r.weights
     )?;
     Ok(())
+}
+
+/// "intercept, feature, ...": the order of a fitted `WEIGHTS` array.
+fn weight_names(features: &[&str]) -> String {
+    ["intercept"]
+        .iter()
+        .chain(features)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Writes a `--features-out` file.
+fn write_file(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
 }
 
 /// `cram eval --fit-key-points`: fits the key-point model on the answer
@@ -441,8 +450,7 @@ fn fit_key_points(
             lines.push_str(&v.to_string());
             lines.push('\n');
         }
-        std::fs::write(path, lines)
-            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        write_file(path, &lines)?;
     }
     let r = cram::eval::quality::cross_validate_key_points(&ex, base.key_points);
     writeln!(
@@ -455,12 +463,7 @@ fn fit_key_points(
         r.reachable,
         r.cv_answered,
         r.current_answered,
-        ["intercept"]
-            .iter()
-            .chain(cram::retrieval::keypoints::FEATURES.iter())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(", "),
+        weight_names(&cram::retrieval::keypoints::FEATURES),
         r.weights
     )?;
     Ok(())
