@@ -1,7 +1,7 @@
 //! Which BM25 executor is faster, and when: term at a time (TAAT, a dense
 //! accumulator over all documents) against tantivy's block-max WAND, both at
 //! k1 1.2, b 0.75, one thread, on the same analysed queries in the same run.
-//! The rule in `cram::bm25::choose_path` comes from this table.
+//! The rule in `cram::index::bm25::choose_path` comes from this table.
 //!
 //! run: `cargo bench --bench bm25_paths` (BEIR collections from
 //! `../shared/benchmarks`, or the folders given in `CRAM_BENCH_BEIR`, comma-separated),
@@ -15,8 +15,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use cram::bm25::{Bm25Params, Bm25Path};
-use cram::lexical::{self, Lexical};
+use cram::index::bm25::{Bm25Params, Bm25Path};
+use cram::index::lexical::{self, Lexical};
 
 struct Row {
     collection: String,
@@ -58,7 +58,7 @@ fn time_query(l: &Lexical, q: &[String], k: usize) -> Timed {
         ..Default::default()
     };
     let (taat, wand) = (at(Bm25Path::Taat), at(Bm25Path::Wand));
-    let counted = cram::bm25::count_terms(q);
+    let counted = cram::index::bm25::count_terms(q);
     Timed {
         share: l.scorer().postings(&counted).unwrap() as f64 / l.num_docs() as f64,
         taat: best_of_3(&mut || {
@@ -251,7 +251,7 @@ fn main() {
     let mut rows = Vec::new();
     let mut thresholds = Vec::new();
     for dir in beir_dirs() {
-        let coll = match cram::beir::Collection::load(&dir) {
+        let coll = match cram::eval::beir::Collection::load(&dir) {
             Ok(c) => c,
             Err(e) => {
                 eprintln!("skipping {}: {e}", dir.display());

@@ -97,13 +97,13 @@ pub struct SearchParams {
     pub key_points: usize,
     /// Query understanding steps (interview framing, typos, short forms);
     /// used by `cram ask`, not by benchmark runs.
-    pub understand: crate::query::Steps,
+    pub understand: Steps,
     /// BM25's k1 and b, and its executor.
-    pub bm25: crate::bm25::Bm25Params,
+    pub bm25: crate::index::bm25::Bm25Params,
     /// RM3 expansion of the BM25 arm's query (`None` = off).
-    pub rm3: Option<crate::feedback::Rm3Params>,
+    pub rm3: Option<crate::retrieval::feedback::Rm3Params>,
     /// Rocchio feedback for the dense arm's query vector (`None` = off).
-    pub rocchio: Option<crate::feedback::RocchioParams>,
+    pub rocchio: Option<crate::retrieval::feedback::RocchioParams>,
 }
 
 impl Default for SearchParams {
@@ -120,8 +120,8 @@ impl Default for SearchParams {
             dense_backend: DenseBackend::Auto,
             ef_search: 64,
             key_points: 5,
-            understand: crate::query::Steps::default(),
-            bm25: crate::bm25::Bm25Params::default(),
+            understand: Steps::default(),
+            bm25: crate::index::bm25::Bm25Params::default(),
             rm3: None,
             rocchio: None,
         }
@@ -217,7 +217,7 @@ impl Paths {
         Paths {
             corpus: root.join("corpus"),
             index: root.join("index"),
-            model_dir: cram_home().join("models").join("all-MiniLM-L6-v2"),
+            model_dir: crate::index::model::default_dir(),
             ort_lib: None,
         }
     }
@@ -234,6 +234,37 @@ pub fn cram_home() -> PathBuf {
     dirs::data_dir()
         .unwrap_or_else(|| PathBuf::from("."))
         .join("cram")
+}
+
+/// Which steps of query understanding ([`crate::retrieval::query::understand`]) run (all by default; `cram eval` switches
+/// them off one at a time to measure each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Steps {
+    /// Drop interview framing.
+    pub framing: bool,
+    /// Correct typos.
+    pub typos: bool,
+    /// Expand short forms.
+    pub aliases: bool,
+}
+
+impl Default for Steps {
+    fn default() -> Self {
+        Steps {
+            framing: true,
+            typos: true,
+            aliases: true,
+        }
+    }
+}
+
+impl Steps {
+    /// Nothing changes the question.
+    pub const NONE: Steps = Steps {
+        framing: false,
+        typos: false,
+        aliases: false,
+    };
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ fn smoke_eval_on_cisi() {
         .unwrap();
     assert!(out.status.success(), "{}", util::stderr_of(&out));
     let v = util::json_of(&out);
-    assert_eq!(v["schema"], "cram.eval.beir/1");
+    assert_eq!(v["schema"], "cram.eval.beir/2");
     assert_eq!(v["documents"], 1460);
     assert_eq!(v["queries"], 76);
     let m = |name: &str| -> serde_json::Value {

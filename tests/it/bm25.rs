@@ -3,27 +3,27 @@
 //! b 0.75 (no model needed). The BEIR check is `cram eval --methods
 //! bm25-taat,bm25-wand` (BENCHMARKS.md).
 
-use cram::bm25::{Bm25Params, Bm25Path, same_up_to_ties, summation_tolerance};
-use cram::lexical::Lexical;
+use cram::index::bm25::{Bm25Params, Bm25Path, same_up_to_ties, summation_tolerance};
+use cram::index::lexical::Lexical;
 
 use crate::util;
 
 #[test]
 fn taat_and_wand_rank_the_notes_alike() {
     let root = util::root();
-    let source = cram::corpus::Source {
+    let source = cram::index::corpus::Source {
         path: root.join("corpus"),
-        kind: cram::corpus::SourceKind::Bundled,
+        kind: cram::index::corpus::SourceKind::Bundled,
     };
-    let (notes, _) = cram::corpus::load(&[source]).unwrap();
+    let (notes, _) = cram::index::corpus::load(&[source]).unwrap();
     let texts: Vec<String> = notes
         .iter()
-        .flat_map(|n| cram::chunk::chunk_note(n, Default::default()))
+        .flat_map(|n| cram::index::chunk::chunk_note(n, Default::default()))
         .map(|c| c.context_text())
         .collect();
     assert!(texts.len() > 300, "{} passages", texts.len());
     let dir = tempfile::tempdir().unwrap();
-    cram::lexical::build(dir.path(), &texts).unwrap();
+    cram::index::lexical::build(dir.path(), &texts).unwrap();
     let l = Lexical::open(dir.path()).unwrap();
     let dev = cram::eval::load_dev_queries(&root.join("tests/data/dev_queries.tsv")).unwrap();
     let at = |path| Bm25Params {
@@ -53,7 +53,7 @@ fn taat_and_wand_rank_the_notes_alike() {
         );
         // The default search runs the path the rule picks.
         for q in dev.iter().take(20) {
-            let counted = cram::bm25::count_terms(&l.analyze(&q.query));
+            let counted = cram::index::bm25::count_terms(&l.analyze(&q.query));
             let path = l.path(&counted, k, &Bm25Params::default()).unwrap();
             assert_eq!(
                 l.search(&q.query, k).unwrap(),
