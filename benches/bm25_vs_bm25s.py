@@ -2,7 +2,8 @@
 
 usage: python bm25_vs_bm25s.py CRAM_BINARY K1 B BEIR_DIR...
 
-For each collection, in the same process run and one after the other:
+For each collection, in the same process run, the two timed in turns (a bm25s pass, then a cram run,
+three times; each keeps its best), so load from other processes falls on both:
   * bm25s 0.3.16 (numpy backend, k1/b as given, method "lucene"), its own tokenizer: the regex
     (?u)\\b\\w\\w+\\b, lowercase, its 33 English stopwords (the same list as cram's, Lucene's), the
     PyStemmer English (Snowball) stemmer; one thread, top 1000, tokenising each query inside the
@@ -10,10 +11,12 @@ For each collection, in the same process run and one after the other:
   * bm25s on cram's own tokens (tantivy's SimpleTokenizer rules re-implemented below: split on
     non-alphanumeric characters, drop tokens of 40+ bytes, lowercase, the same stopwords, the same
     Snowball stemmer): the same scorer fed the same terms, which isolates scoring from tokenising;
-  * `cram eval --beir DIR --methods bm25,bm25-exact-len --bm25-k1 K1 --bm25-b B --json`, 3 times:
+  * `cram eval --beir DIR --methods bm25,bm25-exact-len --bm25-k1 K1 --bm25-b B --json`, 3 runs:
     q/s one thread is the best `qps_one_thread` of the `bm25` method (search on one thread,
     analysing the query included, top 1000 fetched); nDCG@10 of `bm25` (tantivy's lossy field
     norms as lengths) and `bm25-exact-len` (exact lengths).
+
+The load average (1 minute) is printed before and after each collection.
 
 nDCG@10 of the bm25s runs is computed with pytrec_eval under the BEIR protocol cram uses (only
 queries with judgments, the query's own id dropped, top 100, all queries averaged).
@@ -86,20 +89,24 @@ def ndcg10(ids, queries, qrels, results, scores):
     return sum(per.get(qid, {}).get("ndcg_cut_10", 0.0) for qid, _ in queries) / len(queries)
 
 
-def bm25s_own(texts, queries, k1, b):
+def bm25s_own(texts, k1, b):
     r = bm25s.BM25(k1=k1, b=b)
     r.index(bm25s.tokenize(texts, stopwords="en", stemmer=STEMMER, show_progress=False), show_progress=False)
-    k = min(1000, len(texts))
-    best = 0.0
-    for _ in range(3):
-        t = time.perf_counter()
-        for _, q in queries:
-            tok = bm25s.tokenize([q], stopwords="en", stemmer=STEMMER, show_progress=False)
-            r.retrieve(tok, k=k, n_threads=1, show_progress=False)
-        best = max(best, len(queries) / (time.perf_counter() - t))
+    return r
+
+
+def bm25s_pass(r, queries, k):
+    """One timed pass over the queries, one at a time (tokenising included): queries per second."""
+    t = time.perf_counter()
+    for _, q in queries:
+        tok = bm25s.tokenize([q], stopwords="en", stemmer=STEMMER, show_progress=False)
+        r.retrieve(tok, k=k, n_threads=1, show_progress=False)
+    return len(queries) / (time.perf_counter() - t)
+
+
+def bm25s_ranked(r, queries, k):
     tok = bm25s.tokenize([q for _, q in queries], stopwords="en", stemmer=STEMMER, show_progress=False)
-    docs, scores = r.retrieve(tok, k=k, n_threads=1, show_progress=False)
-    return best, docs, scores
+    return r.retrieve(tok, k=k, n_threads=1, show_progress=False)
 
 
 def bm25s_cram_tokens(texts, queries, k1, b):
@@ -120,19 +127,16 @@ def bm25s_cram_tokens(texts, queries, k1, b):
     return docs, scores
 
 
-def cram(binary, beir_dir, k1, b):
-    best, report = 0.0, None
-    for _ in range(3):
-        out = subprocess.run(
-            [binary, "eval", "--beir", beir_dir, "--methods", "bm25,bm25-exact-len", "--bm25-k1", str(k1),
-             "--bm25-b", str(b), "--resamples", "0", "--json", "-q"],
-            check=True, capture_output=True, text=True,
-        ).stdout
-        report = json.loads(out)
-        m = next(m for m in report["methods"] if m["name"] == "bm25")
-        best = max(best, m["qps_one_thread"])
-    nd = {m["name"]: m["ndcg@10"] for m in report["methods"]}
-    return best, nd["bm25"], nd["bm25-exact-len"]
+def cram_run(binary, beir_dir, k1, b):
+    """One `cram eval` run: the bm25 method's q/s one thread, and the report."""
+    out = subprocess.run(
+        [binary, "eval", "--beir", beir_dir, "--methods", "bm25,bm25-exact-len", "--bm25-k1", str(k1),
+         "--bm25-b", str(b), "--resamples", "0", "--json", "-q"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    report = json.loads(out)
+    m = next(m for m in report["methods"] if m["name"] == "bm25")
+    return m["qps_one_thread"], report
 
 
 def main(binary, k1, b, dirs):
@@ -140,21 +144,30 @@ def main(binary, k1, b, dirs):
     rows = []
     for d in dirs:
         name = os.path.basename(os.path.normpath(d))
+        load_before = os.getloadavg()[0]
         ids, texts, queries, qrels = load(d)
-        qps_s, docs, scores = bm25s_own(texts, queries, k1, b)
+        k = min(1000, len(texts))
+        r = bm25s_own(texts, k1, b)
+        qps_s = qps_c = 0.0
+        for _ in range(3):
+            qps_s = max(qps_s, bm25s_pass(r, queries, k))
+            q, report = cram_run(binary, d, k1, b)
+            qps_c = max(qps_c, q)
+        docs, scores = bm25s_ranked(r, queries, k)
         nd_s = ndcg10(ids, queries, qrels, docs, scores)
         docs_c, scores_c = bm25s_cram_tokens(texts, queries, k1, b)
         nd_sc = ndcg10(ids, queries, qrels, docs_c, scores_c)
-        qps_c, nd_c, nd_ce = cram(binary, d, k1, b)
-        rows.append((name, qps_c, qps_s, nd_c, nd_ce, nd_sc, nd_s))
+        nd = {m["name"]: m["ndcg@10"] for m in report["methods"]}
+        load = f"{load_before:.2f} / {os.getloadavg()[0]:.2f}"
+        rows.append((name, qps_c, qps_s, nd["bm25"], nd["bm25-exact-len"], nd_sc, nd_s, load))
         print(f"{name}: done", file=sys.stderr)
     print(f"BM25 k1 {k1}, b {b}, one thread, top 1000; bm25s {bm25s.__version__}\n")
     print("| collection | cram q/s | bm25s q/s | ratio | cram nDCG@10 (field norms) | cram, exact lengths "
-          "| bm25s on cram's tokens | bm25s, own tokenizer | cram - bm25s |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for name, qc, qs, nc, nce, nsc, ns in rows:
+          "| bm25s on cram's tokens | bm25s, own tokenizer | cram - bm25s | load before / after |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, qc, qs, nc, nce, nsc, ns, load in rows:
         print(f"| {name} | {qc:,.0f} | {qs:,.0f} | {qc / qs:.2f}x | {nc:.4f} | {nce:.4f} | {nsc:.4f} | {ns:.4f} "
-              f"| {nc - ns:+.4f} |")
+              f"| {nc - ns:+.4f} | {load} |")
     return 0
 
 
