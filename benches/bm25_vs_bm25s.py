@@ -158,16 +158,16 @@ def main(binary, k1, b, dirs):
         docs_c, scores_c = bm25s_cram_tokens(texts, queries, k1, b)
         nd_sc = ndcg10(ids, queries, qrels, docs_c, scores_c)
         nd = {m["name"]: m["ndcg@10"] for m in report["methods"]}
-        load = f"{load_before:.2f} / {os.getloadavg()[0]:.2f}"
-        rows.append((name, qps_c, qps_s, nd["bm25"], nd["bm25-exact-len"], nd_sc, nd_s, load))
+        loadavg = f"{load_before:.2f} / {os.getloadavg()[0]:.2f}"
+        rows.append((name, qps_c, qps_s, nd["bm25"], nd["bm25-exact-len"], nd_sc, nd_s, loadavg))
         print(f"{name}: done", file=sys.stderr)
     print(f"BM25 k1 {k1}, b {b}, one thread, top 1000; bm25s {bm25s.__version__}\n")
     print("| collection | cram q/s | bm25s q/s | ratio | cram nDCG@10 (field norms) | cram, exact lengths "
           "| bm25s on cram's tokens | bm25s, own tokenizer | cram - bm25s | load before / after |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for name, qc, qs, nc, nce, nsc, ns, load in rows:
+    for name, qc, qs, nc, nce, nsc, ns, loadavg in rows:
         print(f"| {name} | {qc:,.0f} | {qs:,.0f} | {qc / qs:.2f}x | {nc:.4f} | {nce:.4f} | {nsc:.4f} | {ns:.4f} "
-              f"| {nc - ns:+.4f} | {load} |")
+              f"| {nc - ns:+.4f} | {loadavg} |")
     return 0
 
 
