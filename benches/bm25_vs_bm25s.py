@@ -7,7 +7,9 @@ three times; each keeps its best), so load from other processes falls on both:
   * bm25s 0.3.16 (numpy backend, k1/b as given, method "lucene"), its own tokenizer: the regex
     (?u)\\b\\w\\w+\\b, lowercase, its 33 English stopwords (the same list as cram's, Lucene's), the
     PyStemmer English (Snowball) stemmer; one thread, top 1000, tokenising each query inside the
-    timed loop; best of 3 passes over the test queries;
+    timed loop; best of 3 passes over the test queries. One thread is `n_threads=0` (bm25s's default:
+    the calling thread); `n_threads=1` starts a thread pool per `retrieve` call, which on a loaded
+    2-core machine cost bm25s 2-3 ms a query (cProfile: waiting for the worker thread to start);
   * bm25s on cram's own tokens (tantivy's SimpleTokenizer rules re-implemented below: split on
     non-alphanumeric characters, drop tokens of 40+ bytes, lowercase, the same stopwords, the same
     Snowball stemmer): the same scorer fed the same terms, which isolates scoring from tokenising;
@@ -100,13 +102,13 @@ def bm25s_pass(r, queries, k):
     t = time.perf_counter()
     for _, q in queries:
         tok = bm25s.tokenize([q], stopwords="en", stemmer=STEMMER, show_progress=False)
-        r.retrieve(tok, k=k, n_threads=1, show_progress=False)
+        r.retrieve(tok, k=k, n_threads=0, show_progress=False)
     return len(queries) / (time.perf_counter() - t)
 
 
 def bm25s_ranked(r, queries, k):
     tok = bm25s.tokenize([q for _, q in queries], stopwords="en", stemmer=STEMMER, show_progress=False)
-    return r.retrieve(tok, k=k, n_threads=1, show_progress=False)
+    return r.retrieve(tok, k=k, n_threads=0, show_progress=False)
 
 
 def bm25s_cram_tokens(texts, queries, k1, b):
@@ -121,7 +123,7 @@ def bm25s_cram_tokens(texts, queries, k1, b):
             docs.append([])
             scores.append([])
             continue
-        d, s = r.retrieve([toks], k=k, n_threads=1, show_progress=False)
+        d, s = r.retrieve([toks], k=k, n_threads=0, show_progress=False)
         docs.append(d[0])
         scores.append(s[0])
     return docs, scores
