@@ -127,7 +127,8 @@ pub fn standard_methods(base: &SearchParams) -> Vec<Method> {
 }
 
 /// The pseudo-relevance feedback methods (no MMR, `k` passages): RM3 on
-/// BM25 alone, Rocchio on dense alone, and both in convex fusion.
+/// BM25 alone, Rocchio on dense alone, and each and both in convex fusion
+/// (compare with `hybrid-convex`).
 pub fn feedback_methods(
     base: &SearchParams,
     rm3: crate::retrieval::feedback::Rm3Params,
@@ -151,6 +152,8 @@ pub fn feedback_methods(
     vec![
         method("bm25-rm3", Mode::Bm25, Some(rm3), None),
         method("dense-rocchio", Mode::Dense, None, Some(rocchio)),
+        method("hybrid-rm3", Mode::Hybrid, Some(rm3), None),
+        method("hybrid-rocchio", Mode::Hybrid, None, Some(rocchio)),
         method("hybrid-prf", Mode::Hybrid, Some(rm3), Some(rocchio)),
     ]
 }
