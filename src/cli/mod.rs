@@ -425,7 +425,7 @@ pub struct EvalArgs {
     /// BEIR: documents each arm fetches before fusion
     #[arg(long, default_value_t = 1000)]
     pub fetch_k: usize,
-    /// Convex fusion weight of the dense arm for hybrid-convex and hybrid-mmr
+    /// Convex fusion weight of the dense arm for hybrid-convex, hybrid-mmr and the feedback hybrids
     #[arg(long, default_value_t = 0.5)]
     pub alpha: f32,
     /// BEIR: also sweep these alphas for convex fusion, e.g. 0,0.1,0.2,...,1
