@@ -9,7 +9,8 @@
 //! cited to its note, heading path and line span ([`answer`]), under a few
 //! key-point sentences extracted from the passages ([`keypoints`]). For
 //! study, [`drill`] asks the interview questions back in spaced-repetition
-//! order ([`schedule`]).
+//! order ([`schedule`]); [`serve`] puts the answers, the notes (with their
+//! math as MathML) and the drill on a local web page.
 //!
 //! ```no_run
 //! use cram::{Engine, OpenOptions, Paths, SearchParams};
@@ -45,6 +46,7 @@ pub mod hash;
 pub mod index;
 pub mod keypoints;
 pub mod lexical;
+pub mod live;
 pub mod mcp;
 pub mod metrics;
 pub mod mmr;
@@ -54,6 +56,7 @@ pub mod render;
 pub mod report;
 pub mod schedule;
 pub mod search;
+pub mod serve;
 pub mod status;
 
 pub use answer::Answer;

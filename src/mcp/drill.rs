@@ -49,19 +49,9 @@ pub fn definitions() -> [Value; 2] {
     ]
 }
 
-/// `$CRAM_NOW` (Unix seconds, as `cram drill` honours it) or the system clock.
+/// The clock of `cram drill` ([`drill::now`]).
 fn now() -> Result<i64, RpcError> {
-    match std::env::var("CRAM_NOW") {
-        Ok(s) => s.trim().parse().map_err(|_| {
-            RpcError::new(
-                RpcError::INTERNAL,
-                format!("CRAM_NOW `{s}` is not Unix seconds"),
-            )
-        }),
-        Err(_) => Ok(std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64)),
-    }
+    drill::now().map_err(|e| RpcError::new(RpcError::INTERNAL, e.to_string()))
 }
 
 #[derive(Debug, Deserialize)]

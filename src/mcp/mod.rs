@@ -17,21 +17,17 @@ mod tools;
 
 use std::io::{self, BufRead, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::Path;
-use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
-use crate::{Engine, OpenOptions, Paths};
+use crate::live::Live;
+use crate::{Engine, Paths};
 
 /// Protocol versions this server speaks, newest first.
 pub const PROTOCOL_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
 
 /// The longest message read (longer lines are answered with an error and skipped).
 pub const MAX_MESSAGE_BYTES: usize = 4 << 20;
-
-/// How often (at most) the notes folders are checked for changes.
-const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A JSON-RPC error: a code and a message for the client.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -84,22 +80,17 @@ impl From<crate::Error> for RpcError {
 
 /// The server's state: the engine, and whether `initialize` has happened.
 pub struct Server {
-    engine: Engine,
-    paths: Paths,
+    live: Live,
     initialized: bool,
-    watch: Watch,
 }
 
 impl Server {
     /// A server answering from `engine` (opened from `paths`, which are used
     /// again to reopen it when the notes change).
     pub fn new(engine: Engine, paths: Paths) -> Server {
-        let watch = Watch::new(&engine);
         Server {
-            engine,
-            paths,
+            live: Live::new(engine, paths),
             initialized: false,
-            watch,
         }
     }
 
@@ -221,17 +212,17 @@ impl Server {
         match method {
             "tools/list" => Ok(json!({"tools": tools::definitions()})),
             "tools/call" => {
-                self.refresh();
-                tools::call(&mut self.engine, &params)
+                self.live.refresh();
+                tools::call(self.live.engine_mut(), &params)
             }
-            "resources/list" => Ok(tools::resources(&self.engine)),
+            "resources/list" => Ok(tools::resources(self.live.engine())),
             "resources/templates/list" => Ok(tools::resource_templates()),
             "resources/read" => {
-                self.refresh();
-                tools::read_resource(&self.engine, &params)
+                self.live.refresh();
+                tools::read_resource(self.live.engine(), &params)
             }
             "prompts/list" => Ok(tools::prompts()),
-            "prompts/get" => tools::get_prompt(&self.engine, &params),
+            "prompts/get" => tools::get_prompt(self.live.engine(), &params),
             _ => Err(RpcError::new(
                 RpcError::METHOD_NOT_FOUND,
                 format!("method not found: {method}"),
@@ -255,84 +246,6 @@ impl Server {
             "serverInfo": {"name": "cram", "title": "cram study notes", "version": env!("CARGO_PKG_VERSION")},
             "instructions": tools::INSTRUCTIONS,
         })
-    }
-
-    /// Reopens the engine (rebuilding the index as `cram ask` would) when a
-    /// notes file changed since the last check; checks at most once a second.
-    fn refresh(&mut self) {
-        if self.watch.checked.elapsed() < WATCH_INTERVAL {
-            return;
-        }
-        let sig = signature(&self.engine);
-        self.watch.checked = Instant::now();
-        if sig == self.watch.signature {
-            return;
-        }
-        tracing::info!("notes changed: reopening the index");
-        let mut log = |e: crate::Event| {
-            if let crate::Event::Notice(n) = e {
-                eprintln!("cram: {n}");
-            }
-        };
-        match Engine::open(&self.paths, &OpenOptions::default(), &mut log) {
-            Ok((mut engine, _)) => {
-                if let Err(e) = engine.load_model() {
-                    eprintln!("cram: {e}");
-                }
-                self.engine = engine;
-                self.watch = Watch::new(&self.engine);
-            }
-            Err(e) => eprintln!("cram: could not reopen the index: {e}"),
-        }
-    }
-}
-
-/// The notes folders' state at the last check.
-struct Watch {
-    checked: Instant,
-    signature: u64,
-}
-
-impl Watch {
-    fn new(engine: &Engine) -> Watch {
-        Watch {
-            checked: Instant::now(),
-            signature: signature(engine),
-        }
-    }
-}
-
-/// A hash of every markdown file's path, size and modification time under
-/// the engine's notes folders.
-fn signature(engine: &Engine) -> u64 {
-    use std::hash::Hasher;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    for s in &engine.generation().manifest.sources {
-        hash_tree(&s.path, &mut h, 0);
-    }
-    h.finish()
-}
-
-fn hash_tree(dir: &Path, h: &mut impl std::hash::Hasher, depth: usize) {
-    use std::hash::Hash;
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let p = e.path();
-        let Ok(md) = e.metadata() else { continue };
-        if md.is_dir() && depth < 8 {
-            hash_tree(&p, h, depth + 1);
-        } else if p.extension().is_some_and(|x| x == "md") {
-            p.hash(h);
-            md.len().hash(h);
-            md.modified()
-                .ok()
-                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-                .hash(h);
-        }
     }
 }
 
