@@ -64,6 +64,46 @@ pub fn display_math(src: &str) -> Block {
     }
 }
 
+/// True when "inline math" is prose between two dollar signs used as
+/// currency (`$3 per 1M input tokens and $`): outside commands and `\text`
+/// groups it has two words of two or more letters in a row, which math
+/// written in TeX does not.
+pub fn is_prose(src: &str) -> bool {
+    let mut plain = String::with_capacity(src.len());
+    let mut chars = src.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            plain.push(c);
+            continue;
+        }
+        let mut name = String::new();
+        while let Some(&n) = chars.peek().filter(|n| n.is_ascii_alphabetic()) {
+            name.push(n);
+            chars.next();
+        }
+        plain.push(' ');
+        if name.starts_with("text") || name == "mbox" || name == "operatorname" {
+            // Skip the braced argument.
+            let mut depth = 0;
+            for n in chars.by_ref() {
+                match n {
+                    '{' => depth += 1,
+                    '}' if depth <= 1 => break,
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+    let word = |w: &str| w.len() >= 2 && w.chars().all(|c| c.is_ascii_alphabetic());
+    plain
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| ",.;:!?()".contains(c)))
+        .collect::<Vec<_>>()
+        .windows(2)
+        .any(|p| word(p[0]) && word(p[1]))
+}
+
 /// Display math's TeX on one line, as a terminal shows it when it does not convert.
 fn one_line(tex: &str) -> String {
     tex.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -275,6 +315,8 @@ impl Builder {
                 None => self.text(&s, Sty::PLAIN),
             },
             Event::Code(s) => self.text(&s, Sty::CODE),
+            // Two prices on one line (`$3 ... and $15 ...`) are not math.
+            Event::InlineMath(s) if is_prose(&s) => self.text(&format!("${s}$"), Sty::PLAIN),
             Event::InlineMath(s) => {
                 let span = inline_math(&s);
                 let sty = self.style().with(span.sty);
@@ -570,6 +612,28 @@ mod tests {
     fn links_show_their_target() {
         let out = render("See [the paper](https://arxiv.org/abs/1).", 80);
         assert_eq!(out, "See the paper <https://arxiv.org/abs/1>.\n");
+    }
+
+    #[test]
+    fn dollar_prices_are_prose_not_math() {
+        for prose in [
+            "15 per 1M output tokens, 4,167 requests/hour × (2,000 input + 300 output tokens) costs 4,167 × (",
+            "0.50 per million input tokens and ",
+        ] {
+            assert!(is_prose(prose), "{prose}");
+        }
+        for math in [
+            r"\mathrm{softmax}(QK^\top)",
+            r"5\text{k} + 10\text{ tokens per hour}",
+            r"\log x + \max_a Q(s, a)",
+            r"n \times d_{model}",
+            r"p \to 0",
+            r"f = \operatorname{arg max} x",
+        ] {
+            assert!(!is_prose(math), "{math}");
+        }
+        let out = render("At $3 per 1M input and $15 per 1M output tokens, $x^2$.", 80);
+        assert_eq!(out, "At $3 per 1M input and $15 per 1M output tokens, x².\n");
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub enum Node {
     /// One symbol: a letter, digit, operator or punctuation, already in its
     /// Unicode form, with its spacing class.
     Sym(char, Class),
+    /// A delimiter sized to what it encloses (`\left(`, `\right)`, `\bigl[`):
+    /// a plain symbol in Unicode, a stretchy one in MathML.
+    Fence(char, Class),
     /// A function name such as `log` or `softmax` (upright, spaced like an operator).
     Name(String),
     /// `\text{...}`: words kept as written, spaces included.
@@ -75,6 +78,8 @@ pub enum Class {
 pub enum Alphabet {
     DoubleStruck,
     Script,
+    /// Upright letters (`\mathrm`): the same characters in Unicode.
+    Roman,
 }
 
 /// Why an expression stays in TeX.
@@ -346,8 +351,10 @@ impl Parser {
             }
             "text" | "textrm" | "textit" | "textbf" | "textsf" | "texttt" | "mbox"
             | "textnormal" => Node::Text(self.raw_group()?),
-            "mathrm" | "mathit" | "mathbf" | "mathsf" | "mathtt" | "boldsymbol" | "bm"
-            | "mathnormal" => Node::Group(vec![self.argument()?]),
+            "mathrm" => Node::Alphabet(Alphabet::Roman, Box::new(self.argument()?)),
+            "mathit" | "mathbf" | "mathsf" | "mathtt" | "boldsymbol" | "bm" | "mathnormal" => {
+                Node::Group(vec![self.argument()?])
+            }
             "operatorname" => {
                 let arg = self.raw_group()?;
                 let word: String = arg.chars().filter(|c| !c.is_whitespace()).collect();
@@ -400,7 +407,7 @@ impl Parser {
                     return Ok(None);
                 };
                 Ok(Some(match (node, class) {
-                    (Node::Sym(c, _), Some(class)) => Node::Sym(c, class),
+                    (Node::Sym(c, _), Some(class)) => Node::Fence(c, class),
                     (n, _) => n,
                 }))
             }
@@ -725,7 +732,7 @@ fn tighten(c: Class) -> Class {
 /// One node as text and its class.
 fn atom(n: &Node) -> Result<(String, Class)> {
     Ok(match n {
-        Node::Sym(c, class) => (c.to_string(), *class),
+        Node::Sym(c, class) | Node::Fence(c, class) => (c.to_string(), *class),
         Node::Name(s) => (s.clone(), Class::Op),
         Node::Text(s) => (s.clone(), Class::Ord),
         Node::Space(n) => (
@@ -768,6 +775,8 @@ fn group_of(n: &Node, tight: bool) -> Result<String> {
 fn is_single_atom(n: &Node) -> bool {
     match n {
         Node::Sym(_, Class::Ord) | Node::Name(_) | Node::Sqrt(..) | Node::Accent(..) => true,
+        // \mathrm{x} reads as what it wraps.
+        Node::Alphabet(Alphabet::Roman, arg) => is_single_atom(arg),
         Node::Alphabet(..) => true,
         Node::Text(s) => !s.trim().contains(' '),
         Node::Script { base, .. } => is_single_atom(base),
@@ -850,6 +859,7 @@ fn alphabet(a: Alphabet, arg: &Node) -> Result<String> {
             (_, ' ') => Ok(c),
             (Alphabet::DoubleStruck, c) => double_struck(c),
             (Alphabet::Script, c) => script_letter(c),
+            (Alphabet::Roman, c) => Ok(c),
         })
         .collect()
 }
@@ -1056,18 +1066,68 @@ pub fn mathml(src: &str, display: bool) -> Result<String> {
 }
 
 /// Writes a parsed expression as MathML; `src` is its TeX for the annotation.
+///
+/// Browsers do not break a line inside `<math>`, so a long inline formula
+/// would run off a phone's screen. As TeX (and KaTeX) do, inline math may
+/// break after a relation or binary operator at its top level: it is written
+/// as one `<math>` per piece, with a break opportunity (`<wbr>`) between
+/// them, inside `<span class="math-run">`; the annotation then rides on the
+/// span's `title`. Display math is one element (the page lets it scroll).
 pub fn to_mathml(nodes: &[Node], src: &str, display: bool) -> String {
     let mut out = String::with_capacity(64 + 40 * nodes.len());
-    out.push_str(if display {
-        "<math display=\"block\">"
-    } else {
-        "<math>"
-    });
-    out.push_str("<semantics><mrow>");
-    ml_sequence(nodes, display, &mut out);
-    out.push_str("</mrow><annotation encoding=\"application/x-tex\">");
+    let pieces = if display { vec![nodes] } else { break_points(nodes) };
+    if pieces.len() == 1 {
+        out.push_str(if display {
+            "<math display=\"block\">"
+        } else {
+            "<math>"
+        });
+        out.push_str("<semantics><mrow>");
+        ml_sequence(nodes, display, &mut out);
+        out.push_str("</mrow><annotation encoding=\"application/x-tex\">");
+        ml_escape(src.trim(), &mut out);
+        out.push_str("</annotation></semantics></math>");
+        return out;
+    }
+    out.push_str("<span class=\"math-run\" title=\"");
     ml_escape(src.trim(), &mut out);
-    out.push_str("</annotation></semantics></math>");
+    out.push_str("\">");
+    for (i, piece) in pieces.iter().enumerate() {
+        if i > 0 {
+            out.push_str("<wbr>");
+        }
+        out.push_str("<math><mrow>");
+        let (last, body) = piece.split_last().expect("pieces are not empty");
+        ml_sequence(body, false, &mut out);
+        match last {
+            // The operator a piece ends with keeps the space it has inside a row.
+            Node::Sym(c, class @ (Class::Rel | Class::Bin)) if i + 1 < pieces.len() => {
+                let space = if *class == Class::Rel { "0.2778em" } else { "0.2222em" };
+                let attrs = format!(" lspace=\"{space}\" rspace=\"{space}\"");
+                ml_token("mo", &attrs, &c.to_string(), &mut out);
+            }
+            other => ml_sequence(std::slice::from_ref(other), false, &mut out),
+        }
+        out.push_str("</mrow></math>");
+    }
+    out.push_str("</span>");
+    out
+}
+
+/// Top-level nodes cut after each relation or binary operator that has a
+/// term on both sides (not a sign: `-x`, `= -2`).
+fn break_points(nodes: &[Node]) -> Vec<&[Node]> {
+    let is_op = |n: &Node| matches!(n, Node::Sym(_, Class::Rel | Class::Bin));
+    let opens = |n: &Node| matches!(n, Node::Sym(_, Class::Rel | Class::Bin | Class::Open | Class::Punct) | Node::Fence(..));
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..nodes.len().saturating_sub(1) {
+        if is_op(&nodes[i]) && !opens(&nodes[i - 1]) {
+            out.push(&nodes[start..=i]);
+            start = i + 1;
+        }
+    }
+    out.push(&nodes[start..]);
     out
 }
 
@@ -1163,6 +1223,7 @@ fn ml_sequence(nodes: &[Node], display: bool, out: &mut String) {
 fn ml_node(n: &Node, display: bool, out: &mut String) {
     match n {
         Node::Sym(c, class) => ml_symbol(*c, *class, out),
+        Node::Fence(c, _) => ml_token("mo", " stretchy=\"true\"", &c.to_string(), out),
         Node::Name(s) => ml_token("mi", "", s, out),
         Node::Text(s) => {
             // Spaces at either end would collapse: keep them as no-break spaces.
@@ -1203,6 +1264,12 @@ fn ml_node(n: &Node, display: bool, out: &mut String) {
             ml_token("mo", attrs, &c.to_string(), out);
             out.push_str("</mover>");
         }
+        Node::Alphabet(Alphabet::Roman, arg) => match letters(arg) {
+            // One upright identifier: `Attention`, `d`.
+            Some(s) if s.chars().count() == 1 => ml_token("mi", " mathvariant=\"normal\"", &s, out),
+            Some(s) => ml_token("mi", "", &s, out),
+            None => ml_node(arg, display, out),
+        },
         Node::Alphabet(a, arg) => match alphabet(*a, arg) {
             Ok(s) => ml_token("mi", "", &s, out),
             Err(_) => ml_node(arg, display, out),
@@ -1218,6 +1285,15 @@ fn ml_node(n: &Node, display: bool, out: &mut String) {
             out.push_str(em);
             out.push_str("\"></mspace>");
         }
+    }
+}
+
+/// The letters and digits of `n` when that is all it holds (`{Attention}`).
+fn letters(n: &Node) -> Option<String> {
+    match n {
+        Node::Sym(c, _) if c.is_alphanumeric() => Some(c.to_string()),
+        Node::Group(inner) if !inner.is_empty() => inner.iter().map(letters).collect(),
+        _ => None,
     }
 }
 
@@ -1418,7 +1494,7 @@ mod tests {
     #[test]
     fn mathml_numbers_operators_and_limits() {
         assert_eq!(
-            ml(r"0.25 + 5{,}000", false),
+            ml(r"0.25 + 5{,}000", true),
             "<mn>0.25</mn><mo>+</mo><mn>5,000</mn>"
         );
         assert_eq!(
@@ -1429,15 +1505,32 @@ mod tests {
         assert!(ml(r"\sum_{i=1}^{n} x_i", false).starts_with("<msubsup><mo>∑</mo>"));
         assert!(ml(r"\max_a Q", true).starts_with("<munder><mi>max</mi><mi>a</mi></munder><mspace"));
         assert_eq!(
-            ml(r"\log x + \log(x)", false),
+            ml(r"\log x + \log(x)", true),
             "<mi>log</mi><mspace width=\"0.1667em\"></mspace><mi>x</mi><mo>+</mo>\
              <mi>log</mi><mo stretchy=\"false\">(</mo><mi>x</mi><mo stretchy=\"false\">)</mo>"
         );
         assert_eq!(
-            ml(r"p(\theta \mid x)", false),
+            ml(r"p(\theta \mid x)", true),
             "<mi>p</mi><mo stretchy=\"false\">(</mo><mi>θ</mi>\
              <mo lspace=\"0.2778em\" rspace=\"0.2778em\">|</mo><mi>x</mi><mo stretchy=\"false\">)</mo>"
         );
+    }
+
+    #[test]
+    fn long_inline_math_may_break_after_operators() {
+        let m = mathml(r"a = b + c", false).unwrap();
+        assert_eq!(
+            m,
+            "<span class=\"math-run\" title=\"a = b + c\">\
+             <math><mrow><mi>a</mi><mo lspace=\"0.2778em\" rspace=\"0.2778em\">=</mo></mrow></math><wbr>\
+             <math><mrow><mi>b</mi><mo lspace=\"0.2222em\" rspace=\"0.2222em\">+</mo></mrow></math><wbr>\
+             <math><mrow><mi>c</mi></mrow></math></span>"
+        );
+        // Signs, operators inside groups and display math stay whole.
+        assert!(mathml(r"-x", false).unwrap().starts_with("<math>"));
+        assert!(mathml(r"x = -1", false).unwrap().matches("<math>").count() == 2);
+        assert!(mathml(r"\frac{a+b}{2}", false).unwrap().starts_with("<math>"));
+        assert!(mathml(r"a = b", true).unwrap().starts_with("<math display=\"block\">"));
     }
 
     #[test]

@@ -332,11 +332,11 @@ fn grade_form(card: &Card, answer: &str, state: &CardState, now: i64, token: &st
                     }
                 }
             }
-            div.actions {
-                a.button.quiet href={ "/drill?skip=" (encode(&card.id, false)) } { "Skip without grading" }
-                a.button.quiet href=(note_href(&card.id, None)) { "The whole note" }
-            }
-            p.keys { "Keys: 1–4 grade · s skips" }
+        }
+        div.actions {
+            a.button.quiet href={ "/drill?skip=" (encode(&card.id, false)) } { "Skip without grading" }
+            a.button.quiet href=(note_href(&card.id, None)) { "The whole note" }
+            span.keys { "Keys: 1–4 grade · s skips" }
         }
     }
 }

@@ -46,9 +46,10 @@ use crate::{Engine, Paths, SearchParams};
 use security::{Guard, HostRule};
 
 /// Longest request head (request line and headers) read: a longer one is
-/// answered by hyper with 431. Large enough that an over-long query string
-/// reaches [`security::guard`] and gets a page of its own (414).
-pub const MAX_HEAD_BYTES: usize = 2 << 20;
+/// answered by hyper with 431. Large enough for hyper's longest request line
+/// (64 KiB), so a long query string reaches [`security::guard`] and gets a
+/// page of its own (414).
+pub const MAX_HEAD_BYTES: usize = 96 << 10;
 
 /// Longest form body accepted (a typed drill answer and a few fields).
 pub const MAX_BODY_BYTES: usize = 64 << 10;
@@ -204,14 +205,17 @@ async fn accept(listener: TcpListener, app: Router, shutdown: impl std::future::
         };
         let _ = stream.set_nodelay(true);
         let service = hyper_util::service::TowerToHyperService::new(app.clone());
-        let conn = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEAD_TIMEOUT)
-            .max_buf_size(MAX_HEAD_BYTES)
-            .serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
+        let watcher = graceful.watcher();
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            if security::overlong_request_line(&stream, HEAD_TIMEOUT).await {
+                return security::refuse_overlong(stream).await;
+            }
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEAD_TIMEOUT)
+                .max_buf_size(MAX_HEAD_BYTES)
+                .serve_connection(TokioIo::new(stream), service);
+            if let Err(e) = watcher.watch(conn).await {
                 tracing::debug!(error = %e, "connection ended");
             }
         });

@@ -20,6 +20,8 @@ use crate::render::{markdown, sanitize};
 /// Which part of the site a page belongs to (its header link is marked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tab {
+    /// The home page (its own big search box; none in the header).
+    Home,
     Notes,
     Drill,
     None,
@@ -42,13 +44,15 @@ pub(crate) fn layout(title: &str, query: &str, tab: Tab, body: Markup) -> Markup
             body {
                 header.top {
                     a.brand href="/" { "cram" }
-                    form.search action="/ask" method="get" role="search" {
-                        input type="search" name="q" value=(query) placeholder="Ask the notes…"
-                            aria-label="Question" maxlength="4096" required;
-                        button type="submit" { "Ask" }
+                    @if tab != Tab::Home {
+                        form.search action="/ask" method="get" role="search" {
+                            input type="search" name="q" value=(query) placeholder="Ask the notes…"
+                                aria-label="Question" maxlength="4096" required;
+                            button type="submit" { "Ask" }
+                        }
                     }
                     nav {
-                        a href="/" aria-current=[(tab == Tab::Notes).then_some("page")] { "Questions" }
+                        a href="/" aria-current=[matches!(tab, Tab::Home | Tab::Notes).then_some("page")] { "Questions" }
                         a href="/drill" aria-current=[(tab == Tab::Drill).then_some("page")] { "Drill" }
                     }
                 }
@@ -135,7 +139,7 @@ pub(crate) fn home(notes: &[NoteRecord], due: &Result<SectionStats, String>) -> 
                 }
                 ol {
                     @for n in qs {
-                        li { a href=(note_href(&n.id, None)) { span.qid { (n.id) } " " (inline(&n.title, None)) } }
+                        li { a href=(note_href(&n.id, None)) { span.qid { (n.id) } " " span { (inline(&n.title, None)) } } }
                     }
                 }
             }
@@ -147,7 +151,7 @@ pub(crate) fn home(notes: &[NoteRecord], due: &Result<SectionStats, String>) -> 
             }
         }
     };
-    layout("Questions", "", Tab::Notes, body)
+    layout("Questions", "", Tab::Home, body)
 }
 
 /// The answer page: what `cram ask` shows, each citation a link into its note.
@@ -249,14 +253,21 @@ pub(crate) fn note(n: &NoteRecord, chunks: &[Chunk], related: &[(String, Option<
         ids: Some(anchors),
         first_heading_id: None,
     };
-    let toc: Vec<(&str, String, [usize; 2])> = segs
-        .iter()
-        .filter_map(|s| {
-            let a = s.anchor.as_deref()?;
-            let c = chunks.iter().find(|c| c.id.split_once('#').map(|x| x.1) == Some(a))?;
-            Some((a, c.heading.last().cloned().unwrap_or_else(|| "(intro)".into()), s.lines?))
-        })
-        .collect();
+    let mut toc: Vec<(&str, String, [usize; 2])> = Vec::new();
+    for s in &segs {
+        let Some(a) = s.anchor.as_deref() else { continue };
+        let Some(c) = chunks.iter().find(|c| c.id.split_once('#').map(|x| x.1) == Some(a)) else {
+            continue;
+        };
+        let mut h = c.heading.last().cloned().unwrap_or_else(|| "(intro)".into());
+        // A long section split in two: the second part says so.
+        if toc.last().is_some_and(|(_, prev, _)| prev.trim_end_matches(" (continued)") == h) {
+            h.push_str(" (continued)");
+        }
+        if let Some(l) = s.lines {
+            toc.push((a, h, l));
+        }
+    }
     // A passage's anchor goes on the heading that starts it, else on the passage.
     let rendered: Vec<(&super::note::Segment, Option<String>, Markup)> = segs
         .iter()

@@ -18,7 +18,9 @@
 //!   itself); note text is escaped and its links filtered
 //!   ([`crate::render::html`]), so a note holding `<script>` or a
 //!   `javascript:` link shows text, not code.
-//! * **Input**: the URI is capped at [`MAX_URI_BYTES`] (414), the head at
+//! * **Input**: the URI is capped at [`MAX_URI_BYTES`] (414 page; a
+//!   request line too long for hyper, over 64 KiB, gets the same page from
+//!   [`overlong_request_line`] when it opens a connection), the head at
 //!   [`super::MAX_HEAD_BYTES`] (431 from hyper), the body at
 //!   [`super::MAX_BODY_BYTES`] (413), questions at 4 KiB (400). Notes are
 //!   looked up by id in the index, never by path, so no URL reaches a file.
@@ -27,6 +29,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -141,6 +145,82 @@ impl Guard {
     }
 }
 
+/// The longest request line hyper reads; past it hyper answers a bare 414.
+const HYPER_MAX_LINE: usize = 64 << 10;
+
+/// True when a new connection starts with a request line longer than hyper
+/// reads. Looks (`peek`) without taking anything from the stream, so a
+/// normal request goes to hyper untouched; waits at most `wait` for a line.
+pub(crate) async fn overlong_request_line(stream: &TcpStream, wait: std::time::Duration) -> bool {
+    let mut buf = vec![0u8; HYPER_MAX_LINE + 1024];
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let n = match tokio::time::timeout_at(deadline, stream.peek(&mut buf)).await {
+            Ok(Ok(n)) => n,
+            _ => return false,
+        };
+        if n == 0 || buf[..n].contains(&b'\n') {
+            return false;
+        }
+        if n == buf.len() {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        // Part of a line so far: wait for more.
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+}
+
+/// Answers an over-long request line with the 414 page, then reads what is
+/// left of the request (so closing does not reset the connection before the
+/// client reads the answer) for at most a few seconds.
+pub(crate) async fn refuse_overlong(mut stream: TcpStream) {
+    let page = super::pages::error(
+        StatusCode::URI_TOO_LONG,
+        &format!("the address is longer than {} KiB; a question is at most 4 KiB", MAX_URI_BYTES >> 10),
+    )
+    .into_string();
+    let mut head = format!(
+        "HTTP/1.1 414 URI Too Long\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\n\
+         connection: close\r\n",
+        page.len()
+    );
+    for (name, value) in HEADERS {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    if stream.write_all(head.as_bytes()).await.is_err() || stream.write_all(page.as_bytes()).await.is_err() {
+        return;
+    }
+    let _ = stream.shutdown().await;
+    let mut sink = vec![0u8; 64 << 10];
+    let drain = async {
+        let mut total = 0usize;
+        while let Ok(n) = stream.read(&mut sink).await {
+            total += n;
+            if n == 0 || total > (8 << 20) {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), drain).await;
+}
+
+/// The security headers of every response.
+const HEADERS: [(&str, &str); 6] = [
+    ("content-security-policy", CSP),
+    ("x-content-type-options", "nosniff"),
+    // Not no-referrer: with it Chromium sends `Origin: null` on form posts,
+    // which the origin check must refuse. Same-origin keeps note URLs from
+    // the sites a note links to.
+    ("referrer-policy", "same-origin"),
+    ("x-frame-options", "DENY"),
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-resource-policy", "same-origin"),
+];
+
 /// Compares without stopping at the first difference.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -176,14 +256,7 @@ pub(crate) async fn guard(State(state): State<Arc<super::State>>, req: Request, 
         next.run(req).await
     };
     let h = res.headers_mut();
-    for (name, value) in [
-        ("content-security-policy", CSP),
-        ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "no-referrer"),
-        ("x-frame-options", "DENY"),
-        ("cross-origin-opener-policy", "same-origin"),
-        ("cross-origin-resource-policy", "same-origin"),
-    ] {
+    for (name, value) in HEADERS {
         h.insert(name, HeaderValue::from_static(value));
     }
     res

@@ -1,9 +1,11 @@
 //! Integration tests: one binary, several modules, a shared harness (`util`).
 
 mod beir;
+mod browser;
 mod cli;
 mod drill;
 mod embedding;
+mod http;
 mod index;
 mod mcp;
 mod notes;
@@ -11,4 +13,5 @@ mod notes;
 mod pty;
 mod quality;
 mod render;
+mod serve;
 mod util;

@@ -1,0 +1,96 @@
+//! `cram serve` speed (run: `cargo bench --locked --bench serve`, after
+//! `make setup`): server time of the answer and note pages, warm, one
+//! request at a time, from each response's `Server-Timing` header (`engine`:
+//! `Engine::ask`; `render`: the page; `total`: router in to response out),
+//! and client round trips; then the load run of the integration test, 20
+//! keep-alive clients x 100 requests on loopback, with its errors.
+//!
+//! The server runs on the project's index (`corpus/`, `index/`) with a
+//! throwaway drill progress file; it listens on 127.0.0.1 only.
+
+#[path = "../tests/it/http.rs"]
+mod http;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use http::{Conn, load, load_paths, percentile, summary, timing_part};
+
+/// p50 / p95 / p99 of `v`, in ms.
+fn line(name: &str, v: &mut [f64]) {
+    println!(
+        "  {name:<22} n {:>4}  p50 {:>7.2}  p95 {:>7.2}  p99 {:>7.2}",
+        v.len(),
+        percentile(v, 0.5),
+        percentile(v, 0.95),
+        percentile(v, 0.99)
+    );
+}
+
+fn main() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cram"))
+        .args(["serve", "-q"])
+        .env("CRAM_DRILL_PROGRESS", tmp.path().join("drill.json"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("cram serve starts");
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let addr: SocketAddr = url
+        .trim()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap_or_else(|_| panic!("cram serve printed {url:?}"));
+    let paths = load_paths();
+    let mut conn = Conn::open(addr).unwrap();
+    for p in &paths {
+        let (status, ..) = conn.get(p).unwrap();
+        assert_eq!(status, 200, "{p}");
+    }
+    // One request at a time, warm: every path three times.
+    let mut t: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    for _ in 0..3 {
+        for p in &paths {
+            let started = Instant::now();
+            let (status, timing, _) = conn.get(p).unwrap();
+            let client = started.elapsed().as_secs_f64() * 1e3;
+            assert_eq!(status, 200, "{p}");
+            let kind = match p.as_bytes()[1] {
+                b'a' => "answer",
+                b'n' => "note",
+                _ => "home",
+            };
+            for part in ["total", "engine", "render"] {
+                if let Some(ms) = timing_part(&timing, part) {
+                    t.entry(format!("{kind} server {part}")).or_default().push(ms);
+                }
+            }
+            t.entry(format!("{kind} client")).or_default().push(client);
+        }
+    }
+    println!("cram serve, warm, one request at a time (ms):");
+    for (name, v) in t.iter_mut() {
+        line(name, v);
+    }
+    let started = Instant::now();
+    let (rows, errors) = load(addr, &paths, 20, 100);
+    let wall = started.elapsed().as_secs_f64();
+    println!(
+        "load: 20 clients x 100 requests in {wall:.1} s ({:.0}/s), {} errors",
+        rows.len() as f64 / wall,
+        errors.len()
+    );
+    println!("  all: {}", summary(&rows, None));
+    println!("  answers: {}", summary(&rows, Some('a')));
+    println!("  notes: {}", summary(&rows, Some('n')));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(errors.is_empty(), "{errors:?}");
+}
