@@ -13,7 +13,7 @@ mod http;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use http::{Conn, load, load_paths, percentile, summary, timing_part};
@@ -29,17 +29,28 @@ fn line(name: &str, v: &mut [f64]) {
     );
 }
 
+/// The server, stopped however the bench ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn main() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cram"))
+    let child = Command::new(env!("CARGO_BIN_EXE_cram"))
         .args(["serve", "-q"])
         .env("CRAM_DRILL_PROGRESS", tmp.path().join("drill.json"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()
         .expect("cram serve starts");
+    let mut server = Server(child);
     let mut url = String::new();
-    BufReader::new(child.stdout.take().unwrap())
+    BufReader::new(server.0.stdout.take().unwrap())
         .read_line(&mut url)
         .unwrap();
     let addr: SocketAddr = url
@@ -62,14 +73,16 @@ fn main() {
             let (status, timing, _) = conn.get(p).unwrap();
             let client = started.elapsed().as_secs_f64() * 1e3;
             assert_eq!(status, 200, "{p}");
-            let kind = match p.as_bytes()[1] {
-                b'a' => "answer",
-                b'n' => "note",
+            let kind = match p.as_bytes().get(1) {
+                Some(b'a') => "answer",
+                Some(b'n') => "note",
                 _ => "home",
             };
             for part in ["total", "engine", "render"] {
                 if let Some(ms) = timing_part(&timing, part) {
-                    t.entry(format!("{kind} server {part}")).or_default().push(ms);
+                    t.entry(format!("{kind} server {part}"))
+                        .or_default()
+                        .push(ms);
                 }
             }
             t.entry(format!("{kind} client")).or_default().push(client);
@@ -90,7 +103,6 @@ fn main() {
     println!("  all: {}", summary(&rows, None));
     println!("  answers: {}", summary(&rows, Some('a')));
     println!("  notes: {}", summary(&rows, Some('n')));
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     assert!(errors.is_empty(), "{errors:?}");
 }

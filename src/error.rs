@@ -121,7 +121,9 @@ pub enum Error {
 
     /// `cram serve` could not listen on its address (the port is taken, or
     /// the address is not one of this machine's).
-    #[error("cannot listen on {addr}: {reason}; leave out --port to take a free port, or choose another")]
+    #[error(
+        "cannot listen on {addr}: {reason}; leave out --port to take a free port, or choose another"
+    )]
     Listen {
         /// The address asked for.
         addr: String,

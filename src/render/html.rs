@@ -355,7 +355,10 @@ mod tests {
     fn math_becomes_mathml_and_unparsable_tex_stays_visible() {
         let h = page("Scores use $\\sqrt{d_k}$.\n\n$$\\frac{a}{b}$$\n\nBad $\\begin{x}$.\n");
         assert!(h.contains("<math><semantics><mrow><msqrt>"), "{h}");
-        assert!(h.contains("<div class=\"math\"><math display=\"block\">"), "{h}");
+        assert!(
+            h.contains("<div class=\"math\"><math display=\"block\">"),
+            "{h}"
+        );
         assert!(h.contains("<mfrac>"), "{h}");
         assert!(h.contains("<code class=\"tex\""), "{h}");
         assert!(h.contains("$\\begin{x}$"), "{h}");
@@ -372,19 +375,39 @@ mod tests {
         let h = markdown(md, &mut opts).replace('\n', "");
         assert!(h.contains("<h3 id=\"example-2\">Example</h3>"), "{h}");
         assert!(h.contains("<h3 id=\"example-3\">Example</h3>"), "{h}");
-        assert!(h.contains("<ul class=\"tight\"><li><p>a</p></li><li><p><strong>b</strong></p></li></ul>"), "{h}");
+        assert!(
+            h.contains(
+                "<ul class=\"tight\"><li><p>a</p></li><li><p><strong>b</strong></p></li></ul>"
+            ),
+            "{h}"
+        );
         assert!(h.contains("<ol class=\"tight\">"), "{h}");
-        assert!(h.contains("<th class=\"r\">n</th>") && h.contains("<td class=\"r\">1</td>"), "{h}");
-        assert!(h.contains("<pre><code>let x = 1 &lt; 2;</code></pre>"), "{h}");
-        assert!(h.contains("<blockquote><p>q</p></blockquote>") && h.contains("<hr>"), "{h}");
+        assert!(
+            h.contains("<th class=\"r\">n</th>") && h.contains("<td class=\"r\">1</td>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("<pre><code>let x = 1 &lt; 2;</code></pre>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("<blockquote><p>q</p></blockquote>") && h.contains("<hr>"),
+            "{h}"
+        );
     }
 
     #[test]
     fn marked_terms_become_mark_elements() {
         let terms = super::super::terms::QueryTerms::new("ranking");
-        let s = super::super::mark(super::super::markdown::inline("Ranked by **rank** and `rank`"), &terms);
+        let s = super::super::mark(
+            super::super::markdown::inline("Ranked by **rank** and `rank`"),
+            &terms,
+        );
         let mut h = String::new();
         spans(&s, &mut h);
-        assert_eq!(h, "<mark>Ranked</mark> by <mark><strong>rank</strong></mark> and <code>rank</code>");
+        assert_eq!(
+            h,
+            "<mark>Ranked</mark> by <mark><strong>rank</strong></mark> and <code>rank</code>"
+        );
     }
 }

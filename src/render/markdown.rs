@@ -632,8 +632,14 @@ mod tests {
         ] {
             assert!(!is_prose(math), "{math}");
         }
-        let out = render("At $3 per 1M input and $15 per 1M output tokens, $x^2$.", 80);
-        assert_eq!(out, "At $3 per 1M input and $15 per 1M output tokens, x².\n");
+        let out = render(
+            "At $3 per 1M input and $15 per 1M output tokens, $x^2$.",
+            80,
+        );
+        assert_eq!(
+            out,
+            "At $3 per 1M input and $15 per 1M output tokens, x².\n"
+        );
     }
 
     #[test]

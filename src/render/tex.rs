@@ -1075,7 +1075,11 @@ pub fn mathml(src: &str, display: bool) -> Result<String> {
 /// span's `title`. Display math is one element (the page lets it scroll).
 pub fn to_mathml(nodes: &[Node], src: &str, display: bool) -> String {
     let mut out = String::with_capacity(64 + 40 * nodes.len());
-    let pieces = if display { vec![nodes] } else { break_points(nodes) };
+    let pieces = if display {
+        vec![nodes]
+    } else {
+        break_points(nodes)
+    };
     if pieces.len() == 1 {
         out.push_str(if display {
             "<math display=\"block\">"
@@ -1102,7 +1106,11 @@ pub fn to_mathml(nodes: &[Node], src: &str, display: bool) -> String {
         match last {
             // The operator a piece ends with keeps the space it has inside a row.
             Node::Sym(c, class @ (Class::Rel | Class::Bin)) if i + 1 < pieces.len() => {
-                let space = if *class == Class::Rel { "0.2778em" } else { "0.2222em" };
+                let space = if *class == Class::Rel {
+                    "0.2778em"
+                } else {
+                    "0.2222em"
+                };
                 let attrs = format!(" lspace=\"{space}\" rspace=\"{space}\"");
                 ml_token("mo", &attrs, &c.to_string(), &mut out);
             }
@@ -1115,16 +1123,29 @@ pub fn to_mathml(nodes: &[Node], src: &str, display: bool) -> String {
 }
 
 /// Top-level nodes cut after each relation or binary operator that has a
-/// term on both sides (not a sign: `-x`, `= -2`).
+/// term before it (not a sign: `-x`, `= -2`) and is outside brackets
+/// (`p(\theta \mid D)` stays whole).
 fn break_points(nodes: &[Node]) -> Vec<&[Node]> {
     let is_op = |n: &Node| matches!(n, Node::Sym(_, Class::Rel | Class::Bin));
-    let opens = |n: &Node| matches!(n, Node::Sym(_, Class::Rel | Class::Bin | Class::Open | Class::Punct) | Node::Fence(..));
+    let opens = |n: &Node| {
+        matches!(
+            n,
+            Node::Sym(_, Class::Rel | Class::Bin | Class::Open | Class::Punct)
+                | Node::Fence(_, Class::Open)
+        )
+    };
     let mut out = Vec::new();
     let mut start = 0;
-    for i in 1..nodes.len().saturating_sub(1) {
-        if is_op(&nodes[i]) && !opens(&nodes[i - 1]) {
-            out.push(&nodes[start..=i]);
-            start = i + 1;
+    let mut depth = 0i32;
+    for i in 0..nodes.len().saturating_sub(1) {
+        match &nodes[i] {
+            Node::Sym(_, Class::Open) | Node::Fence(_, Class::Open) => depth += 1,
+            Node::Sym(_, Class::Close) | Node::Fence(_, Class::Close) => depth -= 1,
+            n if depth <= 0 && i > 0 && is_op(n) && !opens(&nodes[i - 1]) => {
+                out.push(&nodes[start..=i]);
+                start = i + 1;
+            }
+            _ => {}
         }
     }
     out.push(&nodes[start..]);
@@ -1159,8 +1180,18 @@ fn ml_token(tag: &str, attrs: &str, text: &str, out: &mut String) {
 fn takes_limits(name: &str) -> bool {
     matches!(
         name,
-        "max" | "min" | "sup" | "inf" | "lim" | "liminf" | "limsup" | "argmax" | "argmin" | "det"
-            | "gcd" | "Pr"
+        "max"
+            | "min"
+            | "sup"
+            | "inf"
+            | "lim"
+            | "liminf"
+            | "limsup"
+            | "argmax"
+            | "argmin"
+            | "det"
+            | "gcd"
+            | "Pr"
     )
 }
 
@@ -1210,7 +1241,13 @@ fn ml_sequence(nodes: &[Node], display: bool, out: &mut String) {
         };
         if named
             && nodes.get(i + 1).is_some_and(|n| {
-                !matches!(n, Node::Sym(_, Class::Open | Class::Close | Class::Punct | Class::Rel | Class::Bin))
+                !matches!(
+                    n,
+                    Node::Sym(
+                        _,
+                        Class::Open | Class::Close | Class::Punct | Class::Rel | Class::Bin
+                    )
+                )
             })
         {
             out.push_str("<mspace width=\"0.1667em\"></mspace>");
@@ -1235,7 +1272,9 @@ fn ml_node(n: &Node, display: bool, out: &mut String) {
             ml_sequence(inner, display, out);
             out.push_str("</mrow>");
         }
-        Node::Script { base, sub, sup } => ml_script(base, sub.as_deref(), sup.as_deref(), display, out),
+        Node::Script { base, sub, sup } => {
+            ml_script(base, sub.as_deref(), sup.as_deref(), display, out)
+        }
         Node::Frac(num, den) => ml_elem("mfrac", "", &[num, den], display, out),
         Node::Binom(n, k) => {
             out.push_str("<mrow><mo>(</mo>");
@@ -1488,7 +1527,10 @@ mod tests {
             ml(r"\binom{n}{k}", false),
             "<mrow><mo>(</mo><mfrac linethickness=\"0\"><mrow><mi>n</mi></mrow><mrow><mi>k</mi></mrow></mfrac><mo>)</mo></mrow>"
         );
-        assert_eq!(ml("x'", false), "<msup><mi>x</mi><mrow><mo lspace=\"0\" rspace=\"0\">′</mo></mrow></msup>");
+        assert_eq!(
+            ml("x'", false),
+            "<msup><mi>x</mi><mrow><mo lspace=\"0\" rspace=\"0\">′</mo></mrow></msup>"
+        );
     }
 
     #[test]
@@ -1503,7 +1545,9 @@ mod tests {
              <msub><mi>x</mi><mi>i</mi></msub>"
         );
         assert!(ml(r"\sum_{i=1}^{n} x_i", false).starts_with("<msubsup><mo>∑</mo>"));
-        assert!(ml(r"\max_a Q", true).starts_with("<munder><mi>max</mi><mi>a</mi></munder><mspace"));
+        assert!(
+            ml(r"\max_a Q", true).starts_with("<munder><mi>max</mi><mi>a</mi></munder><mspace")
+        );
         assert_eq!(
             ml(r"\log x + \log(x)", true),
             "<mi>log</mi><mspace width=\"0.1667em\"></mspace><mi>x</mi><mo>+</mo>\
@@ -1529,8 +1573,19 @@ mod tests {
         // Signs, operators inside groups and display math stay whole.
         assert!(mathml(r"-x", false).unwrap().starts_with("<math>"));
         assert!(mathml(r"x = -1", false).unwrap().matches("<math>").count() == 2);
-        assert!(mathml(r"\frac{a+b}{2}", false).unwrap().starts_with("<math>"));
-        assert!(mathml(r"a = b", true).unwrap().starts_with("<math display=\"block\">"));
+        assert!(
+            mathml(r"\frac{a+b}{2}", false)
+                .unwrap()
+                .starts_with("<math>")
+        );
+        assert!(
+            mathml(r"a = b", true)
+                .unwrap()
+                .starts_with("<math display=\"block\">")
+        );
+        // Not inside brackets.
+        let m = mathml(r"p(\theta \mid D) = \left[a + b\right]", false).unwrap();
+        assert_eq!(m.matches("<math>").count(), 2, "{m}");
     }
 
     #[test]
@@ -1545,8 +1600,16 @@ mod tests {
         assert_eq!(ml(r"\text{ tokens}", false), "<mtext>\u{a0}tokens</mtext>");
         let m = mathml(r"a < b \text{<b>}", true).unwrap();
         assert!(m.starts_with("<math display=\"block\">"), "{m}");
-        assert!(m.contains("<mo>&lt;</mo>") && m.contains("<mtext>&lt;b&gt;</mtext>"), "{m}");
-        assert!(m.contains("<annotation encoding=\"application/x-tex\">a &lt; b \\text{&lt;b&gt;}</annotation>"), "{m}");
+        assert!(
+            m.contains("<mo>&lt;</mo>") && m.contains("<mtext>&lt;b&gt;</mtext>"),
+            "{m}"
+        );
+        assert!(
+            m.contains(
+                "<annotation encoding=\"application/x-tex\">a &lt; b \\text{&lt;b&gt;}</annotation>"
+            ),
+            "{m}"
+        );
         assert!(!m.contains("<b>"));
         assert!(mathml(r"\begin{aligned} a \end{aligned}", true).is_err());
     }

@@ -16,11 +16,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
 use super::pages::{Tab, inline, layout};
-use super::{Failure, MAX_BODY_BYTES, Page, State, blocking, encode, note_href, param, query_pairs};
+use super::{
+    Failure, MAX_BODY_BYTES, Page, State, blocking, encode, note_href, param, query_pairs,
+};
+use crate::SearchParams;
 use crate::drill::{self, Card, DeckCard, Hint, Progress, Session};
 use crate::render::html::Options as MdOptions;
 use crate::schedule::{CardState, Grade, describe_delay};
-use crate::SearchParams;
 
 /// Questions in a sitting unless `count` says otherwise (as `cram drill`).
 const DEFAULT_COUNT: usize = 10;
@@ -49,7 +51,11 @@ struct Asked {
 /// What the page shows when no question is left.
 enum Done {
     /// The sitting is over: its tally, then what is due and new now.
-    Sitting { tally: [usize; 4], due: usize, new: usize },
+    Sitting {
+        tally: [usize; 4],
+        due: usize,
+        new: usize,
+    },
     /// Nothing was due to begin with; the next due question, if any.
     NothingDue { next: Option<(String, String)> },
 }
@@ -72,9 +78,17 @@ pub(crate) async fn question(
         let deck = drill::deck(g.live.engine().notes(), &sections)?;
         let count = match param(&pairs, "count") {
             None => DEFAULT_COUNT,
-            Some(c) => c.trim().parse().ok().filter(|c| (1..=1000).contains(c)).ok_or_else(|| {
-                Failure::new(StatusCode::BAD_REQUEST, "count must be a number from 1 to 1000")
-            })?,
+            Some(c) => c
+                .trim()
+                .parse()
+                .ok()
+                .filter(|c| (1..=1000).contains(c))
+                .ok_or_else(|| {
+                    Failure::new(
+                        StatusCode::BAD_REQUEST,
+                        "count must be a number from 1 to 1000",
+                    )
+                })?,
         };
         // A new sitting when asked, when the section changes, or when the
         // last one is over (unless this is the page right after its last grade).
@@ -184,7 +198,10 @@ fn form(
     let body = body.map_err(|e| {
         Failure::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the form could not be read ({e}); an answer is at most {} KiB", MAX_BODY_BYTES >> 10),
+            format!(
+                "the form could not be read ({e}); an answer is at most {} KiB",
+                MAX_BODY_BYTES >> 10
+            ),
         )
     })?;
     if body.len() > MAX_BODY_BYTES {
@@ -212,7 +229,12 @@ fn question_note(engine: &crate::Engine, id: &str) -> Result<crate::index::NoteR
         .ok()
         .filter(|n| n.question_id.is_some())
         .cloned()
-        .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, format!("{id} is not one of the interview questions")))
+        .ok_or_else(|| {
+            Failure::new(
+                StatusCode::NOT_FOUND,
+                format!("{id} is not one of the interview questions"),
+            )
+        })
 }
 
 /// `POST /drill/reveal`: the short answer, key points, sources and the
@@ -235,15 +257,27 @@ pub(crate) async fn reveal(
         };
         let card = drill::card(g.live.engine_mut(), &f.id, &params, &terms)?;
         let (n, of) = match g.sitting.as_ref() {
-            Some(s) if s.current.as_deref() == Some(f.id.as_str()) => (s.shown, s.shown + s.session.remaining()),
+            Some(s) if s.current.as_deref() == Some(f.id.as_str()) => {
+                (s.shown, s.shown + s.session.remaining())
+            }
             _ => (0, 0),
         };
         drop(g);
         let hint = (!f.answer.trim().is_empty()).then(|| drill::hint(&card.key_terms, &f.answer));
-        let why = drill::why(&progress, &f.id, now);
-        let state = progress.card(&f.id).cloned().unwrap_or_else(|| CardState::new(now));
-        let html = reveal_page(&card, &f.answer, hint.as_ref(), &why, (n, of), &state, now, &st.guard.token);
-        Ok(Page::ok(html.into_string()))
+        let r = Revealed {
+            why: drill::why(&progress, &f.id, now),
+            state: progress
+                .card(&f.id)
+                .cloned()
+                .unwrap_or_else(|| CardState::new(now)),
+            card,
+            answer: f.answer,
+            hint,
+            n,
+            of,
+            now,
+        };
+        Ok(Page::ok(reveal_page(&r, &st.guard.token).into_string()))
     })
     .await
 }
@@ -258,7 +292,10 @@ pub(crate) async fn grade(
     blocking(state, move |st| {
         let f = form(st, &headers, body)?;
         let grade = f.grade.as_deref().and_then(Grade::parse).ok_or_else(|| {
-            Failure::new(StatusCode::BAD_REQUEST, "grade must be 1, 2, 3 or 4 (again, hard, good, easy)")
+            Failure::new(
+                StatusCode::BAD_REQUEST,
+                "grade must be 1, 2, 3 or 4 (again, hard, good, easy)",
+            )
         })?;
         let now = drill::now()?;
         let mut g = st.lock();
@@ -341,22 +378,28 @@ fn grade_form(card: &Card, answer: &str, state: &CardState, now: i64, token: &st
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn reveal_page(
-    card: &Card,
-    answer: &str,
-    hint: Option<&Hint>,
-    why: &str,
-    (n, of): (usize, usize),
-    state: &CardState,
+/// What the answer page of a drill card shows.
+struct Revealed {
+    card: Card,
+    /// What the user typed (maybe nothing).
+    answer: String,
+    hint: Option<Hint>,
+    why: String,
+    /// Position in the sitting (0 of 0 outside one).
+    n: usize,
+    of: usize,
+    /// The question's schedule now, for "back in ..." on each grade.
+    state: CardState,
     now: i64,
-    token: &str,
-) -> Markup {
+}
+
+fn reveal_page(r: &Revealed, token: &str) -> Markup {
+    let (card, answer, hint) = (&r.card, r.answer.as_str(), r.hint.as_ref());
     let a = &card.answer;
     let cited: Vec<usize> = a.key_points.iter().map(|k| k.passage).collect();
     let body = html! {
         section.drill.revealed {
-            (position(n, of, &card.id, &card.section, why))
+            (position(r.n, r.of, &card.id, &card.section, &r.why))
             h1 { (inline(&card.question, None)) }
             @if !answer.trim().is_empty() {
                 div.typed { p.label { "Your answer" } p.text { (answer) } }
@@ -389,7 +432,7 @@ fn reveal_page(
                     p { span.label { "missed: " } @if h.missed.is_empty() { "—" } @else { (h.missed.join(", ")) } }
                 }
             }
-            (grade_form(card, answer, state, now, token))
+            (grade_form(card, answer, &r.state, r.now, token))
         }
     };
     layout(&format!("Drill: {}", card.id), "", Tab::Drill, body)

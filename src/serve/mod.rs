@@ -26,7 +26,7 @@ mod security;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, TryLockError};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -80,6 +80,9 @@ pub struct Listening {
 /// The server's state, shared by every request.
 pub(crate) struct State {
     shared: Mutex<Shared>,
+    /// The notes and passages, for pages that only read them (home, note):
+    /// they never wait behind a question being answered.
+    view: RwLock<Arc<NotesView>>,
     pub(crate) guard: Guard,
     pub(crate) progress: PathBuf,
 }
@@ -108,14 +111,66 @@ impl Shared {
     }
 }
 
+/// The notes and their passages as of one engine generation.
+pub(crate) struct NotesView {
+    generation: u64,
+    pub(crate) notes: Vec<crate::index::NoteRecord>,
+    pub(crate) chunks: Vec<crate::chunk::Chunk>,
+}
+
+impl NotesView {
+    fn of(live: &Live) -> NotesView {
+        let g = live.engine().generation();
+        NotesView {
+            generation: live.generation(),
+            notes: g.notes.clone(),
+            chunks: g.chunks.clone(),
+        }
+    }
+
+    /// A note by id (`q14`, `14`, `mine/kv.md`).
+    pub(crate) fn note(&self, id: &str) -> Option<&crate::index::NoteRecord> {
+        let id = crate::corpus::normalize_id(id);
+        self.notes.iter().find(|n| n.id == id)
+    }
+}
+
 impl State {
     /// The engine and sitting, refreshed if a note changed. A panic in an
     /// earlier request does not lock the server up: the state it left is
     /// still consistent (every write goes through `Progress::record`).
     pub(crate) fn lock(&self) -> MutexGuard<'_, Shared> {
         let mut g = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
-        g.live.refresh();
+        if g.live.refresh() {
+            self.publish(&g);
+        }
         g
+    }
+
+    /// The notes, without waiting for the engine: refreshed first only
+    /// when the engine is free (a busy engine is refreshed by its user).
+    pub(crate) fn view(&self) -> Arc<NotesView> {
+        let free = match self.shared.try_lock() {
+            Ok(g) => Some(g),
+            Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        };
+        if let Some(mut g) = free
+            && g.live.refresh()
+        {
+            self.publish(&g);
+        }
+        self.view
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn publish(&self, g: &Shared) {
+        let mut v = self.view.write().unwrap_or_else(PoisonError::into_inner);
+        if v.generation != g.live.generation() {
+            *v = Arc::new(NotesView::of(&g.live));
+        }
     }
 }
 
@@ -143,9 +198,11 @@ pub fn run(
         let addr = listener
             .local_addr()
             .map_err(|e| Error::io("reading the listening address", e))?;
+        let live = Live::new(engine, paths);
         let state = Arc::new(State {
+            view: RwLock::new(Arc::new(NotesView::of(&live))),
             shared: Mutex::new(Shared {
-                live: Live::new(engine, paths),
+                live,
                 terms: None,
                 sitting: None,
             }),
@@ -153,7 +210,9 @@ pub fn run(
             progress: opts.progress.clone(),
         });
         let url = match addr {
-            SocketAddr::V4(a) if a.ip().is_unspecified() => format!("http://127.0.0.1:{}/", a.port()),
+            SocketAddr::V4(a) if a.ip().is_unspecified() => {
+                format!("http://127.0.0.1:{}/", a.port())
+            }
             SocketAddr::V6(a) if a.ip().is_unspecified() => format!("http://[::1]:{}/", a.port()),
             a => format!("http://{a}/"),
         };
@@ -181,13 +240,20 @@ pub(crate) fn router(state: Arc<State>) -> Router {
         .route("/assets/{name}", get(assets::asset))
         .route("/favicon.ico", get(assets::favicon))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), security::guard))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::guard,
+        ))
         .layer(middleware::from_fn(timing))
         .with_state(state)
 }
 
 /// Accepts connections until `shutdown`, then lets open requests finish (up to 5 s).
-async fn accept(listener: TcpListener, app: Router, shutdown: impl std::future::Future<Output = ()>) {
+async fn accept(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -262,7 +328,11 @@ async fn timing(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let mut res = next.run(req).await;
     let total = format!("total;dur={:.3}", started.elapsed().as_secs_f64() * 1e3);
-    let value = match res.headers().get(SERVER_TIMING).and_then(|v| v.to_str().ok()) {
+    let value = match res
+        .headers()
+        .get(SERVER_TIMING)
+        .and_then(|v| v.to_str().ok())
+    {
         Some(parts) => format!("{parts}, {total}"),
         None => total,
     };
@@ -411,8 +481,8 @@ pub(crate) fn note_href(note_id: &str, chunk_id: Option<&str>) -> String {
 async fn home(AxumState(state): AxumState<Arc<State>>) -> std::result::Result<Page, Failure> {
     blocking(state, |st| {
         let progress = drill::Progress::load(&st.progress);
-        let g = st.lock();
-        let notes = g.live.engine().notes();
+        let view = st.view();
+        let notes = &view.notes;
         let due = match &progress {
             Ok(p) => {
                 let deck = drill::deck(notes, &[])?;
@@ -473,19 +543,14 @@ async fn note_page(
     Path(id): Path<String>,
 ) -> std::result::Result<Page, Failure> {
     blocking(state, move |st| {
-        let g = st.lock();
-        let engine = g.live.engine();
-        let n = engine
-            .note(&crate::corpus::normalize_id(&id))
-            .map_err(|_| {
-                Failure::new(
-                    StatusCode::NOT_FOUND,
-                    "no such note: the notes are listed on the home page",
-                )
-            })?
-            .clone();
-        let chunks: Vec<crate::chunk::Chunk> = engine
-            .generation()
+        let view = st.view();
+        let n = view.note(&id).ok_or_else(|| {
+            Failure::new(
+                StatusCode::NOT_FOUND,
+                "no such note: the notes are listed on the home page",
+            )
+        })?;
+        let chunks: Vec<crate::chunk::Chunk> = view
             .chunks
             .iter()
             .filter(|c| c.note_id == n.id)
@@ -494,11 +559,10 @@ async fn note_page(
         let related: Vec<(String, Option<String>)> = n
             .related
             .iter()
-            .map(|r| (r.clone(), engine.note(r).ok().map(|x| x.title.clone())))
+            .map(|r| (r.clone(), view.note(r).map(|x| x.title.clone())))
             .collect();
-        drop(g);
         let t = Instant::now();
-        let html = pages::note(&n, &chunks, &related).into_string();
+        let html = pages::note(n, &chunks, &related).into_string();
         let mut page = Page::ok(html);
         page.timing = vec![("render", t.elapsed().as_secs_f64() * 1e3)];
         Ok(page)
@@ -521,8 +585,14 @@ mod tests {
     fn encoding_keeps_only_unreserved_bytes() {
         assert_eq!(encode("a b&c=d/é", false), "a%20b%26c%3Dd%2F%C3%A9");
         assert_eq!(encode("mine/kv.md", true), "mine/kv.md");
-        assert_eq!(note_href("q14", Some("q14#traps-and-follow-ups")), "/note/q14#traps-and-follow-ups");
-        assert_eq!(note_href("mine/k v.md", Some("mine/k v.md#intro")), "/note/mine/k%20v.md#intro");
+        assert_eq!(
+            note_href("q14", Some("q14#traps-and-follow-ups")),
+            "/note/q14#traps-and-follow-ups"
+        );
+        assert_eq!(
+            note_href("mine/k v.md", Some("mine/k v.md#intro")),
+            "/note/mine/k%20v.md#intro"
+        );
     }
 
     #[test]

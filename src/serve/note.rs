@@ -119,24 +119,41 @@ mod tests {
         let note = parse_note(text.as_bytes(), "corpus/q07-why.md", SourceKind::Bundled).unwrap();
         let chunks = chunk_note(&note, ChunkParams::default());
         let ids: Vec<&str> = chunks.iter().map(|c| c.id.as_str()).collect();
-        assert_eq!(ids, ["q07#short-answer", "q07#mechanism", "q07#mechanism-2"]);
+        assert_eq!(
+            ids,
+            ["q07#short-answer", "q07#mechanism", "q07#mechanism-2"]
+        );
         let segs = segments(&record(&note), &chunks);
         let anchors: Vec<Option<&str>> = segs.iter().map(|s| s.anchor.as_deref()).collect();
         assert_eq!(
             anchors,
-            [None, Some("short-answer"), Some("mechanism"), Some("mechanism-2"), None]
+            [
+                None,
+                Some("short-answer"),
+                Some("mechanism"),
+                Some("mechanism-2"),
+                None
+            ]
         );
         // Line numbers are the file's (front matter included).
         let lines = text.lines().collect::<Vec<_>>();
         assert_eq!(segs[0].lines, Some([8, 9]));
         assert_eq!(lines[7], "# Why?");
         let short = &segs[1];
-        assert!(short.markdown.starts_with("## Short answer"), "{}", short.markdown);
+        assert!(
+            short.markdown.starts_with("## Short answer"),
+            "{}",
+            short.markdown
+        );
         assert_eq!(lines[short.lines.unwrap()[0] - 1], "## Short answer");
         assert!(segs[3].markdown.starts_with("gamma"));
         assert!(segs[4].markdown.contains("## References"));
         // Nothing is lost or repeated.
-        let joined: String = segs.iter().map(|s| s.markdown.as_str()).collect::<Vec<_>>().join("\n");
+        let joined: String = segs
+            .iter()
+            .map(|s| s.markdown.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
         let squeeze = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
         assert_eq!(squeeze(&joined), squeeze(&note.body));
     }

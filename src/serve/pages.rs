@@ -245,7 +245,11 @@ fn passage(r: &Passage, terms: &QueryTerms) -> Markup {
 }
 
 /// The note page: the whole note, an anchor and a line span per passage.
-pub(crate) fn note(n: &NoteRecord, chunks: &[Chunk], related: &[(String, Option<String>)]) -> Markup {
+pub(crate) fn note(
+    n: &NoteRecord,
+    chunks: &[Chunk],
+    related: &[(String, Option<String>)],
+) -> Markup {
     let segs = segments(n, chunks);
     let anchors: HashSet<String> = segs.iter().filter_map(|s| s.anchor.clone()).collect();
     let mut opts = MdOptions {
@@ -255,13 +259,25 @@ pub(crate) fn note(n: &NoteRecord, chunks: &[Chunk], related: &[(String, Option<
     };
     let mut toc: Vec<(&str, String, [usize; 2])> = Vec::new();
     for s in &segs {
-        let Some(a) = s.anchor.as_deref() else { continue };
-        let Some(c) = chunks.iter().find(|c| c.id.split_once('#').map(|x| x.1) == Some(a)) else {
+        let Some(a) = s.anchor.as_deref() else {
             continue;
         };
-        let mut h = c.heading.last().cloned().unwrap_or_else(|| "(intro)".into());
+        let Some(c) = chunks
+            .iter()
+            .find(|c| c.id.split_once('#').map(|x| x.1) == Some(a))
+        else {
+            continue;
+        };
+        let mut h = c
+            .heading
+            .last()
+            .cloned()
+            .unwrap_or_else(|| "(intro)".into());
         // A long section split in two: the second part says so.
-        if toc.last().is_some_and(|(_, prev, _)| prev.trim_end_matches(" (continued)") == h) {
+        if toc
+            .last()
+            .is_some_and(|(_, prev, _)| prev.trim_end_matches(" (continued)") == h)
+        {
             h.push_str(" (continued)");
         }
         if let Some(l) = s.lines {
@@ -272,7 +288,8 @@ pub(crate) fn note(n: &NoteRecord, chunks: &[Chunk], related: &[(String, Option<
     let rendered: Vec<(&super::note::Segment, Option<String>, Markup)> = segs
         .iter()
         .map(|s| {
-            let (html, on_heading) = note_blocks(&s.markdown, &n.title, &mut opts, s.anchor.as_deref());
+            let (html, on_heading) =
+                note_blocks(&s.markdown, &n.title, &mut opts, s.anchor.as_deref());
             (s, s.anchor.clone().filter(|_| !on_heading), html)
         })
         .collect();
@@ -326,7 +343,12 @@ pub(crate) fn note(n: &NoteRecord, chunks: &[Chunk], related: &[(String, Option<
 /// A note's markdown without the `# title` line the page shows above it,
 /// and whether the passage's `anchor` went on its first heading (when it
 /// does not start with one, the caller puts it on the passage).
-fn note_blocks(md: &str, title: &str, opts: &mut MdOptions, anchor: Option<&str>) -> (Markup, bool) {
+fn note_blocks(
+    md: &str,
+    title: &str,
+    opts: &mut MdOptions,
+    anchor: Option<&str>,
+) -> (Markup, bool) {
     let mut b = markdown::parse(&sanitize(md));
     b.retain(|x| {
         !matches!(x, markdown::Block::Heading(1, s) if crate::render::text::plain(s).trim() == title.trim())

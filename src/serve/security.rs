@@ -29,11 +29,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 use super::Failure;
 use crate::error::{Error, Result};
@@ -120,26 +120,39 @@ impl Guard {
 
     /// Checks a POST's token (from its form) and, when the browser sent them,
     /// its `Origin` and `Sec-Fetch-Site`.
-    pub fn check_post(&self, headers: &HeaderMap, token: Option<&str>) -> std::result::Result<(), Failure> {
+    pub fn check_post(
+        &self,
+        headers: &HeaderMap,
+        token: Option<&str>,
+    ) -> std::result::Result<(), Failure> {
         let forbidden = |why: &str| Err(Failure::new(StatusCode::FORBIDDEN, why.to_string()));
         if let Some(site) = headers.get("sec-fetch-site") {
             if !matches!(site.to_str(), Ok("same-origin" | "none")) {
-                return forbidden("this form was sent from another site; open the page from cram serve itself");
+                return forbidden(
+                    "this form was sent from another site; open the page from cram serve itself",
+                );
             }
         }
         if let Some(origin) = headers.get(header::ORIGIN) {
-            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("");
             let same = origin
                 .to_str()
                 .ok()
                 .and_then(|o| o.strip_prefix("http://"))
                 .is_some_and(|o| o.eq_ignore_ascii_case(host));
             if !same {
-                return forbidden("this form was sent from another origin; open the page from cram serve itself");
+                return forbidden(
+                    "this form was sent from another origin; open the page from cram serve itself",
+                );
             }
         }
         if !token.is_some_and(|t| constant_time_eq(t.as_bytes(), self.token.as_bytes())) {
-            return forbidden("the form's token is missing or stale (was cram serve restarted?): reload the page and try again");
+            return forbidden(
+                "the form's token is missing or stale (was cram serve restarted?): reload the page and try again",
+            );
         }
         Ok(())
     }
@@ -179,7 +192,10 @@ pub(crate) async fn overlong_request_line(stream: &TcpStream, wait: std::time::D
 pub(crate) async fn refuse_overlong(mut stream: TcpStream) {
     let page = super::pages::error(
         StatusCode::URI_TOO_LONG,
-        &format!("the address is longer than {} KiB; a question is at most 4 KiB", MAX_URI_BYTES >> 10),
+        &format!(
+            "the address is longer than {} KiB; a question is at most 4 KiB",
+            MAX_URI_BYTES >> 10
+        ),
     )
     .into_string();
     let mut head = format!(
@@ -191,7 +207,9 @@ pub(crate) async fn refuse_overlong(mut stream: TcpStream) {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
-    if stream.write_all(head.as_bytes()).await.is_err() || stream.write_all(page.as_bytes()).await.is_err() {
+    if stream.write_all(head.as_bytes()).await.is_err()
+        || stream.write_all(page.as_bytes()).await.is_err()
+    {
         return;
     }
     let _ = stream.shutdown().await;
@@ -228,7 +246,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Every request passes here first: the `Host` check and the URI cap; every
 /// response leaves with the security headers.
-pub(crate) async fn guard(State(state): State<Arc<super::State>>, req: Request, next: Next) -> Response {
+pub(crate) async fn guard(
+    State(state): State<Arc<super::State>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let host_ok = req
         .headers()
         .get(header::HOST)
@@ -247,11 +269,18 @@ pub(crate) async fn guard(State(state): State<Arc<super::State>>, req: Request, 
     } else if req.uri().to_string().len() > MAX_URI_BYTES {
         Failure::new(
             StatusCode::URI_TOO_LONG,
-            format!("the address is longer than {} KiB; a question is at most 4 KiB", MAX_URI_BYTES >> 10),
+            format!(
+                "the address is longer than {} KiB; a question is at most 4 KiB",
+                MAX_URI_BYTES >> 10
+            ),
         )
         .into_response()
     } else if !matches!(*req.method(), Method::GET | Method::HEAD | Method::POST) {
-        Failure::new(StatusCode::METHOD_NOT_ALLOWED, "only GET and POST are answered").into_response()
+        Failure::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "only GET and POST are answered",
+        )
+        .into_response()
     } else {
         next.run(req).await
     };
@@ -268,8 +297,17 @@ mod tests {
 
     #[test]
     fn hosts_are_loopback_names_with_the_port() {
-        let r = HostRule { port: 8123, any_ip: false };
-        for ok in ["127.0.0.1:8123", "localhost:8123", "LOCALHOST:8123", "[::1]:8123", "127.0.0.2:8123"] {
+        let r = HostRule {
+            port: 8123,
+            any_ip: false,
+        };
+        for ok in [
+            "127.0.0.1:8123",
+            "localhost:8123",
+            "LOCALHOST:8123",
+            "[::1]:8123",
+            "127.0.0.2:8123",
+        ] {
             assert!(r.allows(ok), "{ok}");
         }
         for bad in [
@@ -287,23 +325,36 @@ mod tests {
         ] {
             assert!(!r.allows(bad), "{bad}");
         }
-        let lan = HostRule { port: 80, any_ip: true };
+        let lan = HostRule {
+            port: 80,
+            any_ip: true,
+        };
         assert!(lan.allows("192.168.1.10") && lan.allows("[fe80::1]:80"));
         assert!(!lan.allows("rebind.example"));
     }
 
     #[test]
     fn posts_need_the_token_and_the_same_origin() {
-        let g = Guard::new(HostRule { port: 9, any_ip: false }).unwrap();
+        let g = Guard::new(HostRule {
+            port: 9,
+            any_ip: false,
+        })
+        .unwrap();
         assert_eq!(g.token.len(), 32);
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:9"));
         assert!(g.check_post(&h, Some(&g.token)).is_ok());
         assert!(g.check_post(&h, None).is_err());
         assert!(g.check_post(&h, Some("0".repeat(32).as_str())).is_err());
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:9"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://127.0.0.1:9"),
+        );
         assert!(g.check_post(&h, Some(&g.token)).is_ok());
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://evil.example"),
+        );
         assert!(g.check_post(&h, Some(&g.token)).is_err());
         h.insert(header::ORIGIN, HeaderValue::from_static("null"));
         assert!(g.check_post(&h, Some(&g.token)).is_err());

@@ -21,19 +21,28 @@ use crate::util::require_model;
 /// override), or why not.
 fn browser_binaries() -> Result<(PathBuf, PathBuf), String> {
     let find = |var: &str, names: &[&str]| -> Option<PathBuf> {
-        if let Some(p) = std::env::var_os(var).map(PathBuf::from).filter(|p| p.is_file()) {
+        if let Some(p) = std::env::var_os(var)
+            .map(PathBuf::from)
+            .filter(|p| p.is_file())
+        {
             return Some(p);
         }
         let path = std::env::var_os("PATH").unwrap_or_default();
         names.iter().find_map(|n| {
             std::env::split_paths(&path)
-                .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/lib/chromium")])
+                .chain([
+                    PathBuf::from("/usr/bin"),
+                    PathBuf::from("/usr/lib/chromium"),
+                ])
                 .map(|d| d.join(n))
                 .find(|p| p.is_file())
         })
     };
-    let chromium = find("CRAM_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"])
-        .ok_or("no chromium on PATH (apt-get install chromium chromium-driver)")?;
+    let chromium = find(
+        "CRAM_CHROMIUM",
+        &["chromium", "chromium-browser", "google-chrome"],
+    )
+    .ok_or("no chromium on PATH (apt-get install chromium chromium-driver)")?;
     let driver = find("CRAM_CHROMEDRIVER", &["chromedriver"])
         .ok_or("no chromedriver on PATH (apt-get install chromium-driver)")?;
     Ok((chromium, driver))
@@ -95,7 +104,11 @@ fn chromium_args(width: u32, height: u32, dark: bool) -> Vec<String> {
 
 impl Browser {
     async fn start(chromium: &Path, driver: &Path, dark: bool) -> Browser {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let mut child = Command::new(driver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -123,7 +136,10 @@ impl Browser {
                 let _ = child.kill();
                 panic!("no browser session: {e}")
             });
-        Browser { client, driver: child }
+        Browser {
+            client,
+            driver: child,
+        }
     }
 
     async fn js(&self, script: &str) -> Value {
@@ -154,7 +170,10 @@ impl Browser {
             .js("return [document.documentElement.scrollWidth, window.innerWidth]")
             .await;
         let (w, inner) = (overflow[0].as_f64().unwrap(), overflow[1].as_f64().unwrap());
-        assert!(w <= inner + 1.0, "{name}: the page is {w} px wide in a {inner} px window");
+        assert!(
+            w <= inner + 1.0,
+            "{name}: the page is {w} px wide in a {inner} px window"
+        );
     }
 
     async fn close(mut self) {
@@ -177,10 +196,24 @@ async fn search_and_follow_a_citation(b: &Browser, s: &Served) {
     b.goto(&s.url).await;
     b.shot("home-1280").await;
     let input = b.wait_for("form.search.big input[name=q]").await;
-    input.send_keys("why does dropout hurt transformers").await.unwrap();
-    b.wait_for("form.search.big button").await.click().await.unwrap();
+    input
+        .send_keys("why does dropout hurt transformers")
+        .await
+        .unwrap();
+    b.wait_for("form.search.big button")
+        .await
+        .click()
+        .await
+        .unwrap();
     b.wait_for("article.passage").await;
-    assert!(b.client.current_url().await.unwrap().as_str().contains("/ask?q=why+does+dropout"));
+    assert!(
+        b.client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("/ask?q=why+does+dropout")
+    );
     b.shot("answer-1280").await;
     let cite = b.wait_for("article.passage a.cite").await;
     let href = cite.attr("href").await.unwrap().unwrap();
@@ -198,9 +231,16 @@ async fn search_and_follow_a_citation(b: &Browser, s: &Served) {
         )
         .await;
     assert!(!at.is_null(), "no element with id {anchor}");
-    let (top, scroll, height) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap(), at[2].as_f64().unwrap());
+    let (top, scroll, height) = (
+        at[0].as_f64().unwrap(),
+        at[1].as_f64().unwrap(),
+        at[2].as_f64().unwrap(),
+    );
     assert!(scroll > 0.0, "the note did not scroll: {at}");
-    assert!((0.0..height / 2.0).contains(&top), "passage {anchor} is not at the top: {at}");
+    assert!(
+        (0.0..height / 2.0).contains(&top),
+        "passage {anchor} is not at the top: {at}"
+    );
 }
 
 /// Every formula of q18 is MathML with a size, and a display fraction is
@@ -222,10 +262,16 @@ async fn math_is_typeset(b: &Browser, s: &Served, shot: &str) {
     assert!(sizes.len() > 10, "{m}");
     for s in sizes {
         assert_eq!(s[0], "http://www.w3.org/1998/Math/MathML", "{s}");
-        assert!(s[1].as_f64().unwrap() > 0.0 && s[2].as_f64().unwrap() > 0.0, "a formula with no size: {s}");
+        assert!(
+            s[1].as_f64().unwrap() > 0.0 && s[2].as_f64().unwrap() > 0.0,
+            "a formula with no size: {s}"
+        );
     }
     let (frac, mi) = (m[1].as_f64().unwrap(), m[2].as_f64().unwrap());
-    assert!(frac > 1.5 * mi, "the display fraction is not typeset ({frac} vs {mi} px)");
+    assert!(
+        frac > 1.5 * mi,
+        "the display fraction is not typeset ({frac} vs {mi} px)"
+    );
     assert_eq!(m[3], 0, "TeX fell back on the page");
     b.shot(shot).await;
 }
@@ -233,27 +279,46 @@ async fn math_is_typeset(b: &Browser, s: &Served, shot: &str) {
 /// A drill card: type, reveal, grade 3; the grade is in the progress file.
 async fn drill_a_card(b: &Browser, s: &Served, width: u32, grade: bool) {
     b.goto(&format!("{}drill?new=1", s.url)).await;
-    let id = b.wait_for("form.reveal input[name=id]").await.attr("value").await.unwrap().unwrap();
+    let id = b
+        .wait_for("form.reveal input[name=id]")
+        .await
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap();
     b.shot(&format!("drill-{width}")).await;
     let text = b.wait_for("textarea[name=answer]").await;
     text.send_keys("the model fits noise in the training data; regularization and more data help")
         .await
         .unwrap();
-    b.wait_for("form.reveal button.primary").await.click().await.unwrap();
+    b.wait_for("form.reveal button.primary")
+        .await
+        .click()
+        .await
+        .unwrap();
     b.wait_for("form.grade").await;
-    let shown = b.js("return document.querySelector('section.short').textContent.length").await;
+    let shown = b
+        .js("return document.querySelector('section.short').textContent.length")
+        .await;
     assert!(shown.as_u64().unwrap() > 40, "no short answer");
     b.shot(&format!("drill-answer-{width}")).await;
     if !grade {
         return;
     }
-    b.wait_for("form.grade button[value='3']").await.click().await.unwrap();
+    b.wait_for("form.grade button[value='3']")
+        .await
+        .click()
+        .await
+        .unwrap();
     let flash = b.wait_for("p.flash").await.text().await.unwrap();
     assert!(flash.contains(&format!("{id} graded good")), "{flash}");
     let p: Value = serde_json::from_slice(&std::fs::read(&s.progress).unwrap()).unwrap();
     assert_eq!(p["cards"][&id]["last_grade"], "good", "{p}");
     assert_eq!(p["log"][0]["id"], id.as_str(), "{p}");
-    assert!(p["log"][0]["covered"].is_array(), "the typed answer's key terms: {p}");
+    assert!(
+        p["log"][0]["covered"].is_array(),
+        "the typed answer's key terms: {p}"
+    );
 }
 
 #[test]
@@ -275,7 +340,11 @@ fn browser_search_citation_math_drill_and_screenshots() {
         b.client.set_window_size(390, 844).await.unwrap();
         b.goto(&s.url).await;
         b.shot("home-390").await;
-        b.goto(&format!("{}ask?q=why+does+dropout+hurt+transformers", s.url)).await;
+        b.goto(&format!(
+            "{}ask?q=why+does+dropout+hurt+transformers",
+            s.url
+        ))
+        .await;
         b.wait_for("article.passage").await;
         b.shot("answer-390").await;
         math_is_typeset(&b, &s, "note-390").await;
@@ -285,11 +354,16 @@ fn browser_search_citation_math_drill_and_screenshots() {
         // The system's dark mode.
         let d = Browser::start(&chromium, &driver, true).await;
         d.client.set_window_size(1280, 900).await.unwrap();
-        let dark = d.js("return matchMedia('(prefers-color-scheme: dark)').matches").await;
+        let dark = d
+            .js("return matchMedia('(prefers-color-scheme: dark)').matches")
+            .await;
         if dark == Value::Bool(true) {
-            d.goto(&format!("{}note/q18#mechanism-and-math", s.url)).await;
+            d.goto(&format!("{}note/q18#mechanism-and-math", s.url))
+                .await;
             d.wait_for("article.note").await;
-            let bg = d.js("return getComputedStyle(document.body).backgroundColor").await;
+            let bg = d
+                .js("return getComputedStyle(document.body).backgroundColor")
+                .await;
             assert_eq!(bg, "rgb(22, 23, 25)", "the dark palette");
             d.shot("note-dark-1280").await;
         } else {

@@ -101,7 +101,11 @@ impl Conn {
                 break;
             }
             if status == 0 {
-                status = l.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+                status = l
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
             } else if let Some((n, v)) = l.split_once(':') {
                 let n = n.trim().to_ascii_lowercase();
                 if n == "content-length" {
@@ -166,7 +170,12 @@ pub fn load_paths() -> Vec<String> {
 
 /// Runs `clients` keep-alive clients, `per_client` GETs each, cycling through
 /// `paths`: (path kind, client ms, server ms) per request and the errors.
-pub fn load(addr: SocketAddr, paths: &[String], clients: usize, per_client: usize) -> (Vec<(char, f64, f64)>, Vec<String>) {
+pub fn load(
+    addr: SocketAddr,
+    paths: &[String],
+    clients: usize,
+    per_client: usize,
+) -> (Vec<(char, f64, f64)>, Vec<String>) {
     let threads: Vec<_> = (0..clients)
         .map(|c| {
             let paths = paths.to_vec();
@@ -211,7 +220,10 @@ pub fn load(addr: SocketAddr, paths: &[String], clients: usize, per_client: usiz
 /// p50 and p99 of the client and server times of the requests of `kind`.
 pub fn summary(rows: &[(char, f64, f64)], kind: Option<char>) -> String {
     let pick = |f: fn(&(char, f64, f64)) -> f64| -> Vec<f64> {
-        rows.iter().filter(|r| kind.is_none_or(|k| r.0 == k)).map(f).collect()
+        rows.iter()
+            .filter(|r| kind.is_none_or(|k| r.0 == k))
+            .map(f)
+            .collect()
     };
     let mut client = pick(|r| r.1);
     let mut server = pick(|r| r.2);
@@ -224,4 +236,3 @@ pub fn summary(rows: &[(char, f64, f64)], kind: Option<char>) -> String {
         percentile(&mut server, 0.99)
     )
 }
-

@@ -32,22 +32,25 @@ impl Served {
         c.env("CRAM_CORPUS", root().join("corpus"))
             .env("CRAM_INDEX", &p.index)
             .env("CRAM_MODEL_DIR", &p.model_dir);
-        Served::start(c)
+        Served::start(c, &[])
     }
 
     /// `cram serve` on a sandbox's notes and index.
     pub fn sandbox(s: &Sandbox) -> Served {
         let mut c = Command::new(env!("CARGO_BIN_EXE_cram"));
-        c.env("CRAM_CORPUS", s.corpus()).env("CRAM_INDEX", s.index());
-        Served::start(c)
+        c.env("CRAM_CORPUS", s.corpus())
+            .env("CRAM_INDEX", s.index());
+        Served::start(c, &[])
     }
 
-    fn start(mut c: Command) -> Served {
+    /// `c` (`cram` with its environment) run as `cram serve -q EXTRA...`.
+    fn start(mut c: Command, extra: &[&str]) -> Served {
         let dir = tempfile::tempdir().unwrap();
         let progress = dir.path().join("drill.json");
         let stderr = dir.path().join("stderr.txt");
         let mut child = c
             .args(["serve", "-q"])
+            .args(extra)
             .env("CRAM_DRILL_PROGRESS", &progress)
             .env("NO_COLOR", "1")
             .env_remove("CRAM_ORT_LIB")
@@ -145,7 +148,11 @@ fn pages_are_cram_ask_and_every_note_has_its_passage_anchors() {
     let mut engine = bundled_engine();
     // The answer page shows what `cram ask` answers: its closest question and
     // every passage, cited and linked into the note at the passage.
-    for q in ["what is TTFT", "why does dropout hurt transformers", "how do I cook risotto"] {
+    for q in [
+        "what is TTFT",
+        "why does dropout hurt transformers",
+        "how do I cook risotto",
+    ] {
         let page = s.get(&format!("/ask?q={}", q.replace(' ', "+")));
         assert_eq!(page.status, 200, "{q}: {}", page.body);
         let a = engine.ask(q, &cram::SearchParams::default()).unwrap();
@@ -157,10 +164,16 @@ fn pages_are_cram_ask_and_every_note_has_its_passage_anchors() {
             assert!(page.body.contains(&cite), "{q}: no citation {cite}");
         }
         if a.abstained {
-            assert!(page.body.contains("Not covered") || page.body.contains("Nothing in the notes"), "{q}");
+            assert!(
+                page.body.contains("Not covered") || page.body.contains("Nothing in the notes"),
+                "{q}"
+            );
         } else {
             let top = &a.questions[0].id;
-            assert!(page.body.contains(&format!("href=\"/note/{top}\"")), "{q}: closest {top}");
+            assert!(
+                page.body.contains(&format!("href=\"/note/{top}\"")),
+                "{q}: closest {top}"
+            );
             assert!(page.body.matches("<li>").count() >= a.key_points.len());
         }
         let t = timing_total(page.header("server-timing").unwrap()).unwrap();
@@ -173,22 +186,40 @@ fn pages_are_cram_ask_and_every_note_has_its_passage_anchors() {
     let notes = engine.notes().to_vec();
     assert_eq!(notes.len(), 55);
     for n in &notes {
-        assert!(home.body.contains(&format!("href=\"/note/{}\"", n.id)), "{}", n.id);
+        assert!(
+            home.body.contains(&format!("href=\"/note/{}\"", n.id)),
+            "{}",
+            n.id
+        );
         let page = s.get(&format!("/note/{}", n.id));
         assert_eq!(page.status, 200, "{}", n.id);
-        let chunks: Vec<_> = engine.generation().chunks.iter().filter(|c| c.note_id == n.id).collect();
+        let chunks: Vec<_> = engine
+            .generation()
+            .chunks
+            .iter()
+            .filter(|c| c.note_id == n.id)
+            .collect();
         assert!(!chunks.is_empty());
         for c in chunks {
             let anchor = c.id.split_once('#').unwrap().1;
-            assert!(page.body.contains(&format!("id=\"{anchor}\"")), "{}: no anchor {anchor}", c.id);
             assert!(
-                page.body.contains(&format!("{}:{}–{}", c.path, c.line_start, c.line_end)),
+                page.body.contains(&format!("id=\"{anchor}\"")),
+                "{}: no anchor {anchor}",
+                c.id
+            );
+            assert!(
+                page.body
+                    .contains(&format!("{}:{}–{}", c.path, c.line_start, c.line_end)),
                 "{}: no line span",
                 c.id
             );
         }
         // Math is MathML, and none of it fell back to TeX.
-        assert!(!page.body.contains("class=\"tex\""), "{}: TeX left on the page", n.id);
+        assert!(
+            !page.body.contains("class=\"tex\""),
+            "{}: TeX left on the page",
+            n.id
+        );
     }
     assert!(s.get("/note/q18").body.matches("<math").count() > 10);
 }
@@ -201,10 +232,16 @@ fn hosts_methods_paths_and_sizes_are_refused_with_a_page() {
     let s = Served::bundled();
     let port = s.addr.port();
     let req = |host: &str| {
-        s.send(&format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"))
-            .status
+        s.send(&format!(
+            "GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        ))
+        .status
     };
-    for ok in [format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("LocalHost:{port}")] {
+    for ok in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("LocalHost:{port}"),
+    ] {
         assert_eq!(req(&ok), 200, "{ok}");
     }
     for bad in [
@@ -221,7 +258,9 @@ fn hosts_methods_paths_and_sizes_are_refused_with_a_page() {
     let refused = s.send(&format!(
         "GET / HTTP/1.1\r\nHost: rebind.example:{port}\r\nConnection: close\r\n\r\n"
     ));
-    assert!(refused.body.contains("localhost:") && refused.header("content-security-policy").is_some());
+    assert!(
+        refused.body.contains("localhost:") && refused.header("content-security-policy").is_some()
+    );
 
     // Every response carries the CSP and no CORS header, even when asked.
     let r = s.send(&format!(
@@ -230,8 +269,15 @@ fn hosts_methods_paths_and_sizes_are_refused_with_a_page() {
     ));
     assert_eq!(r.status, 200);
     let csp = r.header("content-security-policy").unwrap();
-    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), "{csp}");
-    assert!(r.headers.iter().all(|(n, _)| !n.to_ascii_lowercase().starts_with("access-control")));
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    assert!(
+        r.headers
+            .iter()
+            .all(|(n, _)| !n.to_ascii_lowercase().starts_with("access-control"))
+    );
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
 
     // Paths that try to leave the notes: 4xx, never a file.
@@ -251,11 +297,17 @@ fn hosts_methods_paths_and_sizes_are_refused_with_a_page() {
     ] {
         let r = s.get(path);
         assert!((400..500).contains(&r.status), "{path}: {}", r.status);
-        assert!(!r.body.contains("root:") && !r.body.contains("[package]"), "{path}");
+        assert!(
+            !r.body.contains("root:") && !r.body.contains("[package]"),
+            "{path}"
+        );
         assert!(r.body.contains("<title>"), "{path}: not a page");
     }
     // Unknown methods, oversized input.
-    let r = s.send(&format!("PUT /drill/grade HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", s.host()));
+    let r = s.send(&format!(
+        "PUT /drill/grade HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        s.host()
+    ));
     assert!(matches!(r.status, 405), "{}", r.status);
     let r = s.get(&format!("/ask?q={}", "x".repeat(5000)));
     assert_eq!(r.status, 400);
@@ -266,7 +318,11 @@ fn hosts_methods_paths_and_sizes_are_refused_with_a_page() {
     let r = s.get(&megabyte);
     assert_eq!(r.status, 414, "a 1 MB query string");
     assert!(r.body.contains("KiB"));
-    let r = s.post("/drill/reveal", &format!("id=q01&answer={}", "a".repeat(200_000)), "");
+    let r = s.post(
+        "/drill/reveal",
+        &format!("id=q01&answer={}", "a".repeat(200_000)),
+        "",
+    );
     assert_eq!(r.status, 413);
     // Still serving.
     assert_eq!(s.get("/").status, 200);
@@ -285,15 +341,30 @@ fn drill_forms_need_the_token_and_grades_land_in_the_cli_progress_file() {
     // Forged or cross-site posts are refused and save nothing.
     for (form, headers) in [
         (format!("id={id}&grade=3"), String::new()),
-        (format!("id={id}&grade=3&token=00000000000000000000000000000000"), String::new()),
-        (format!("id={id}&grade=3&token={token}"), "Origin: https://evil.example\r\n".to_string()),
-        (format!("id={id}&grade=3&token={token}"), "Origin: null\r\n".to_string()),
-        (format!("id={id}&grade=3&token={token}"), "Sec-Fetch-Site: cross-site\r\n".to_string()),
+        (
+            format!("id={id}&grade=3&token=00000000000000000000000000000000"),
+            String::new(),
+        ),
+        (
+            format!("id={id}&grade=3&token={token}"),
+            "Origin: https://evil.example\r\n".to_string(),
+        ),
+        (
+            format!("id={id}&grade=3&token={token}"),
+            "Origin: null\r\n".to_string(),
+        ),
+        (
+            format!("id={id}&grade=3&token={token}"),
+            "Sec-Fetch-Site: cross-site\r\n".to_string(),
+        ),
     ] {
         let r = s.post("/drill/grade", &form, &headers);
         assert_eq!(r.status, 403, "{form} {headers}");
     }
-    assert!(!s.progress.exists(), "a refused grade wrote the progress file");
+    assert!(
+        !s.progress.exists(),
+        "a refused grade wrote the progress file"
+    );
     // The reveal shows the short answer and the key-term hint.
     let origin = format!("Origin: http://{}\r\n", s.host());
     let r = s.post(
@@ -302,11 +373,23 @@ fn drill_forms_need_the_token_and_grades_land_in_the_cli_progress_file() {
         &origin,
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(r.body.contains("Short answer") && r.body.contains("key terms"), "{}", r.body);
+    assert!(
+        r.body.contains("Short answer") && r.body.contains("key terms"),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("name=\"grade\" value=\"3\""));
-    let r = s.post("/drill/grade", &format!("token={token}&id={id}&grade=9"), &origin);
+    let r = s.post(
+        "/drill/grade",
+        &format!("token={token}&id={id}&grade=9"),
+        &origin,
+    );
     assert_eq!(r.status, 400);
-    let r = s.post("/drill/grade", &format!("token={token}&id=q99&grade=3"), &origin);
+    let r = s.post(
+        "/drill/grade",
+        &format!("token={token}&id=q99&grade=3"),
+        &origin,
+    );
     assert_eq!(r.status, 404);
     let r = s.post(
         "/drill/grade",
@@ -314,12 +397,20 @@ fn drill_forms_need_the_token_and_grades_land_in_the_cli_progress_file() {
         &origin,
     );
     assert_eq!(r.status, 303, "{}", r.body);
-    assert_eq!(r.header("location"), Some(format!("/drill?graded={id}").as_str()));
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/drill?graded={id}").as_str())
+    );
     let next = s.get(&format!("/drill?graded={id}"));
-    assert!(next.body.contains(&format!("{id} graded good")), "{}", next.body);
+    assert!(
+        next.body.contains(&format!("{id} graded good")),
+        "{}",
+        next.body
+    );
     assert_ne!(input_value(&next.body, "id").as_deref(), Some(id.as_str()));
     // The CLI reads the same file.
-    let p: serde_json::Value = serde_json::from_slice(&std::fs::read(&s.progress).unwrap()).unwrap();
+    let p: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&s.progress).unwrap()).unwrap();
     assert_eq!(p["cards"][&id]["last_grade"], "good", "{p}");
     assert!(p["log"][0]["covered"].is_array(), "{p}");
     let stats = Command::new(env!("CARGO_BIN_EXE_cram"))
@@ -331,6 +422,58 @@ fn drill_forms_need_the_token_and_grades_land_in_the_cli_progress_file() {
         .unwrap();
     let st: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
     assert_eq!(st["total"]["reviews"], 1, "{st}");
+}
+
+#[test]
+fn bad_flags_exit_2_a_taken_port_exits_7_and_open_without_a_browser_is_a_notice() {
+    let bad = Command::new(env!("CARGO_BIN_EXE_cram"))
+        .args(["serve", "--listen", "localhost:80"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.starts_with("cram: error: invalid --listen") && err.lines().count() == 1,
+        "{err}"
+    );
+    if !require_model() {
+        return;
+    }
+    let p = bundled_paths();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_cram"))
+        .args(["serve", "--port", &port])
+        .env("CRAM_CORPUS", root().join("corpus"))
+        .env("CRAM_INDEX", &p.index)
+        .env("CRAM_MODEL_DIR", &p.model_dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("cannot listen on 127.0.0.1:{port}")) && err.contains("--port"),
+        "{err}"
+    );
+    // --open with no opener on PATH: a notice, and the page is served anyway.
+    let empty = tempfile::tempdir().unwrap();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cram"));
+    c.env("CRAM_CORPUS", root().join("corpus"))
+        .env("CRAM_INDEX", &p.index)
+        .env("CRAM_MODEL_DIR", &p.model_dir)
+        .env("PATH", empty.path());
+    let s = Served::start(c, &["--open"]);
+    assert_eq!(s.get("/").status, 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !s.stderr().contains("could not open a browser") {
+        assert!(Instant::now() < deadline, "no notice: {}", s.stderr());
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// A note that tries to run script and carry a `javascript:` link.
@@ -356,7 +499,10 @@ pub fn evil_sandbox() -> Sandbox {
 
 /// Every `href="..."` value in a page.
 fn hrefs(html: &str) -> Vec<&str> {
-    html.split("href=\"").skip(1).filter_map(|s| s.split('"').next()).collect()
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .collect()
 }
 
 #[test]
@@ -367,7 +513,11 @@ fn a_note_with_script_and_javascript_links_shows_text_and_notes_refresh() {
     let sb = evil_sandbox();
     let s = Served::sandbox(&sb);
     let home = s.get("/");
-    assert!(home.body.contains("href=\"/note/mine/evil.md\""), "{}", home.body);
+    assert!(
+        home.body.contains("href=\"/note/mine/evil.md\""),
+        "{}",
+        home.body
+    );
     let page = s.get("/note/mine/evil.md");
     assert_eq!(page.status, 200);
     let b = &page.body;
@@ -376,18 +526,27 @@ fn a_note_with_script_and_javascript_links_shows_text_and_notes_refresh() {
     assert!(b.contains("<script src=\"/assets/cram.js\" defer></script>"));
     for h in hrefs(b) {
         let l = h.to_ascii_lowercase();
-        assert!(!l.contains("javascript") && !l.contains("script:") && !l.starts_with("data:"), "href {h}");
+        assert!(
+            !l.contains("javascript") && !l.contains("script:") && !l.starts_with("data:"),
+            "href {h}"
+        );
     }
     // Tags and attributes only as escaped text.
     for bad in ["<img", "<svg", "<b>", "=\"window"] {
         assert!(!b.contains(bad), "{bad} in {b}");
     }
-    assert!(b.contains("&lt;script&gt;window.__pwned = 2"), "the script is shown as text");
+    assert!(
+        b.contains("&lt;script&gt;window.__pwned = 2"),
+        "the script is shown as text"
+    );
     assert!(b.contains("<span class=\"link\">harmless looking link</span>"));
     // The question typed into the search box is escaped too.
     let q = s.get("/ask?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E+bm25");
     assert_eq!(q.body.matches("<script").count(), 1);
-    assert!(q.body.contains("&lt;script&gt;alert(1)&lt;/script&gt; bm25"));
+    assert!(
+        q.body
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt; bm25")
+    );
 
     // A new note appears without restarting the server (checked at most once a second).
     std::fs::write(
@@ -429,6 +588,11 @@ fn load_20_clients_2000_requests_without_an_error() {
         summary(&rows, Some('a')),
         summary(&rows, Some('n')),
     );
-    assert!(errors.is_empty(), "{} errors: {:?}", errors.len(), &errors[..errors.len().min(10)]);
+    assert!(
+        errors.is_empty(),
+        "{} errors: {:?}",
+        errors.len(),
+        &errors[..errors.len().min(10)]
+    );
     assert_eq!(rows.len(), 2000);
 }
