@@ -17,7 +17,7 @@ use maud::{Markup, html};
 
 use super::pages::{Tab, inline, layout};
 use super::{
-    Failure, MAX_BODY_BYTES, Page, State, blocking, encode, note_href, param, query_pairs,
+    Failure, MAX_BODY_BYTES, Needs, Page, State, blocking, encode, note_href, param, query_pairs,
 };
 use crate::SearchParams;
 use crate::drill::{self, Card, DeckCard, Hint, Progress, Session};
@@ -67,7 +67,7 @@ pub(crate) async fn question(
     RawQuery(raw): RawQuery,
 ) -> Result<Page, Failure> {
     let pairs = query_pairs(raw.as_deref());
-    blocking(state, move |st| {
+    blocking(state, Needs::Engine, move |st| {
         let progress = Progress::load(&st.progress)?;
         let now = drill::now()?;
         let mut g = st.lock();
@@ -244,7 +244,7 @@ pub(crate) async fn reveal(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Page, Failure> {
-    blocking(state, move |st| {
+    blocking(state, Needs::Engine, move |st| {
         let f = form(st, &headers, body)?;
         let now = drill::now()?;
         let progress = Progress::load(&st.progress)?;
@@ -289,7 +289,7 @@ pub(crate) async fn grade(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
-    blocking(state, move |st| {
+    blocking(state, Needs::Engine, move |st| {
         let f = form(st, &headers, body)?;
         let grade = f.grade.as_deref().and_then(Grade::parse).ok_or_else(|| {
             Failure::new(

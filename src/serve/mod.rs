@@ -80,6 +80,8 @@ pub struct Listening {
 /// The server's state, shared by every request.
 pub(crate) struct State {
     shared: Mutex<Shared>,
+    /// One request at a time for the engine, waiting without a thread.
+    engine_turn: Arc<tokio::sync::Semaphore>,
     /// The notes and passages, for pages that only read them (home, note):
     /// they never wait behind a question being answered.
     view: RwLock<Arc<NotesView>>,
@@ -200,6 +202,7 @@ pub fn run(
             .map_err(|e| Error::io("reading the listening address", e))?;
         let live = Live::new(engine, paths);
         let state = Arc::new(State {
+            engine_turn: Arc::new(tokio::sync::Semaphore::new(1)),
             view: RwLock::new(Arc::new(NotesView::of(&live))),
             shared: Mutex::new(Shared {
                 live,
@@ -424,20 +427,43 @@ impl IntoResponse for Failure {
     }
 }
 
-/// Runs `f` on a blocking thread (the engine embeds and reads files).
+/// Whether a request needs the engine (and so waits its turn for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Needs {
+    /// Only the published notes ([`State::view`]) and files.
+    View,
+    /// The engine or the drill sitting ([`State::lock`]).
+    Engine,
+}
+
+/// Runs `f` on a blocking thread (the engine embeds, pages read files).
+/// Requests for the engine first wait their turn without holding a thread,
+/// so pages that only read the notes always find one free.
 pub(crate) async fn blocking<T: Send + 'static>(
     state: Arc<State>,
+    needs: Needs,
     f: impl FnOnce(&State) -> std::result::Result<T, Failure> + Send + 'static,
 ) -> std::result::Result<T, Failure> {
-    tokio::task::spawn_blocking(move || f(&state))
-        .await
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "a request failed inside the server");
-            Err(Failure::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the server failed on this request (see its log); other pages still work",
-            ))
-        })
+    let turn =
+        match needs {
+            Needs::Engine => Some(state.engine_turn.clone().acquire_owned().await.map_err(
+                |_| Failure::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping"),
+            )?),
+            Needs::View => None,
+        };
+    tokio::task::spawn_blocking(move || {
+        let out = f(&state);
+        drop(turn);
+        out
+    })
+    .await
+    .unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a request failed inside the server");
+        Err(Failure::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the server failed on this request (see its log); other pages still work",
+        ))
+    })
 }
 
 /// The query string's `key=value` pairs (never fails: bad escapes are kept as written).
@@ -479,7 +505,7 @@ pub(crate) fn note_href(note_id: &str, chunk_id: Option<&str>) -> String {
 }
 
 async fn home(AxumState(state): AxumState<Arc<State>>) -> std::result::Result<Page, Failure> {
-    blocking(state, |st| {
+    blocking(state, Needs::View, |st| {
         let progress = drill::Progress::load(&st.progress);
         let view = st.view();
         let notes = &view.notes;
@@ -519,7 +545,7 @@ async fn ask(
             }
         };
     }
-    let page = blocking(state, move |st| {
+    let page = blocking(state, Needs::Engine, move |st| {
         let mut g = st.lock();
         let t = Instant::now();
         let answer = g.live.engine_mut().ask(&q, &params)?;
@@ -542,7 +568,7 @@ async fn note_page(
     AxumState(state): AxumState<Arc<State>>,
     Path(id): Path<String>,
 ) -> std::result::Result<Page, Failure> {
-    blocking(state, move |st| {
+    blocking(state, Needs::View, move |st| {
         let view = st.view();
         let n = view.note(&id).ok_or_else(|| {
             Failure::new(
