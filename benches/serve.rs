@@ -3,7 +3,9 @@
 //! request at a time, from each response's `Server-Timing` header (`engine`:
 //! `Engine::ask`; `render`: the page; `total`: router in to response out),
 //! and client round trips; then the load run of the integration test, 20
-//! keep-alive clients x 100 requests on loopback, with its errors.
+//! keep-alive clients x 100 requests on loopback, with its errors. Between the
+//! two, the same questions go straight into an `Engine` in the bench's own
+//! process, for what the page adds to `Engine::ask` in the same minute.
 //!
 //! The server runs on the project's index (`corpus/`, `index/`) with a
 //! throwaway drill progress file; it listens on 127.0.0.1 only.
@@ -92,6 +94,37 @@ fn main() {
     for (name, v) in t.iter_mut() {
         line(name, v);
     }
+    // The same questions straight into an engine in this process, right
+    // after: what the page adds to `Engine::ask` under the same conditions.
+    let (mut engine, _) = cram::Engine::open(
+        &cram::Paths::defaults(),
+        &cram::OpenOptions::default(),
+        &mut |_| {},
+    )
+    .expect("the project's index");
+    engine.load_model().expect("the model");
+    let questions: Vec<String> = cram::eval::load_dev_queries(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/dev_queries.tsv"),
+    )
+    .unwrap()
+    .into_iter()
+    .take(60)
+    .map(|q| q.query)
+    .collect();
+    let p = cram::SearchParams::default();
+    for q in &questions {
+        engine.ask(q, &p).unwrap();
+    }
+    let mut alone = Vec::new();
+    for _ in 0..3 {
+        for q in &questions {
+            let started = Instant::now();
+            engine.ask(q, &p).unwrap();
+            alone.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    drop(engine);
+    line("Engine::ask in-process", &mut alone);
     let started = Instant::now();
     let (rows, errors) = load(addr, &paths, 20, 100);
     let wall = started.elapsed().as_secs_f64();
