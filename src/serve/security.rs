@@ -126,12 +126,12 @@ impl Guard {
         token: Option<&str>,
     ) -> std::result::Result<(), Failure> {
         let forbidden = |why: &str| Err(Failure::new(StatusCode::FORBIDDEN, why.to_string()));
-        if let Some(site) = headers.get("sec-fetch-site") {
-            if !matches!(site.to_str(), Ok("same-origin" | "none")) {
-                return forbidden(
-                    "this form was sent from another site; open the page from cram serve itself",
-                );
-            }
+        if let Some(site) = headers.get("sec-fetch-site")
+            && !matches!(site.to_str(), Ok("same-origin" | "none"))
+        {
+            return forbidden(
+                "this form was sent from another site; open the page from cram serve itself",
+            );
         }
         if let Some(origin) = headers.get(header::ORIGIN) {
             let host = headers
