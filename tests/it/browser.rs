@@ -109,16 +109,19 @@ impl Browser {
             .local_addr()
             .unwrap()
             .port();
-        let mut child = Command::new(driver)
-            .arg(format!("--port={port}"))
+        let mut cmd = Command::new(driver);
+        cmd.arg(format!("--port={port}"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::null());
+        // Its own process group, with the browser it starts: a failed test
+        // ends them all (see `Drop`).
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let mut child = cmd.spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
-                let _ = child.kill();
+                end_group(&mut child);
                 panic!("chromedriver did not start on port {port}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -133,7 +136,7 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .unwrap_or_else(|e| {
-                let _ = child.kill();
+                end_group(&mut child);
                 panic!("no browser session: {e}")
             });
         Browser {
@@ -176,11 +179,30 @@ impl Browser {
         );
     }
 
-    async fn close(mut self) {
-        let _ = self.client.close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+    /// Ends the session (the browser quits); `Drop` then ends chromedriver.
+    async fn close(self) {
+        let _ = self.client.clone().close().await;
     }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        end_group(&mut self.driver);
+    }
+}
+
+/// Kills chromedriver and everything in its process group (the browser).
+fn end_group(driver: &mut Child) {
+    #[cfg(unix)]
+    if let Ok(pid) = i32::try_from(driver.id()) {
+        // SAFETY: kill(2) with a negative pid signals that process group
+        // only: the one chromedriver was started in, of its own.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    let _ = driver.kill();
+    let _ = driver.wait();
 }
 
 fn runtime() -> tokio::runtime::Runtime {
