@@ -228,8 +228,8 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
             let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
             engine.load_model()?;
             tracing::info!(notes = engine.notes().len(), "cram mcp: serving on stdio");
-            let mut server = cram::mcp::Server::new(engine, paths.clone());
-            server.serve(std::io::stdin().lock(), std::io::stdout().lock())?;
+            cram::mcp::Server::new(engine, paths.clone())
+                .serve(std::io::stdin(), std::io::stdout())?;
         }
         cli::Command::List => {
             let (engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
