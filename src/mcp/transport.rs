@@ -394,8 +394,12 @@ mod tests {
     use super::*;
 
     fn transport() -> LineTransport<Vec<u8>> {
-        let (_tx, rx) = mpsc::channel(1);
-        LineTransport {
+        piped().1
+    }
+
+    fn piped() -> (mpsc::Sender<Frame>, LineTransport<Vec<u8>>) {
+        let (tx, rx) = mpsc::channel(8);
+        let t = LineTransport {
             lines: rx,
             out: Output {
                 writer: Vec::new(),
@@ -404,7 +408,8 @@ mod tests {
             initialized: false,
             pending: Vec::new(),
             deferred: None,
-        }
+        };
+        (tx, t)
     }
 
     fn admit(t: &mut LineTransport<Vec<u8>>, line: &str) -> Admit {
@@ -517,5 +522,38 @@ mod tests {
         assert!(lines[0]["id"].is_null() && lines[0].get("id").is_some());
         assert_eq!(lines[0]["error"]["code"], -32700);
         assert_eq!(lines[1]["id"], 3);
+    }
+
+    #[test]
+    fn an_error_waits_for_the_answers_to_earlier_requests() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (tx, mut t) = piped();
+            let line = |l: &str| Frame::Line(l.as_bytes().to_vec());
+            tx.send(line(INIT)).await.unwrap();
+            tx.send(line("not json")).await.unwrap();
+            drop(tx);
+            let init = t.receive().await.unwrap();
+            assert!(matches!(init, JsonRpcMessage::Request(_)));
+            // The error for line 2 is not written while request 1 is unanswered.
+            let waited = tokio::time::timeout(Duration::from_millis(50), t.receive()).await;
+            assert!(waited.is_err());
+            assert!(t.out.writer.is_empty());
+            let answer = ServerJsonRpcMessage::response(
+                rmcp::model::ServerResult::empty(()),
+                RequestId::Number(1),
+            );
+            t.send(answer).await.unwrap();
+            assert!(t.receive().await.is_none()); // writes the error, then the input ends
+            let out = String::from_utf8(t.out.writer.clone()).unwrap();
+            let ids: Vec<Value> = out
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].clone())
+                .collect();
+            assert_eq!(ids, [Value::from(1), Value::Null], "{out}");
+        });
     }
 }
