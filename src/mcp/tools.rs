@@ -32,7 +32,8 @@ const SEARCH: &str = "Search the interview study notes (hybrid BM25 + embedding 
     object of `cram ask --json`, plus `summary`. Cite passages as path:first-last.";
 
 const GET_NOTE: &str = "Read one reference note: the whole markdown, or one section of it by heading (e.g. \"Short answer\", \
-    \"Traps and follow-ups\"). Returns id, question, section, path, tags, related ids, the note's headings, and text.";
+    \"Traps and follow-ups\"). Returns id, question, section, path, tags, related ids, the note's headings, text, \
+    lines [first, last] of text in the file (cite as path:first-last), and outline: each section's heading and lines.";
 
 const LIST_QUESTIONS: &str = "The interview questions the notes answer, grouped by section, each with its id (q01-q55) and path.";
 
