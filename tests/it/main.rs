@@ -6,6 +6,7 @@ mod drill;
 mod embedding;
 mod index;
 mod mcp;
+mod models;
 mod notes;
 #[cfg(unix)]
 mod pty;
