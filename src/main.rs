@@ -2,10 +2,8 @@
 //! documented in the README and in [`cram::Error::exit_code`].
 
 mod cli;
-mod drill_loop;
-mod line;
-mod repl;
-mod term;
+
+use cli::{drill_loop, repl, term};
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -169,11 +167,11 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         }
         cli::Command::Eval(args) => eval(*args, &paths, &mut on_event)?,
         cli::Command::Status { json } => {
-            let st = cram::status::status(&paths, true);
+            let st = cram::study::status::status(&paths, true);
             if json {
                 writeln!(std::io::stdout(), "{}", serde_json::to_string(&st)?)?;
             } else {
-                write!(std::io::stdout(), "{}", cram::status::render(&st))?;
+                write!(std::io::stdout(), "{}", cram::study::status::render(&st))?;
             }
             if !st.ok() {
                 return Err(Failed.into());
@@ -215,7 +213,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
                 progress: args
                     .progress
                     .clone()
-                    .unwrap_or_else(cram::drill::Progress::default_path),
+                    .unwrap_or_else(cram::study::drill::Progress::default_path),
             };
             let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
             if args.stats {
@@ -228,8 +226,8 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
             let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
             engine.load_model()?;
             tracing::info!(notes = engine.notes().len(), "cram mcp: serving on stdio");
-            let mut server = cram::mcp::Server::new(engine, paths.clone());
-            server.serve(std::io::stdin().lock(), std::io::stdout().lock())?;
+            cram::frontend::mcp::Server::new(engine, paths.clone())
+                .serve(std::io::stdin(), std::io::stdout())?;
         }
         cli::Command::Serve(args) => serve(&args, &paths, quiet, &mut on_event)?,
         cli::Command::List => {
@@ -274,6 +272,7 @@ fn eval(
         return Err(bad("--limit-queries", "must be at least 1".into()).into());
     }
     match args.beir.clone() {
+        Some(dir) if !args.models.is_empty() => eval_models(&args, &dir, base, paths, on_event),
         Some(dir) => eval_beir(&args, &dir, base, paths, on_event),
         None => eval_notes(args, base, paths, on_event),
     }
@@ -288,11 +287,12 @@ fn eval_beir(
     on_event: &mut dyn FnMut(Event),
 ) -> anyhow::Result<()> {
     cram::eval::check_methods(&args.methods)?;
-    let mut coll = cram::beir::Collection::load(dir)?;
+    let mut coll = cram::eval::beir::Collection::load(dir)?;
     if let Some(n) = args.limit_queries {
         coll.limit_queries(n);
     }
-    let mut embedder = cram::embed::Embedder::load(&paths.model_dir, paths.ort_lib.as_deref())?;
+    let mut embedder =
+        cram::index::embed::Embedder::load(&paths.model_dir, paths.ort_lib.as_deref())?;
     let opts = cram::eval::BeirOptions {
         methods: args.methods.clone(),
         base,
@@ -304,7 +304,7 @@ fn eval_beir(
     };
     let report = cram::eval::evaluate_beir(&coll, &mut embedder, &opts, on_event)?;
     if let Some(path) = &args.report {
-        let page = cram::report::html(&report).map_err(anyhow::Error::msg)?;
+        let page = cram::eval::report::html(&report).map_err(anyhow::Error::msg)?;
         std::fs::write(path, page)
             .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
         on_event(Event::Notice(format!(
@@ -320,19 +320,64 @@ fn eval_beir(
     Ok(())
 }
 
+/// `cram eval --beir DIR --models a,b`: embedding models side by side.
+fn eval_models(
+    args: &cli::EvalArgs,
+    dir: &std::path::Path,
+    base: cram::SearchParams,
+    paths: &cram::Paths,
+    on_event: &mut dyn FnMut(Event),
+) -> anyhow::Result<()> {
+    let mut coll = cram::eval::beir::Collection::load(dir)?;
+    if let Some(n) = args.limit_queries {
+        coll.limit_queries(n);
+    }
+    let opts = cram::eval::models::ModelsOptions {
+        models: (args.models.iter())
+            .map(|m| (m.display().to_string(), cram::index::model::resolve(m)))
+            .collect(),
+        ort_lib: paths.ort_lib.clone(),
+        beir: cram::eval::BeirOptions {
+            methods: Vec::new(),
+            base,
+            fetch_k: args.fetch_k,
+            alpha_sweep: Vec::new(),
+            resamples: args.resamples,
+            cache_dir: cram::config::cram_home().join("cache").join("embeddings"),
+            run_out: None,
+        },
+        throughput_docs: 256,
+        cold_starts: 5,
+    };
+    let report = cram::eval::models::compare_models(&coll, &opts, on_event)?;
+    if args.json {
+        writeln!(std::io::stdout(), "{}", serde_json::to_string(&report)?)?;
+    } else {
+        write!(
+            std::io::stdout(),
+            "{}",
+            cram::eval::models::models_markdown(&report)
+        )?;
+    }
+    Ok(())
+}
+
 /// `cram eval --fit-abstention`: fits the abstention model on the labelled
 /// queries and prints held-out rates and the weights.
 fn fit_abstention(
     engine: &mut Engine,
     args: &cli::EvalArgs,
     dev: &[cram::eval::DevQuery],
-    realistic: &[cram::quality::RealQuery],
+    realistic: &[cram::eval::quality::RealQuery],
     off: &[String],
     base: &cram::SearchParams,
 ) -> anyhow::Result<()> {
-    let ex = cram::quality::abstention_examples(engine, dev, realistic, off, base)?;
+    let ex = cram::eval::quality::abstention_examples(engine, dev, realistic, off, base)?;
     if let Some(path) = &args.features_out {
-        let mut tsv = format!("covered\t{}\tquery\n", cram::abstain::FEATURES.join("\t"));
+        let mut tsv = format!(
+            "covered\t{}\tquery\n",
+            cram::retrieval::abstain::FEATURES.join("\t")
+        );
         for e in &ex {
             let xs: Vec<String> = e.x.iter().map(|v| format!("{v:.4}")).collect();
             tsv.push_str(&format!(
@@ -342,10 +387,9 @@ fn fit_abstention(
                 e.query
             ));
         }
-        std::fs::write(path, tsv)
-            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        write_file(path, &tsv)?;
     }
-    let r = cram::quality::cross_validate(&ex);
+    let r = cram::eval::quality::cross_validate(&ex);
     let mut out = std::io::stdout();
     writeln!(
         out,
@@ -355,17 +399,72 @@ fn fit_abstention(
          uncovered queries abstained on: {:.3} held out (weights in use: {:.3})\n\
          weights fitted on all ({}):\npub const WEIGHTS: [f32; N_FEATURES + 1] = {:?};",
         r.examples,
-        cram::abstain::THRESHOLD,
+        cram::retrieval::abstain::THRESHOLD,
         r.cv_covered_abstained,
         r.current_covered_abstained,
         r.cv_uncovered_abstained,
         r.current_uncovered_abstained,
-        ["intercept"]
-            .iter()
-            .chain(cram::abstain::FEATURES.iter())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(", "),
+        weight_names(&cram::retrieval::abstain::FEATURES),
+        r.weights
+    )?;
+    Ok(())
+}
+
+/// "intercept, feature, ...": the order of a fitted `WEIGHTS` array.
+fn weight_names(features: &[&str]) -> String {
+    ["intercept"]
+        .iter()
+        .chain(features)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Writes a `--features-out` file.
+fn write_file(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
+}
+
+/// `cram eval --fit-key-points`: fits the key-point model on the answer
+/// labels and prints held-out rates and the weights.
+fn fit_key_points(
+    engine: &mut Engine,
+    args: &cli::EvalArgs,
+    labels: &[cram::eval::quality::AnswerLabel],
+    base: &cram::SearchParams,
+) -> anyhow::Result<()> {
+    let ex = cram::eval::quality::key_point_examples(engine, labels, base)?;
+    if let Some(path) = &args.features_out {
+        // One JSON object per labelled query: fold, per candidate its
+        // position, features and whether it answers, and their cosines.
+        let mut lines = String::new();
+        for e in &ex {
+            let c = &e.pool.candidates;
+            let v = serde_json::json!({
+                "fold": e.fold,
+                "features": cram::retrieval::keypoints::FEATURES,
+                "at": c.iter().map(|c| [c.at.0, c.at.1]).collect::<Vec<_>>(),
+                "x": c.iter().map(|c| c.x.to_vec()).collect::<Vec<_>>(),
+                "answers": e.answers,
+                "sims": e.pool.sims,
+            });
+            lines.push_str(&v.to_string());
+            lines.push('\n');
+        }
+        write_file(path, &lines)?;
+    }
+    let r = cram::eval::quality::cross_validate_key_points(&ex, base.key_points);
+    writeln!(
+        std::io::stdout(),
+        "{} labelled queries answered; five-fold cross-validation grouped by note:\n\
+         an answer sentence among the candidates: {:.3}\n\
+         key points contain an answer sentence: {:.3} held out (weights in use: {:.3})\n\
+         weights fitted on all ({}):\npub const WEIGHTS: [f32; N_FEATURES + 1] = {:?};",
+        r.queries,
+        r.reachable,
+        r.cv_answered,
+        r.current_answered,
+        weight_names(&cram::retrieval::keypoints::FEATURES),
         r.weights
     )?;
     Ok(())
@@ -390,17 +489,20 @@ fn eval_notes(
         path.exists().then_some(path)
     };
     let realistic = match optional(&args.realistic, "realistic_queries.tsv") {
-        Some(p) => cram::quality::load_realistic(&p)?,
+        Some(p) => cram::eval::quality::load_realistic(&p)?,
         None => Vec::new(),
     };
     let labels = match optional(&args.labels, "answer_labels.tsv") {
-        Some(p) => cram::quality::load_labels(&p)?,
+        Some(p) => cram::eval::quality::load_labels(&p)?,
         None => Vec::new(),
     };
     let (mut engine, _) = Engine::open(paths, &OpenOptions::default(), on_event)?;
     engine.load_model()?;
     if args.fit_abstention {
         return fit_abstention(&mut engine, &args, &dev, &realistic, &off, &base);
+    }
+    if args.fit_key_points {
+        return fit_key_points(&mut engine, &args, &labels, &base);
     }
     let scores = if args.realistic_only {
         Vec::new()
@@ -415,7 +517,7 @@ fn eval_notes(
     let real = if realistic.is_empty() {
         None
     } else {
-        Some(cram::quality::evaluate_realistic(
+        Some(cram::eval::quality::evaluate_realistic(
             &mut engine,
             &realistic,
             &off,
@@ -425,7 +527,7 @@ fn eval_notes(
     let kp = if labels.is_empty() {
         None
     } else {
-        Some(cram::quality::evaluate_key_points(
+        Some(cram::eval::quality::evaluate_key_points(
             &mut engine,
             &labels,
             &base,
@@ -444,7 +546,11 @@ fn eval_notes(
     }
     write!(out, "{}", cram::eval::notes_table(&scores))?;
     if let Some(r) = &real {
-        write!(out, "{}", cram::quality::realistic_table(r, kp.as_ref()))?;
+        write!(
+            out,
+            "{}",
+            cram::eval::quality::realistic_table(r, kp.as_ref())
+        )?;
     }
     if args.misses {
         for s in &scores {
@@ -476,7 +582,7 @@ fn serve(
     let (mut engine, _) = Engine::open(paths, &OpenOptions::default(), on_event)?;
     engine.load_model()?;
     let loopback = opts.addr.ip().is_loopback();
-    cram::serve::run(engine, paths.clone(), opts, |l| {
+    cram::frontend::serve::run(engine, paths.clone(), opts, |l| {
         if !loopback {
             eprintln!(
                 "cram: warning: listening on {}: anyone who can reach this machine on that network can read \
@@ -495,7 +601,7 @@ fn serve(
     Ok(())
 }
 
-pub(crate) use cram::corpus::normalize_id;
+pub(crate) use cram::index::corpus::normalize_id;
 
 /// Notices and embedding progress on stderr. The bar (rate and ETA) is drawn
 /// only on a terminal and never with `--quiet`; otherwise one summary line.

@@ -71,7 +71,7 @@ fn note_link(rel: &str) -> Option<String> {
     let name = path.strip_prefix("./").unwrap_or(path);
     let stem = name.strip_suffix(".md")?;
     let id = stem.split('-').next()?;
-    if name.contains('/') || !crate::corpus::is_question_id(id) {
+    if name.contains('/') || !crate::index::corpus::is_question_id(id) {
         return None;
     }
     let mut href = format!("/note/{id}");
@@ -247,7 +247,7 @@ fn heading(level: usize, s: &[Span], opts: &mut Options, out: &mut String) {
         escape(&id, out);
         out.push('"');
     } else if let Some(ids) = opts.ids.as_mut() {
-        let base = crate::chunk::slug(&super::text::plain(s));
+        let base = crate::index::chunk::slug(&super::text::plain(s));
         let mut id = base.clone();
         let mut k = 1;
         while ids.contains(&id) {

@@ -5,9 +5,9 @@
 use std::fmt::Write;
 
 use super::sanitize;
-use crate::answer::Answer;
-use crate::chunk::Fence;
 use crate::index::NoteRecord;
+use crate::index::chunk::Fence;
+use crate::retrieval::answer::Answer;
 
 /// Renders an answer as a markdown study sheet: the question, the closest
 /// interview question, key points with `[n]` citations, the passages with

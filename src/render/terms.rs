@@ -22,7 +22,7 @@ pub struct QueryTerms {
 impl QueryTerms {
     /// The question's content terms (stopwords dropped, stemmed).
     pub fn new(question: &str) -> QueryTerms {
-        QueryTerms::from_stems(crate::abstain::content_terms(question))
+        QueryTerms::from_stems(crate::retrieval::abstain::content_terms(question))
     }
 
     /// Terms that are already analysed.
@@ -55,7 +55,7 @@ impl QueryTerms {
                 return Vec::new();
             }
         }
-        crate::lexical::analyze(word)
+        crate::index::lexical::analyze(word)
             .into_iter()
             .filter(|t| self.stems.contains(t))
             .collect()
@@ -107,7 +107,7 @@ mod tests {
                     agreed agreement; generalisation generalises general; batching batches batch";
         let stems: Vec<String> = text
             .split(|c: char| !c.is_alphanumeric())
-            .flat_map(crate::lexical::analyze)
+            .flat_map(crate::index::lexical::analyze)
             .collect();
         let t = QueryTerms::from_stems(stems.clone());
         for w in text

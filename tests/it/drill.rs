@@ -295,7 +295,7 @@ fn sections_of_the_bundled_questions_resolve_by_short_names() {
     }
     let engine = util::bundled_engine();
     let ids = |w: &str| -> Vec<String> {
-        cram::drill::deck(engine.notes(), &[w.to_string()])
+        cram::study::drill::deck(engine.notes(), &[w.to_string()])
             .unwrap()
             .into_iter()
             .map(|c| c.id)
@@ -303,16 +303,19 @@ fn sections_of_the_bundled_questions_resolve_by_short_names() {
     };
     assert_eq!(ids("rag"), ["q21", "q22", "q23", "q24", "q25"]);
     assert_eq!(ids("ml").len(), 5);
-    assert_eq!(cram::drill::deck(engine.notes(), &[]).unwrap().len(), 55);
+    assert_eq!(
+        cram::study::drill::deck(engine.notes(), &[]).unwrap().len(),
+        55
+    );
     // Every bundled note has a short answer and at least five key terms.
-    let stats = cram::drill::NoteTerms::new(engine.notes());
+    let stats = cram::study::drill::NoteTerms::new(engine.notes());
     for n in engine.notes() {
         assert!(
             n.body.contains("## Short answer"),
             "{} has no short answer",
             n.id
         );
-        let terms = cram::drill::note_key_terms(n, &stats, cram::drill::KEY_TERMS);
+        let terms = cram::study::drill::note_key_terms(n, &stats, cram::study::drill::KEY_TERMS);
         assert!(terms.len() >= 5, "{}: {terms:?}", n.id);
     }
 }

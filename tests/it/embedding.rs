@@ -21,7 +21,7 @@ fn reproduces_reference_embeddings() {
     let model_dir = std::env::var_os("CRAM_MODEL_DIR")
         .map(Into::into)
         .unwrap_or(paths.model_dir);
-    let mut e = cram::embed::Embedder::load(&model_dir, None).unwrap();
+    let mut e = cram::index::embed::Embedder::load(&model_dir, None).unwrap();
     let texts: Vec<&str> = items.iter().map(|i| i["text"].as_str().unwrap()).collect();
     // Batched (padded) and one at a time must both match.
     let batched = e.embed(&texts).unwrap();
@@ -48,18 +48,20 @@ fn reproduces_reference_embeddings() {
 #[test]
 fn missing_model_is_a_clear_error() {
     let d = tempfile::tempdir().unwrap();
-    let err = cram::embed::Embedder::load(d.path(), None)
+    let err = cram::index::embed::Embedder::load(d.path(), None)
         .err()
         .expect("must fail");
-    assert!(matches!(err, cram::Error::ModelMissing { .. }), "{err}");
+    // Not a provisioned folder: the error names the file and how to fix it.
+    assert!(matches!(err, cram::Error::ModelInvalid { .. }), "{err}");
     assert_eq!(err.exit_code(), 4);
-    assert!(err.to_string().contains("make setup"));
+    assert!(err.to_string().contains("model.json is missing"), "{err}");
 }
 
 #[test]
 fn missing_runtime_is_a_clear_error() {
-    let err = cram::embed::init_runtime(std::path::Path::new("/nonexistent/libonnxruntime.so"))
-        .unwrap_err();
+    let err =
+        cram::index::embed::init_runtime(std::path::Path::new("/nonexistent/libonnxruntime.so"))
+            .unwrap_err();
     assert!(matches!(err, cram::Error::RuntimeMissing(_)), "{err}");
     assert!(err.to_string().contains("make setup"));
 }

@@ -8,6 +8,7 @@ mod embedding;
 mod http;
 mod index;
 mod mcp;
+mod models;
 mod notes;
 #[cfg(unix)]
 mod pty;

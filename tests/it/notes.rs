@@ -2,8 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use cram::chunk::{ChunkParams, chunk_note, word_count};
-use cram::corpus::{self, Source, SourceKind};
+use cram::index::chunk::{ChunkParams, chunk_note, word_count};
+use cram::index::corpus::{self, Source, SourceKind};
 
 use crate::util;
 

@@ -31,7 +31,7 @@ fn spawn_sized(
 ) -> Option<PtySession> {
     let defaults = cram::Paths::defaults();
     let model = std::env::var_os("CRAM_MODEL_DIR").map_or(defaults.model_dir, Into::into);
-    let runtime = cram::embed::find_runtime(None).expect("runtime provisioned");
+    let runtime = cram::index::embed::find_runtime(None).expect("runtime provisioned");
     let bin = assert_cmd::cargo::cargo_bin("cram");
     let mut c = match size {
         Some((cols, rows)) => {

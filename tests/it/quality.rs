@@ -52,14 +52,14 @@ fn realistic_queries_reach_their_floors() {
         return;
     }
     let root = util::root().join("tests/data");
-    let real = cram::quality::load_realistic(&root.join("realistic_queries.tsv")).unwrap();
+    let real = cram::eval::quality::load_realistic(&root.join("realistic_queries.tsv")).unwrap();
     let off = cram::eval::load_lines(&root.join("offtopic.txt")).unwrap();
-    let labels = cram::quality::load_labels(&root.join("answer_labels.tsv")).unwrap();
+    let labels = cram::eval::quality::load_labels(&root.join("answer_labels.tsv")).unwrap();
     let mut engine = util::bundled_engine();
     let p = cram::SearchParams::default();
-    let r = cram::quality::evaluate_realistic(&mut engine, &real, &off, &p).unwrap();
-    let kp = cram::quality::evaluate_key_points(&mut engine, &labels, &p).unwrap();
-    eprintln!("{}", cram::quality::realistic_table(&r, Some(&kp)));
+    let r = cram::eval::quality::evaluate_realistic(&mut engine, &real, &off, &p).unwrap();
+    let kp = cram::eval::quality::evaluate_key_points(&mut engine, &labels, &p).unwrap();
+    eprintln!("{}", cram::eval::quality::realistic_table(&r, Some(&kp)));
     let kind = |k: &str| r.kinds.iter().find(|s| s.kind == k).unwrap();
     let all = kind("all in-scope");
     assert!(all.closest1 >= 0.85, "closest@1 {}", all.closest1);
@@ -105,14 +105,15 @@ fn realistic_queries_reach_their_floors() {
 #[test]
 fn evaluation_labels_match_the_notes() {
     let root = util::root();
-    let real =
-        cram::quality::load_realistic(&root.join("tests/data/realistic_queries.tsv")).unwrap();
-    let labels = cram::quality::load_labels(&root.join("tests/data/answer_labels.tsv")).unwrap();
-    let src = cram::corpus::Source {
+    let real = cram::eval::quality::load_realistic(&root.join("tests/data/realistic_queries.tsv"))
+        .unwrap();
+    let labels =
+        cram::eval::quality::load_labels(&root.join("tests/data/answer_labels.tsv")).unwrap();
+    let src = cram::index::corpus::Source {
         path: root.join("corpus"),
-        kind: cram::corpus::SourceKind::Bundled,
+        kind: cram::index::corpus::SourceKind::Bundled,
     };
-    let notes = cram::corpus::load(&[src]).unwrap().0;
+    let notes = cram::index::corpus::load(&[src]).unwrap().0;
     let body = |id: &str| {
         notes
             .iter()
@@ -126,7 +127,7 @@ fn evaluation_labels_match_the_notes() {
         }
     }
     let kinds: std::collections::BTreeSet<&str> = real.iter().map(|q| q.kind.as_str()).collect();
-    assert_eq!(kinds.len(), cram::quality::IN_SCOPE_KINDS.len() + 1);
+    assert_eq!(kinds.len(), cram::eval::quality::IN_SCOPE_KINDS.len() + 1);
     assert!(real.iter().filter(|q| q.in_scope()).count() >= 150);
     assert!(real.iter().filter(|q| !q.in_scope()).count() >= 40);
     assert!(labels.len() >= 100);

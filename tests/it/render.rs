@@ -430,7 +430,7 @@ fn synthetic_answer(passages: Vec<String>, key_point: String) -> cram::Answer {
         "related": [q("q02"), q("q03")],
         "results": results,
     }));
-    a.key_points.push(cram::keypoints::KeyPoint {
+    a.key_points.push(cram::retrieval::keypoints::KeyPoint {
         text: key_point,
         passage: 1,
         chunk_id: "q01#p0".into(),
@@ -441,7 +441,7 @@ fn synthetic_answer(passages: Vec<String>, key_point: String) -> cram::Answer {
 
 /// An [`cram::Answer`] with the given questions and passages (the rest default).
 fn render_answer_from_json(v: serde_json::Value) -> cram::Answer {
-    let qref = |q: &serde_json::Value| cram::answer::QuestionRef {
+    let qref = |q: &serde_json::Value| cram::retrieval::answer::QuestionRef {
         id: q["id"].as_str().unwrap().into(),
         section: q["section"].as_str().map(Into::into),
         question: q["question"].as_str().unwrap().into(),
@@ -455,10 +455,10 @@ fn render_answer_from_json(v: serde_json::Value) -> cram::Answer {
             .collect::<Vec<_>>()
     };
     cram::Answer {
-        schema: cram::answer::SCHEMA,
+        schema: cram::retrieval::answer::SCHEMA,
         query: v["query"].as_str().unwrap().into(),
         mode: cram::Mode::Hybrid,
-        params: cram::answer::ParamsUsed {
+        params: cram::retrieval::answer::ParamsUsed {
             k: 5,
             fusion: None,
             alpha: 0.5,
@@ -469,16 +469,16 @@ fn render_answer_from_json(v: serde_json::Value) -> cram::Answer {
             dense_backend: None,
             key_points: 5,
         },
-        index: cram::answer::IndexUsed {
+        index: cram::retrieval::answer::IndexUsed {
             fingerprint: String::new(),
             chunks: 0,
             notes: 0,
             model: String::new(),
         },
         timings_ms: Default::default(),
-        understood: cram::query::Understood::verbatim(v["query"].as_str().unwrap()),
+        understood: cram::retrieval::query::Understood::verbatim(v["query"].as_str().unwrap()),
         abstained: false,
-        coverage: cram::answer::Coverage::Covered,
+        coverage: cram::retrieval::answer::Coverage::Covered,
         mention: None,
         evidence: Default::default(),
         questions: list("questions"),
@@ -487,7 +487,7 @@ fn render_answer_from_json(v: serde_json::Value) -> cram::Answer {
             .as_array()
             .unwrap()
             .iter()
-            .map(|r| cram::answer::Passage {
+            .map(|r| cram::retrieval::answer::Passage {
                 rank: r["rank"].as_u64().unwrap() as usize,
                 chunk_id: r["chunk_id"].as_str().unwrap().into(),
                 question_id: r["question_id"].as_str().map(Into::into),

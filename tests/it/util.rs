@@ -26,7 +26,7 @@ pub fn require_model() -> bool {
         .map(PathBuf::from)
         .unwrap_or(paths.model_dir);
     let ok = model.join("model.json").is_file()
-        && cram::embed::find_runtime(None).is_ok_and(|p| p.is_file());
+        && cram::index::embed::find_runtime(None).is_ok_and(|p| p.is_file());
     if !ok {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("the embedding model is not provisioned under CI: run `make setup`");

@@ -5,8 +5,8 @@
 
 use libfuzzer_sys::fuzz_target;
 
-use cram::chunk::{chunk_note, ChunkParams};
-use cram::corpus::{parse_note, SourceKind};
+use cram::index::chunk::{chunk_note, ChunkParams};
+use cram::index::corpus::{parse_note, SourceKind};
 
 fuzz_target!(|data: &[u8]| {
     for kind in [SourceKind::Bundled, SourceKind::User] {

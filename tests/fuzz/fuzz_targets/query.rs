@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 
-use cram::lexical::{self, Lexical};
+use cram::index::lexical::{self, Lexical};
 
 fn index() -> &'static Lexical {
     static L: OnceLock<(tempfile::TempDir, Lexical)> = OnceLock::new();
@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
     let terms = lexical::analyze(q);
     let hits = index().search_terms(&terms, 10).unwrap();
     assert!(hits.iter().all(|h| h.score.is_finite() && h.ord < 3));
-    let _ = cram::abstain::content_terms(q);
+    let _ = cram::retrieval::abstain::content_terms(q);
     let clean = cram::render::sanitize(q);
     assert!(!clean.chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
 });

@@ -1,0 +1,791 @@
+//! What a user sees first, measured: the realistic query set, answer labels
+//! for key points, and the abstention model's fit.
+//!
+//! `tests/data/realistic_queries.tsv` holds queries typed the way candidates
+//! type them, one `kind<TAB>ids<TAB>query` per line: in-scope kinds
+//! (`keywords`, `typo`, `acronym`, `subtopic`, `interview`, `rambling`,
+//! `followup`) list every acceptable question id; `adjacent` queries are ML
+//! topics the notes do not cover (`-`, or `~qNN` when qNN mentions the topic
+//! in passing). `tests/data/answer_labels.tsv` lists, for a query, the terms
+//! an answering sentence of its note contains (`qid<TAB>query<TAB>a; b`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::config::SearchParams;
+use crate::error::{Error, IoContext, Result};
+use crate::eval::DevQuery;
+use crate::retrieval::abstain;
+use crate::retrieval::answer::{Answer, Coverage};
+use crate::retrieval::engine::Engine;
+use crate::retrieval::keypoints;
+use crate::retrieval::query::Steps;
+
+/// Kinds of in-scope queries, in report order.
+pub const IN_SCOPE_KINDS: &[&str] = &[
+    "keywords",
+    "typo",
+    "acronym",
+    "subtopic",
+    "interview",
+    "rambling",
+    "followup",
+];
+
+/// The kind of queries the notes do not cover.
+pub const ADJACENT: &str = "adjacent";
+
+/// One labelled realistic query.
+#[derive(Debug, Clone, Serialize)]
+pub struct RealQuery {
+    /// Its kind (see [`IN_SCOPE_KINDS`], [`ADJACENT`]).
+    pub kind: String,
+    /// Acceptable question ids (empty for adjacent queries).
+    pub ids: Vec<String>,
+    /// For an adjacent query: the notes that mention the topic in passing.
+    pub mentioned_in: Vec<String>,
+    /// The query.
+    pub query: String,
+}
+
+impl RealQuery {
+    /// True for a query the notes cover.
+    pub fn in_scope(&self) -> bool {
+        self.kind != ADJACENT
+    }
+}
+
+/// Terms an answering sentence contains, for one query.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnswerLabel {
+    /// The note that answers it.
+    pub expected: String,
+    /// The query.
+    pub query: String,
+    /// Lowercased terms that must all occur in one key point.
+    pub terms: Vec<String>,
+}
+
+impl AnswerLabel {
+    /// True when `sentence` contains every term (case-insensitive).
+    pub fn answered_by(&self, sentence: &str) -> bool {
+        let s = sentence.to_lowercase().replace("**", "");
+        self.terms.iter().all(|t| s.contains(t.as_str()))
+    }
+}
+
+fn bad_line(path: &Path, n: usize, why: &str) -> Error {
+    Error::InvalidParam {
+        name: "--realistic",
+        reason: format!("{}:{}: {why}", path.display(), n + 1),
+    }
+}
+
+fn data_lines(path: &Path) -> Result<Vec<(usize, String)>> {
+    let text = std::fs::read_to_string(path).ctx("reading", path)?;
+    Ok(text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|(i, l)| (i, l.to_string()))
+        .collect())
+}
+
+/// Reads a realistic query file.
+pub fn load_realistic(path: &Path) -> Result<Vec<RealQuery>> {
+    let mut out = Vec::new();
+    for (n, line) in data_lines(path)? {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [kind, ids, query] = cols[..] else {
+            return Err(bad_line(path, n, "expected kind<TAB>ids<TAB>query"));
+        };
+        let kind = kind.trim().to_string();
+        if kind != ADJACENT && !IN_SCOPE_KINDS.contains(&kind.as_str()) {
+            return Err(bad_line(path, n, &format!("unknown kind {kind:?}")));
+        }
+        let (mut list, mut mentioned_in) = (Vec::new(), Vec::new());
+        for id in ids
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && *s != "-")
+        {
+            match id.strip_prefix('~') {
+                Some(m) => mentioned_in.push(m.to_string()),
+                None => list.push(id.to_string()),
+            }
+        }
+        if (kind == ADJACENT) != list.is_empty() {
+            return Err(bad_line(
+                path,
+                n,
+                "adjacent queries list no ids; others list at least one",
+            ));
+        }
+        out.push(RealQuery {
+            kind,
+            ids: list,
+            mentioned_in,
+            query: query.trim().to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// Reads an answer-label file.
+pub fn load_labels(path: &Path) -> Result<Vec<AnswerLabel>> {
+    let mut out = Vec::new();
+    for (n, line) in data_lines(path)? {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [expected, query, terms] = cols[..] else {
+            return Err(bad_line(path, n, "expected qid<TAB>query<TAB>term; term"));
+        };
+        let terms: Vec<String> = terms
+            .split(';')
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect();
+        if terms.is_empty() {
+            return Err(bad_line(path, n, "no terms"));
+        }
+        out.push(AnswerLabel {
+            expected: expected.trim().to_string(),
+            query: query.trim().to_string(),
+            terms,
+        });
+    }
+    Ok(out)
+}
+
+/// Scores of one kind of realistic query.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct KindScore {
+    /// The kind (`all in-scope` for the total).
+    pub kind: String,
+    /// Queries of this kind.
+    pub queries: usize,
+    /// In scope: share whose closest question (first line of the answer,
+    /// abstention aside) is acceptable.
+    #[serde(rename = "closest@1")]
+    pub closest1: f64,
+    /// In scope: share with an acceptable note among the first 3 passages.
+    #[serde(rename = "hit@3")]
+    pub hit3: f64,
+    /// Share abstained on (in scope: wrongly; adjacent: rightly).
+    pub abstained: f64,
+    /// Adjacent: share answered `mentioned` whose mention is in the labelled note.
+    pub mention_right: Option<f64>,
+    /// Failures: `kind<TAB>query<TAB>what was shown`.
+    #[serde(skip)]
+    pub misses: Vec<String>,
+}
+
+/// The realistic set's report.
+#[derive(Debug, Clone, Serialize)]
+pub struct RealisticReport {
+    /// Per kind, then all in-scope queries, then adjacent, then off-topic.
+    pub kinds: Vec<KindScore>,
+    /// closest@1 over in-scope queries with one query-understanding step
+    /// switched off, by step (`none` = all off), to measure each.
+    pub ablation: Vec<(String, f64)>,
+}
+
+/// Runs the realistic set (and the off-topic questions) with `p`.
+pub fn evaluate_realistic(
+    engine: &mut Engine,
+    queries: &[RealQuery],
+    offtopic: &[String],
+    p: &SearchParams,
+) -> Result<RealisticReport> {
+    let mut by_kind: BTreeMap<&str, KindScore> = BTreeMap::new();
+    let mut total = KindScore {
+        kind: "all in-scope".into(),
+        ..Default::default()
+    };
+    let mut adjacent = KindScore {
+        kind: ADJACENT.into(),
+        ..Default::default()
+    };
+    let mut mentioned = (0usize, 0usize);
+    for q in queries {
+        let a = engine.ask_unabstained(&q.query, p)?;
+        if q.in_scope() {
+            let s = by_kind.entry(q.kind.as_str()).or_insert_with(|| KindScore {
+                kind: q.kind.clone(),
+                ..Default::default()
+            });
+            score_in_scope(q, &a, s);
+            score_in_scope(q, &a, &mut total);
+        } else {
+            adjacent.queries += 1;
+            if a.abstained {
+                adjacent.abstained += 1.0;
+            } else {
+                adjacent.misses.push(format!(
+                    "adjacent\t{}\tanswered as {}",
+                    q.query,
+                    a.questions.first().map_or("-", |x| x.id.as_str())
+                ));
+            }
+            if let (Coverage::Mentioned, Some(m)) = (a.coverage, &a.mention) {
+                mentioned.0 += 1;
+                if m.question_id
+                    .as_ref()
+                    .is_some_and(|id| q.mentioned_in.contains(id))
+                {
+                    mentioned.1 += 1;
+                }
+            }
+        }
+    }
+    let mut off = KindScore {
+        kind: "off-topic".into(),
+        ..Default::default()
+    };
+    for q in offtopic {
+        off.queries += 1;
+        if engine.ask(q, p)?.abstained {
+            off.abstained += 1.0;
+        } else {
+            off.misses.push(format!("off-topic\t{q}\tanswered"));
+        }
+    }
+    let mut kinds: Vec<KindScore> = IN_SCOPE_KINDS
+        .iter()
+        .filter_map(|k| by_kind.remove(k))
+        .collect();
+    kinds.push(total);
+    adjacent.mention_right = (mentioned.0 > 0).then(|| mentioned.1 as f64 / mentioned.0 as f64);
+    kinds.push(adjacent);
+    kinds.push(off);
+    for k in &mut kinds {
+        let n = k.queries.max(1) as f64;
+        k.closest1 /= n;
+        k.hit3 /= n;
+        k.abstained /= n;
+    }
+    let ablation = ablate(engine, queries, p)?;
+    Ok(RealisticReport { kinds, ablation })
+}
+
+fn score_in_scope(q: &RealQuery, a: &Answer, s: &mut KindScore) {
+    s.queries += 1;
+    let ok = |id: Option<&str>| id.is_some_and(|id| q.ids.iter().any(|x| x == id));
+    let closest = a.questions.first().map(|x| x.id.as_str());
+    if ok(closest) {
+        s.closest1 += 1.0;
+    } else {
+        s.misses.push(format!(
+            "{}\t{}\tclosest {} (want {})",
+            q.kind,
+            q.query,
+            closest.unwrap_or("-"),
+            q.ids.join(",")
+        ));
+    }
+    if a.results
+        .iter()
+        .take(3)
+        .any(|r| ok(r.question_id.as_deref()))
+    {
+        s.hit3 += 1.0;
+    }
+    if a.abstained {
+        s.abstained += 1.0;
+        s.misses.push(format!("{}\t{}\tabstained", q.kind, q.query));
+    }
+}
+
+/// closest@1 over in-scope queries with each understanding step off.
+fn ablate(
+    engine: &mut Engine,
+    queries: &[RealQuery],
+    p: &SearchParams,
+) -> Result<Vec<(String, f64)>> {
+    let all = Steps::default();
+    let variants = [
+        ("all steps", all),
+        (
+            "without framing",
+            Steps {
+                framing: false,
+                ..all
+            },
+        ),
+        (
+            "without typos",
+            Steps {
+                typos: false,
+                ..all
+            },
+        ),
+        (
+            "without aliases",
+            Steps {
+                aliases: false,
+                ..all
+            },
+        ),
+        ("none (as typed)", Steps::NONE),
+    ];
+    let scope: Vec<&RealQuery> = queries.iter().filter(|q| q.in_scope()).collect();
+    let mut out = Vec::new();
+    for (name, steps) in variants {
+        let params = SearchParams {
+            understand: steps,
+            key_points: 0,
+            ..p.clone()
+        };
+        let mut hits = 0usize;
+        for q in &scope {
+            let a = engine.ask_unabstained(&q.query, &params)?;
+            let closest = a.questions.first().map(|x| x.id.as_str());
+            hits += usize::from(closest.is_some_and(|c| q.ids.iter().any(|x| x == c)));
+        }
+        out.push((name.to_string(), hits as f64 / scope.len().max(1) as f64));
+    }
+    Ok(out)
+}
+
+/// Key-point quality over labelled queries.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyPointScore {
+    /// Labelled queries answered (not abstained).
+    pub queries: usize,
+    /// Share whose key points contain an answer sentence.
+    pub answered: f64,
+    /// Share of key points that read on their own (no opening or early
+    /// pronoun or back-reference; the same heuristic the extractor applies).
+    pub standalone: f64,
+    /// Share of key points taken from a behavioural note for a technical
+    /// question.
+    pub behavioural_leaks: f64,
+    /// Labelled queries whose key points miss the answer: `query<TAB>first key point`.
+    #[serde(skip)]
+    pub misses: Vec<String>,
+}
+
+/// Scores key points on the labelled queries.
+pub fn evaluate_key_points(
+    engine: &mut Engine,
+    labels: &[AnswerLabel],
+    p: &SearchParams,
+) -> Result<KeyPointScore> {
+    let (mut n, mut answered, mut points, mut standalone, mut leaks) = (0, 0, 0, 0, 0);
+    let mut misses = Vec::new();
+    for l in labels {
+        let a = engine.ask(&l.query, p)?;
+        if a.abstained {
+            misses.push(format!("{}\t(abstained)", l.query));
+            continue;
+        }
+        n += 1;
+        if a.key_points.iter().any(|k| l.answered_by(&k.text)) {
+            answered += 1;
+        } else {
+            misses.push(format!(
+                "{}\t{}",
+                l.query,
+                a.key_points.first().map_or("-", |k| k.text.as_str())
+            ));
+        }
+        let technical = !engine
+            .note(&l.expected)
+            .map(|x| x.is_behavioural())
+            .unwrap_or(false);
+        for k in &a.key_points {
+            points += 1;
+            standalone += usize::from(!crate::index::sentences::leans_on_context(&k.text));
+            let note = k.chunk_id.split('#').next().unwrap_or("");
+            if technical
+                && engine
+                    .note(note)
+                    .map(|x| x.is_behavioural())
+                    .unwrap_or(false)
+            {
+                leaks += 1;
+            }
+        }
+    }
+    Ok(KeyPointScore {
+        queries: n,
+        answered: answered as f64 / n.max(1) as f64,
+        standalone: standalone as f64 / points.max(1) as f64,
+        behavioural_leaks: leaks as f64 / points.max(1) as f64,
+        misses,
+    })
+}
+
+/// The markdown tables of a realistic report and a key-point score.
+pub fn realistic_table(r: &RealisticReport, kp: Option<&KeyPointScore>) -> String {
+    let mut s = String::from(
+        "\nRealistic queries (tests/data/realistic_queries.tsv):\n\n\
+         | kind | queries | closest@1 | hit@3 | abstained |\n|---|---|---|---|---|\n",
+    );
+    for k in &r.kinds {
+        let scope = k.kind != ADJACENT && k.kind != "off-topic";
+        let cell = |v: f64| if scope { format!("{v:.3}") } else { "-".into() };
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {:.3} |\n",
+            k.kind,
+            k.queries,
+            cell(k.closest1),
+            cell(k.hit3),
+            k.abstained
+        ));
+    }
+    s.push_str("\nQuery understanding, closest@1 over in-scope queries: ");
+    let parts: Vec<String> = r
+        .ablation
+        .iter()
+        .map(|(n, v)| format!("{n} {v:.3}"))
+        .collect();
+    s.push_str(&parts.join(", "));
+    s.push('\n');
+    if let Some(k) = kp {
+        s.push_str(&format!(
+            "\nKey points on {} labelled queries: {:.1}% contain an answer sentence; \
+             {:.1}% read on their own; {:.1}% from a behavioural note for a technical question.\n",
+            k.queries,
+            100.0 * k.answered,
+            100.0 * k.standalone,
+            100.0 * k.behavioural_leaks
+        ));
+    }
+    s
+}
+
+/// One labelled example for the abstention model.
+#[derive(Debug, Clone)]
+pub struct Example {
+    /// Features ([`abstain::FEATURES`] order).
+    pub x: [f32; abstain::N_FEATURES],
+    /// 1 = the notes cover it.
+    pub covered: bool,
+    /// Cross-validation fold.
+    pub fold: usize,
+    /// The query (for reports).
+    pub query: String,
+}
+
+/// Collects the abstention features of every labelled query: dev and
+/// realistic in-scope queries are covered, adjacent and off-topic ones not.
+/// Folds group queries by expected note, so no note is in train and test.
+pub fn abstention_examples(
+    engine: &mut Engine,
+    dev: &[DevQuery],
+    realistic: &[RealQuery],
+    offtopic: &[String],
+    p: &SearchParams,
+) -> Result<Vec<Example>> {
+    let mut items: Vec<(String, bool, usize)> = Vec::new();
+    items.extend(
+        dev.iter()
+            .map(|d| (d.query.clone(), true, fold_of(&d.expected))),
+    );
+    for (i, q) in realistic.iter().enumerate() {
+        let fold = q.ids.first().map_or(i % FOLDS, |id| fold_of(id));
+        items.push((q.query.clone(), q.in_scope(), fold));
+    }
+    items.extend(
+        offtopic
+            .iter()
+            .enumerate()
+            .map(|(i, q)| (q.clone(), false, i % FOLDS)),
+    );
+    let mut out = Vec::with_capacity(items.len());
+    for (query, covered, fold) in items {
+        let a = engine.ask(&query, p)?;
+        out.push(Example {
+            x: abstain::features(&a.evidence),
+            covered,
+            fold,
+            query,
+        });
+    }
+    Ok(out)
+}
+
+/// Cross-validation folds.
+pub const FOLDS: usize = 5;
+
+/// Fits the logistic regression: class-balanced log loss with a small L2
+/// penalty, by gradient descent; weights are kept monotone (never negative
+/// for coverage and cosine features, never positive for `unknown_share`), so
+/// more evidence never lowers the probability.
+pub fn fit(examples: &[&Example]) -> [f32; abstain::N_FEATURES + 1] {
+    let xs: Vec<&[f32]> = examples.iter().map(|e| &e.x[..]).collect();
+    let ys: Vec<bool> = examples.iter().map(|e| e.covered).collect();
+    let mut signs = [1i8; abstain::N_FEATURES];
+    signs[abstain::N_FEATURES - 1] = -1;
+    let w = fit_logistic(&xs, &ys, &signs);
+    let mut out = [0.0f32; abstain::N_FEATURES + 1];
+    out.copy_from_slice(&w);
+    out
+}
+
+/// Logistic regression by gradient descent on the class-balanced log loss
+/// with a small L2 penalty. `signs[j]` holds weight `j + 1` to a sign (`1`
+/// never negative, `-1` never positive, `0` free). Returns the intercept,
+/// then one weight per feature.
+pub fn fit_logistic(xs: &[&[f32]], ys: &[bool], signs: &[i8]) -> Vec<f32> {
+    let d = signs.len();
+    let pos = ys.iter().filter(|&&y| y).count().max(1) as f32;
+    let neg = ys.iter().filter(|&&y| !y).count().max(1) as f32;
+    let n = xs.len().max(1) as f32;
+    let mut w = vec![0.0f32; d + 1];
+    let (rate, l2) = (2.0f32, 1e-4f32);
+    let mut g = vec![0.0f32; d + 1];
+    for _ in 0..20_000 {
+        g.iter_mut().for_each(|v| *v = 0.0);
+        for (x, &y) in xs.iter().zip(ys) {
+            let z = w[0] + w[1..].iter().zip(x.iter()).map(|(a, b)| a * b).sum::<f32>();
+            let p = 1.0 / (1.0 + (-z).exp());
+            let weight = if y { n / (2.0 * pos) } else { n / (2.0 * neg) };
+            let err = weight * (p - f32::from(u8::from(y)));
+            g[0] += err;
+            for j in 0..d {
+                g[j + 1] += err * x[j];
+            }
+        }
+        for j in 0..=d {
+            let reg = if j == 0 { 0.0 } else { l2 * w[j] };
+            w[j] -= rate * (g[j] / n + reg);
+        }
+        for (j, &sign) in signs.iter().enumerate() {
+            let wj = &mut w[j + 1];
+            *wj = match sign {
+                1 => wj.max(0.0),
+                -1 => wj.min(0.0),
+                _ => *wj,
+            };
+        }
+    }
+    w
+}
+
+/// One labelled query's key-point candidates and which of them answer it.
+#[derive(Debug, Clone)]
+pub struct KeyPointExample {
+    /// What `ask` chose its key points from.
+    pub pool: keypoints::Pool,
+    /// Per candidate: the sentence answers the query (has every label term).
+    pub answers: Vec<bool>,
+    /// Cross-validation fold (grouped by the answering note).
+    pub fold: usize,
+}
+
+/// The key-point pools of the labelled queries `ask` answers.
+pub fn key_point_examples(
+    engine: &mut Engine,
+    labels: &[AnswerLabel],
+    p: &SearchParams,
+) -> Result<Vec<KeyPointExample>> {
+    let mut out = Vec::new();
+    for l in labels {
+        let Some(pool) = engine.key_point_pool(&l.query, p)? else {
+            continue;
+        };
+        let answers = pool.texts.iter().map(|t| l.answered_by(t)).collect();
+        out.push(KeyPointExample {
+            pool,
+            answers,
+            fold: fold_of(&l.expected),
+        });
+    }
+    Ok(out)
+}
+
+fn fold_of(id: &str) -> usize {
+    id.trim_start_matches('q')
+        .parse::<usize>()
+        .map_or(0, |n| n % FOLDS)
+}
+
+/// True when the key points chosen with weights `w` contain an answer.
+fn key_points_answer(w: &[f32], e: &KeyPointExample, n: usize) -> bool {
+    let c = &e.pool.candidates;
+    let at: Vec<(usize, usize)> = c.iter().map(|c| c.at).collect();
+    let rel: Vec<f32> = c.iter().map(|c| keypoints::relevance(w, &c.x)).collect();
+    keypoints::choose(&at, &rel, n, |a, b| e.pool.sims[a][b])
+        .into_iter()
+        .any(|i| e.answers[i])
+}
+
+/// The key-point model's fit.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyPointFit {
+    /// Weights fitted on all queries (intercept first).
+    pub weights: Vec<f32>,
+    /// Queries (answered by `ask`, so with key points).
+    pub queries: usize,
+    /// Share of them with an answering sentence among the candidates (the ceiling).
+    pub reachable: f64,
+    /// Share whose key points contain an answer, weights fitted without their fold.
+    pub cv_answered: f64,
+    /// The same with the weights in use ([`keypoints::WEIGHTS`]).
+    pub current_answered: f64,
+}
+
+/// Five-fold cross-validation of the key-point model, then a fit on all.
+pub fn cross_validate_key_points(ex: &[KeyPointExample], n: usize) -> KeyPointFit {
+    let fit_on = |train: &[&KeyPointExample]| {
+        let mut xs: Vec<&[f32]> = Vec::new();
+        let mut ys = Vec::new();
+        for e in train {
+            for (c, &y) in e.pool.candidates.iter().zip(&e.answers) {
+                xs.push(&c.x);
+                ys.push(y);
+            }
+        }
+        fit_logistic(&xs, &ys, &keypoints::SIGNS)
+    };
+    let mut held_out = 0usize;
+    for f in 0..FOLDS {
+        let train: Vec<&KeyPointExample> = ex.iter().filter(|e| e.fold != f).collect();
+        let w = fit_on(&train);
+        held_out += ex
+            .iter()
+            .filter(|e| e.fold == f && key_points_answer(&w, e, n))
+            .count();
+    }
+    let q = ex.len().max(1) as f64;
+    let all: Vec<&KeyPointExample> = ex.iter().collect();
+    KeyPointFit {
+        weights: fit_on(&all),
+        queries: ex.len(),
+        reachable: ex.iter().filter(|e| e.answers.contains(&true)).count() as f64 / q,
+        cv_answered: held_out as f64 / q,
+        current_answered: ex
+            .iter()
+            .filter(|e| key_points_answer(&keypoints::WEIGHTS, e, n))
+            .count() as f64
+            / q,
+    }
+}
+
+/// Held-out rates of one fit.
+#[derive(Debug, Clone, Serialize)]
+pub struct FitReport {
+    /// Weights fitted on all examples (intercept first).
+    pub weights: [f32; abstain::N_FEATURES + 1],
+    /// Cross-validated share of covered queries abstained on.
+    pub cv_covered_abstained: f64,
+    /// Cross-validated share of uncovered queries abstained on.
+    pub cv_uncovered_abstained: f64,
+    /// The same two with the weights in use today ([`abstain::WEIGHTS`]).
+    pub current_covered_abstained: f64,
+    /// See above.
+    pub current_uncovered_abstained: f64,
+    /// Examples.
+    pub examples: usize,
+}
+
+/// Five-fold cross-validation, then a fit on everything.
+pub fn cross_validate(examples: &[Example]) -> FitReport {
+    let mut wrong_covered = 0usize;
+    let mut right_uncovered = 0usize;
+    for f in 0..FOLDS {
+        let train: Vec<&Example> = examples.iter().filter(|e| e.fold != f).collect();
+        let w = fit(&train);
+        for e in examples.iter().filter(|e| e.fold == f) {
+            let abstains = abstain::probability_with(&w, &e.x) < abstain::THRESHOLD;
+            if e.covered && abstains {
+                wrong_covered += 1;
+            }
+            if !e.covered && abstains {
+                right_uncovered += 1;
+            }
+        }
+    }
+    let all: Vec<&Example> = examples.iter().collect();
+    let covered = examples.iter().filter(|e| e.covered).count().max(1) as f64;
+    let uncovered = examples.iter().filter(|e| !e.covered).count().max(1) as f64;
+    let current = |want: bool| {
+        examples
+            .iter()
+            .filter(|e| e.covered == want)
+            .filter(|e| abstain::probability_with(&abstain::WEIGHTS, &e.x) < abstain::THRESHOLD)
+            .count() as f64
+    };
+    FitReport {
+        weights: fit(&all),
+        cv_covered_abstained: wrong_covered as f64 / covered,
+        cv_uncovered_abstained: right_uncovered as f64 / uncovered,
+        current_covered_abstained: current(true) / covered,
+        current_uncovered_abstained: current(false) / uncovered,
+        examples: examples.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_match_all_their_terms() {
+        let l = AnswerLabel {
+            expected: "q18".into(),
+            query: "why divide by sqrt dk".into(),
+            terms: vec!["variance".into(), "softmax".into()],
+        };
+        assert!(
+            l.answered_by("Dividing keeps unit **variance** so the Softmax does not saturate.")
+        );
+        assert!(!l.answered_by("The softmax saturates."));
+    }
+
+    #[test]
+    fn fit_separates_and_stays_monotone() {
+        let ex = |x: [f32; abstain::N_FEATURES], covered: bool, fold: usize| Example {
+            x,
+            covered,
+            fold,
+            query: String::new(),
+        };
+        let mut v = Vec::new();
+        for i in 0..40 {
+            let t = i as f32 / 40.0;
+            v.push(ex(
+                [
+                    0.5 + 0.2 * t,
+                    0.5,
+                    0.9,
+                    1.0,
+                    0.8,
+                    0.9,
+                    0.6,
+                    0.7,
+                    1.0,
+                    0.8,
+                    0.0,
+                ],
+                true,
+                i % FOLDS,
+            ));
+            v.push(ex(
+                [
+                    0.2 + 0.1 * t,
+                    0.2,
+                    0.3,
+                    0.5,
+                    0.1,
+                    0.2,
+                    0.1,
+                    0.3,
+                    0.0,
+                    0.3,
+                    0.4,
+                ],
+                false,
+                i % FOLDS,
+            ));
+        }
+        let r = cross_validate(&v);
+        assert!(r.cv_covered_abstained < 0.05, "{r:?}");
+        assert!(r.cv_uncovered_abstained > 0.95, "{r:?}");
+        let n = abstain::N_FEATURES;
+        assert!(r.weights[1..n].iter().all(|&w| w >= 0.0) && r.weights[n] <= 0.0);
+    }
+}

@@ -1,0 +1,324 @@
+//! Sentence cutting: the prose sentences of a passage that can stand as key
+//! points, cut once when the index is built ([`passage_sentences`]) and
+//! embedded with the passages (see [`crate::retrieval::keypoints`] for how
+//! they are chosen per question).
+//!
+//! Prose only: no headings, tables, code, display math, reference lists or
+//! worked-out arithmetic such as `36 + 84 = 120`; no fragments that lean on
+//! the sentence before them, and no quoted claims (the notes' trap lists
+//! quote wrong answers).
+
+/// Words a candidate sentence must have, at least and at most.
+const MIN_WORDS: usize = 6;
+const MAX_WORDS: usize = 60;
+/// Sentences considered per passage (the first ones), to bound embedding work.
+const PER_PASSAGE: usize = 12;
+
+/// Abbreviations after which a period does not end a sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "e.g.", "i.e.", "et al.", "vs.", "etc.", "cf.", "approx.", "Fig.", "Eq.", "No.",
+];
+
+/// Candidate key-point sentences of a passage, in order: its prose
+/// sentences that read on their own.
+pub fn sentences(text: &str) -> Vec<String> {
+    split_prose(text)
+        .into_iter()
+        .filter(|s| {
+            let w = s.split_whitespace().count();
+            (MIN_WORDS..=MAX_WORDS).contains(&w)
+                && !s.ends_with(':')
+                && !s.ends_with('?')
+                && !s.contains("$$")
+                && !is_arithmetic(&outside_math(s))
+                && !leans_on_context(s)
+                && !quotes_a_claim(s)
+        })
+        .collect()
+}
+
+/// `s` without its inline math (`$...$`): inline math is rendered and may
+/// hold a definition, but a worked-out equation in prose ("36 + 84 = 120")
+/// is arithmetic, not a key point.
+fn outside_math(s: &str) -> String {
+    s.split('$').step_by(2).collect::<Vec<_>>().join(" ")
+}
+
+/// True when prose holds worked-out arithmetic: a number right before an
+/// ` = ` ("36 + 84 = 120", "0.95^10 = 0.599"). A symbol being set or defined
+/// ("k1 = 0 makes matching binary", "P(slow) = 1 - 0.99^n") is not.
+fn is_arithmetic(prose: &str) -> bool {
+    let words: Vec<&str> = prose.split_whitespace().collect();
+    words.windows(2).any(|w| {
+        w[1] == "="
+            && w[0].chars().any(|c| c.is_ascii_digit())
+            && w[0]
+                .chars()
+                .all(|c| c.is_ascii_digit() || ".,%^×x)(".contains(c))
+    })
+}
+
+/// All prose sentences of a passage, in order (no headings, tables, code,
+/// display math or reference lists; `**` removed).
+pub fn split_prose(text: &str) -> Vec<String> {
+    let mut paragraphs: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut fence = crate::index::chunk::Fence::default();
+    let flush = |cur: &mut String, out: &mut Vec<String>| {
+        if !cur.trim().is_empty() {
+            out.push(std::mem::take(cur));
+        }
+        cur.clear();
+    };
+    let mut references = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if fence.step(line) {
+            flush(&mut cur, &mut paragraphs);
+            continue;
+        }
+        // A merged "## References" section: citations, not statements.
+        if t.starts_with('#') {
+            references = crate::index::chunk::is_reference_heading(t.trim_start_matches('#'));
+        }
+        if references {
+            continue;
+        }
+        if t.is_empty() || t.starts_with('#') || t.starts_with('|') {
+            flush(&mut cur, &mut paragraphs);
+            continue;
+        }
+        // A list item starts its own paragraph.
+        let item = strip_marker(t);
+        if item.len() != t.len() {
+            flush(&mut cur, &mut paragraphs);
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(item);
+    }
+    flush(&mut cur, &mut paragraphs);
+    paragraphs
+        .iter()
+        .flat_map(|p| split_sentences(&p.replace("**", "")))
+        .collect()
+}
+
+/// True for a sentence that opens by pointing back ("This ...", "So ...")
+/// or leans on a pronoun or demonstrative early on ("Bruch et al. found
+/// that it beats RRF", "Leakage is any path that breaks that order"): out
+/// of its paragraph it reads as a fragment.
+pub fn leans_on_context(s: &str) -> bool {
+    const OPENERS: &[&str] = &[
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "its",
+        "so",
+        "then",
+        "here",
+        "there",
+        "which",
+        "they",
+        "their",
+        "them",
+        "such",
+        "both",
+        "also",
+        "but",
+        "and",
+        "thus",
+        "hence",
+        "otherwise",
+        "instead",
+        "again",
+    ];
+    /// Pronouns whose antecedent is outside the sentence when they come early.
+    const EARLY: &[&str] = &[
+        "it", "its", "they", "them", "their", "this", "these", "those",
+    ];
+    let words: Vec<String> = s
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .collect();
+    let Some(first) = words.first() else {
+        return true;
+    };
+    if OPENERS.contains(&first.as_str()) {
+        return true;
+    }
+    // "that"/"this" + a noun used as a back-reference ("that order", "this
+    // setting") anywhere, or a bare pronoun among the first five words.
+    let back_ref = words.windows(2).any(|w| {
+        matches!(w[0].as_str(), "that" | "this" | "these" | "those")
+            && matches!(
+                w[1].as_str(),
+                "order"
+                    | "case"
+                    | "setting"
+                    | "approach"
+                    | "way"
+                    | "step"
+                    | "point"
+                    | "one"
+                    | "number"
+                    | "rule"
+                    | "trick"
+                    | "effect"
+                    | "problem"
+                    | "result"
+                    | "value"
+            )
+    });
+    back_ref
+        || words
+            .iter()
+            .take(5)
+            .skip(1)
+            .any(|w| EARLY.contains(&w.as_str()))
+}
+
+/// True for a sentence that quotes a claim ("Dropout always hurts." ...) or
+/// a follow-up prompt: the notes' trap lists quote wrong answers, which must
+/// not come back as key points.
+fn quotes_a_claim(s: &str) -> bool {
+    s.starts_with('"') || s.starts_with('“') || s.starts_with("Follow-up") || s.starts_with("Trap")
+}
+
+fn strip_marker(t: &str) -> &str {
+    for m in ["- ", "* ", "+ "] {
+        if let Some(rest) = t.strip_prefix(m) {
+            return rest.trim_start();
+        }
+    }
+    let digits = t.chars().take_while(|c| c.is_ascii_digit()).count();
+    if digits > 0 && (t[digits..].starts_with(". ") || t[digits..].starts_with(") ")) {
+        return t[digits + 2..].trim_start();
+    }
+    t
+}
+
+/// Splits at `.`, `?` or `!` followed by a space and an upper-case letter,
+/// digit, quote or bracket, unless the period ends a known abbreviation.
+fn split_sentences(p: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let b: Vec<(usize, char)> = p.char_indices().collect();
+    for i in 0..b.len() {
+        let (pos, c) = b[i];
+        if !matches!(c, '.' | '?' | '!') {
+            continue;
+        }
+        // A closing quote right after the mark belongs to the sentence it
+        // ends: `"Use F1 everywhere." F1 ignores TN` is two sentences.
+        let quote = b.get(i + 1).is_some_and(|&(_, n)| matches!(n, '"' | '”'));
+        let skip = usize::from(quote);
+        let next_space = b.get(i + 1 + skip).is_some_and(|&(_, n)| n == ' ');
+        let next_start = b.get(i + 2 + skip).is_some_and(|&(_, n)| {
+            n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '(' | '“' | '`')
+        });
+        if !(next_space && next_start) {
+            continue;
+        }
+        let end = if quote {
+            b[i + 1].0 + b[i + 1].1.len_utf8()
+        } else {
+            pos + c.len_utf8()
+        };
+        let candidate = &p[start..end];
+        if ABBREVIATIONS.iter().any(|a| candidate.ends_with(a)) {
+            continue;
+        }
+        out.push(candidate.trim().to_string());
+        start = end;
+    }
+    let rest = p[start..].trim();
+    if !rest.is_empty() {
+        out.push(rest.to_string());
+    }
+    out
+}
+
+/// The candidate sentences of one passage, as the index stores them (with
+/// their vectors): its first prose sentences; none for a reference list,
+/// which holds citations, not statements.
+pub fn passage_sentences(heading: &[String], text: &str) -> Vec<String> {
+    let refs = heading
+        .last()
+        .is_some_and(|h| h.to_lowercase().starts_with("references"));
+    if refs {
+        return Vec::new();
+    }
+    sentences(text).into_iter().take(PER_PASSAGE).collect()
+}
+
+/// The key under which a sentence's vector is cached between builds (apart
+/// from passage hashes, which hash other text).
+pub fn sentence_key(s: &str) -> String {
+    crate::index::hash::hex(format!("sentence\0{s}").as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prose_only_and_no_fragments() {
+        let text = "## Heading here that is long enough to count\n\
+                    BM25 scores a document by summing term weights over the query terms. Saturation means, e.g. repeated \
+                    terms help less and less with each repeat. This sentence leans on the one before it entirely.\n\n\
+                    - A list item that is a complete sentence about inverse document frequency weighting.\n\
+                    - Short item.\n\n\
+                    - \"Dropout always hurts transformers.\" Not in general, and this quoted claim is a trap.\n\
+                    ## References\n- Robertson and Zaragoza (2009), The Probabilistic Relevance Framework: BM25 and Beyond.\n\
+                    ## Back to prose\n\
+                    ```\nlet code = \"is not a sentence at all, even with many many words here\";\n```\n\
+                    $$\nx = y + z and more tokens in a display formula block\n$$\n\
+                    | table | row with enough words to be a sentence if we were careless |\n\
+                    The key steps are as follows, with several words before the colon:\n";
+        let s = sentences(text);
+        assert_eq!(
+            s,
+            vec![
+                "BM25 scores a document by summing term weights over the query terms.",
+                "Saturation means, e.g. repeated terms help less and less with each repeat.",
+                "A list item that is a complete sentence about inverse document frequency weighting.",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_quoted_trap_is_cut_off_its_rebuttal() {
+        let text = "- **\"Use F1 everywhere.\"** F1 ignores true negatives and weights precision and recall equally.\n\
+                    - Follow-up: \"How do you resume after a crash?\" Checkpoint before and after side effects and make tools idempotent.";
+        assert_eq!(
+            sentences(text),
+            vec![
+                "F1 ignores true negatives and weights precision and recall equally.",
+                "Checkpoint before and after side effects and make tools idempotent.",
+            ]
+        );
+    }
+
+    #[test]
+    fn arithmetic_is_not_a_key_point_but_a_setting_is() {
+        assert!(is_arithmetic("the total is 36 + 84 = 120 tokens"));
+        assert!(is_arithmetic("so 0.95^10 = 0.599 end to end"));
+        assert!(!is_arithmetic("k1 = 0 makes matching binary"));
+        assert!(!is_arithmetic("the request waits: P(slow) = 1 - 0.99^n"));
+        let text = "k1 sets term-frequency saturation (k1 = 0 makes matching binary, large k1 makes it linear).\n\n\
+                    Four agents at 0.9 each give 0.9^4 = 0.656 success on the whole chain.";
+        assert_eq!(
+            sentences(text),
+            vec![
+                "k1 sets term-frequency saturation (k1 = 0 makes matching binary, large k1 makes it linear)."
+            ]
+        );
+    }
+}

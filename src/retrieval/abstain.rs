@@ -1,0 +1,475 @@
+//! Deciding that the notes do not cover a question.
+//!
+//! A retriever always returns *something*; `cram` should instead say plainly
+//! when a question is off-topic ("how long do I boil an egg?") and, harder,
+//! when it is a neighbouring ML topic the notes only brush against ("how does
+//! beam search work" matches "searched greedily ... with a beam of width ef"
+//! in the HNSW passage). Corpus-level similarity cannot tell those apart, so
+//! the decision looks at the evidence about the *best note*:
+//!
+//! * `top_cosine`: the best question-passage cosine (dense);
+//! * `title_cosine`: the best cosine to a note's question and tags;
+//! * `term_coverage`: the IDF-weighted share of the question's content words
+//!   in the best BM25 passage;
+//! * `note_coverage`: the same share over the whole note of the first passage;
+//! * `phrase_coverage`: the share of neighbouring content-word pairs of the
+//!   question that occur close together in that note (a phrase such as
+//!   "beam search" or "mixture of experts" is a concept; its words alone are
+//!   not);
+//! * `concept_coverage`: the same share over the note's concept vocabulary:
+//!   its question, tags, headings, bold terms and defined acronyms;
+//! * `term_spread`: how many of the note's passages use the question's
+//!   words (IDF-weighted mean share): a topic runs through its note, a
+//!   passing mention sits in one passage;
+//! * `sentence_cosine`: the best cosine between the question and one sentence
+//!   of the first passages (a passage's vector dilutes a one-line mention
+//!   and a one-line answer alike; a sentence does not);
+//! * `arms_agree`: 1 when the best BM25 and the best dense passage come from
+//!   the same note;
+//! * `concentration`: the share of the first ten fused passages from their
+//!   most common note (a topic fills the list from its note; a mention
+//!   scatters it);
+//! * `unknown_share`: the IDF-weighted share of content words no passage has.
+//!
+//! The note features take their best value over the notes of the first
+//! shown passage, the best BM25 passage and the best dense passage.
+//!
+//! A logistic regression over these eleven features gives the probability that
+//! the notes cover the question; below [`THRESHOLD`] `cram` abstains. The
+//! weights are fitted by `cram eval --fit-abstention` on the labelled query
+//! sets in `tests/data/` (dev and realistic in-scope queries: covered;
+//! adjacent ML topics and off-topic questions: not covered), which also
+//! prints held-out numbers from five-fold cross-validation grouped by note.
+//! BM25-only mode has no cosine and keeps a term rule ([`MIN_COVERAGE`]).
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+/// Number of features.
+pub const N_FEATURES: usize = 11;
+
+/// Names of the model's features, in [`features`] order.
+pub const FEATURES: [&str; N_FEATURES] = [
+    "top_cosine",
+    "title_cosine",
+    "term_coverage",
+    "note_coverage",
+    "phrase_coverage",
+    "concept_coverage",
+    "term_spread",
+    "sentence_cosine",
+    "arms_agree",
+    "concentration",
+    "unknown_share",
+];
+
+/// Intercept and one weight per feature, fitted by `cram eval
+/// --fit-abstention` (see the module doc); refit after changing the notes,
+/// the model or the features.
+pub const WEIGHTS: [f32; N_FEATURES + 1] = [
+    -6.160846, 5.804514, 0.0, 0.0, 0.0, 0.73341036, 5.0137835, 2.7380388, 2.6470091, 0.8073921,
+    0.34099874, -1.1976887,
+];
+
+/// Probability below which `cram` abstains. The fit balances the two
+/// classes, so 0.5 would weigh a wrongly hidden answer and a wrongly given
+/// one alike; a candidate loses more from the first, so the cut sits lower,
+/// where the dev set's on-topic queries are abstained on at most 2% of the
+/// time. Five-fold held-out rates (`cram eval --fit-abstention`): at 0.25,
+/// 6.3% of covered queries abstained on and 71.6% of uncovered ones; at 0.3,
+/// 7.7% and 75.8%; at 0.5, about 14% and 82%.
+pub const THRESHOLD: f32 = 0.25;
+
+/// In BM25-only mode, answer only when the best BM25 passage contains at
+/// least this share of the question's content words.
+pub const MIN_COVERAGE: f32 = 0.5;
+
+/// When abstaining, a best BM25 passage holding at least this IDF-weighted
+/// share of the question's content words is shown as where the topic is
+/// mentioned (`coverage: mentioned`).
+pub const MENTION_COVERAGE: f32 = 0.6;
+
+/// Neighbouring content terms within this many analysed terms of each other
+/// in a note count as the question's phrase.
+pub const PHRASE_WINDOW: usize = 3;
+
+/// Share of neighbouring pairs of `terms` (analysed content terms of the
+/// question, in order) that occur within [`PHRASE_WINDOW`] terms of each
+/// other in `seq` (a note's analysed terms, in order; `set` the same as a
+/// set). A one-term question scores 1 when the note has the term.
+pub fn phrase_coverage(terms: &[String], seq: &[String], set: &HashSet<String>) -> f32 {
+    if terms.len() < 2 {
+        return terms
+            .first()
+            .map_or(0.0, |t| f32::from(u8::from(set.contains(t))));
+    }
+    let pairs: Vec<(&str, &str)> = terms
+        .windows(2)
+        .map(|w| (w[0].as_str(), w[1].as_str()))
+        .filter(|(a, b)| a != b)
+        .collect();
+    if pairs.is_empty() {
+        return f32::from(u8::from(set.contains(&terms[0])));
+    }
+    let found = pairs
+        .iter()
+        .filter(|(a, b)| {
+            set.contains(*a)
+                && set.contains(*b)
+                && seq.iter().enumerate().any(|(i, t)| {
+                    t == a
+                        && seq[i.saturating_sub(PHRASE_WINDOW)
+                            ..(i + PHRASE_WINDOW + 1).min(seq.len())]
+                            .iter()
+                            .any(|u| u == b)
+                })
+        })
+        .count();
+    found as f32 / pairs.len() as f32
+}
+
+/// IDF-weighted mean over `terms` of the share of `passages` containing the
+/// term (0 when there are no passages or terms).
+pub fn spread(terms: &[String], passages: &[HashSet<String>], idf: impl Fn(&str) -> f32) -> f32 {
+    if passages.is_empty() {
+        return 0.0;
+    }
+    let (mut sum, mut all) = (0.0f32, 0.0f32);
+    for t in terms {
+        let w = idf(t);
+        let share =
+            passages.iter().filter(|p| p.contains(t)).count() as f32 / passages.len() as f32;
+        sum += w * share;
+        all += w;
+    }
+    if all > 0.0 { sum / all } else { 0.0 }
+}
+
+/// The model's inputs, in [`FEATURES`] order.
+pub fn features(e: &Evidence) -> [f32; N_FEATURES] {
+    [
+        e.top_cosine.unwrap_or(0.0),
+        e.title_cosine.unwrap_or(0.0),
+        e.term_coverage,
+        e.note_coverage,
+        e.phrase_coverage,
+        e.concept_coverage,
+        e.term_spread,
+        e.sentence_cosine,
+        e.arms_agree,
+        e.concentration,
+        e.unknown_share,
+    ]
+}
+
+/// The probability that the notes cover the question, under `weights`
+/// (intercept first).
+pub fn probability_with(weights: &[f32; N_FEATURES + 1], x: &[f32; N_FEATURES]) -> f32 {
+    let z = weights[0] + weights[1..].iter().zip(x).map(|(w, v)| w * v).sum::<f32>();
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// The probability that the notes cover the question (null in BM25 mode).
+pub fn probability(e: &Evidence) -> Option<f32> {
+    e.top_cosine
+        .map(|_| probability_with(&WEIGHTS, &features(e)))
+}
+
+/// True when the evidence says the notes do not cover the question.
+pub fn decide(e: &Evidence) -> bool {
+    if e.content_terms == 0 && e.top_cosine.is_none() {
+        return true;
+    }
+    match probability(e) {
+        Some(p) => p < THRESHOLD,
+        None => e.term_coverage < MIN_COVERAGE,
+    }
+}
+
+/// Common English function words, left out of `term_coverage` so that "what
+/// is the" does not count as evidence. Matched after lowercasing, before
+/// stemming.
+pub const STOPWORDS: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "don",
+    "down",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "get",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "him",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "like",
+    "me",
+    "more",
+    "most",
+    "my",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "out",
+    "over",
+    "own",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "use",
+    "very",
+    "was",
+    "way",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "best",
+    "good",
+    "make",
+    "really",
+    "vs",
+    "versus",
+    "explain",
+    "difference",
+    "tell",
+    "give",
+    "example",
+    "work",
+    "works",
+    "thing",
+    "things",
+];
+
+/// True for a word of [`STOPWORDS`] (lowercased).
+pub fn is_stopword(w: &str) -> bool {
+    static SET: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| STOPWORDS.iter().copied().collect())
+        .contains(w)
+}
+
+/// Content terms of a question: analysed terms of the words that are not stopwords.
+pub fn content_terms(question: &str) -> Vec<String> {
+    let stop: HashSet<&str> = STOPWORDS.iter().copied().collect();
+    let mut out: Vec<String> = Vec::new();
+    for w in question
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if stop.contains(w.to_lowercase().as_str()) {
+            continue;
+        }
+        for t in crate::index::lexical::analyze(w) {
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+/// IDF-weighted share of `terms` present in `passage_terms`: a rare word
+/// the notes never use ("marathon") weighs more than a common one they use
+/// everywhere ("train"), so matching only the common words is weak evidence.
+pub fn coverage(
+    terms: &[String],
+    passage_terms: &HashSet<String>,
+    idf: impl Fn(&str) -> f32,
+) -> f32 {
+    let (mut hit, mut all) = (0.0f32, 0.0f32);
+    for t in terms {
+        let w = idf(t);
+        all += w;
+        if passage_terms.contains(t) {
+            hit += w;
+        }
+    }
+    if all > 0.0 { hit / all } else { 0.0 }
+}
+
+/// What the abstention decision looked at (see the module doc).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Evidence {
+    /// Best cosine between the question and any passage (null in BM25 mode).
+    pub top_cosine: Option<f32>,
+    /// Best cosine between the question and a note's question (with its
+    /// tags), null in BM25 mode (since cram.ask/2).
+    pub title_cosine: Option<f32>,
+    /// IDF-weighted share of the question's content words (stopwords
+    /// removed) that occur in the best BM25 passage, in [0, 1].
+    pub term_coverage: f32,
+    /// IDF-weighted share of the content words that occur anywhere in the
+    /// note of the first passage, in [0, 1] (since cram.ask/2).
+    pub note_coverage: f32,
+    /// Share of neighbouring content-word pairs of the question that occur
+    /// within three words of each other in that note, in [0, 1]: a phrase
+    /// ("beam search") is covered, not just its words (since cram.ask/2).
+    pub phrase_coverage: f32,
+    /// IDF-weighted share of the content words in that note's concept
+    /// vocabulary: question, tags, headings, bold terms, defined acronyms
+    /// (since cram.ask/2).
+    pub concept_coverage: f32,
+    /// IDF-weighted mean, over the content words, of the share of that
+    /// note's passages that contain the word (since cram.ask/2).
+    pub term_spread: f32,
+    /// Best cosine between the question and a key-point sentence of the
+    /// first passages (since cram.ask/2).
+    pub sentence_cosine: f32,
+    /// 1 when the best BM25 and best dense passages are from one note, else 0
+    /// (since cram.ask/2).
+    pub arms_agree: f32,
+    /// Share of the first ten fused passages from their most common note
+    /// (since cram.ask/2).
+    pub concentration: f32,
+    /// IDF-weighted share of the content words that no passage contains
+    /// (since cram.ask/2).
+    pub unknown_share: f32,
+    /// Content words in the question.
+    pub content_terms: usize,
+    /// The abstention model's probability that the notes cover the question
+    /// (null in BM25 mode, which uses the term rule) (since cram.ask/2).
+    pub covered_probability: Option<f32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_terms_drop_stopwords_and_stem() {
+        assert_eq!(
+            content_terms("What is the difference between ranking models?"),
+            vec!["rank", "model"]
+        );
+        assert!(content_terms("what is the").is_empty());
+    }
+
+    #[test]
+    fn phrases_need_their_words_close_together() {
+        let seq: Vec<String> = "graph search greedi beam width ef recal"
+            .split(' ')
+            .map(String::from)
+            .collect();
+        let set: HashSet<String> = seq.iter().cloned().collect();
+        let t = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        assert_eq!(phrase_coverage(&t("beam width"), &seq, &set), 1.0);
+        assert_eq!(phrase_coverage(&t("graph recal"), &seq, &set), 0.0);
+        assert_eq!(phrase_coverage(&t("beam"), &seq, &set), 1.0);
+        assert_eq!(phrase_coverage(&t("kmean"), &seq, &set), 0.0);
+    }
+
+    #[test]
+    fn decision_follows_the_evidence() {
+        let e = |c: Option<f32>, cov: f32| Evidence {
+            top_cosine: c,
+            title_cosine: c,
+            term_coverage: cov,
+            note_coverage: cov,
+            phrase_coverage: cov,
+            concept_coverage: cov,
+            term_spread: cov,
+            sentence_cosine: c.unwrap_or(0.0),
+            arms_agree: cov,
+            concentration: cov,
+            unknown_share: 1.0 - cov,
+            content_terms: 3,
+            covered_probability: None,
+        };
+        assert!(!decide(&e(Some(0.7), 1.0)));
+        assert!(decide(&e(Some(0.1), 0.0)));
+        assert!(decide(&e(None, 0.0)));
+        assert!(!decide(&e(None, 0.8)));
+        // More evidence never lowers the probability.
+        let lo = probability(&e(Some(0.3), 0.3)).unwrap();
+        let hi = probability(&e(Some(0.5), 0.9)).unwrap();
+        assert!(hi > lo);
+    }
+}

@@ -1,0 +1,23 @@
+//! Retrieval: from a question to an [`Answer`].
+//!
+//! [`query`] understands the question (interview framing dropped, typos
+//! corrected, acronyms expanded); [`search`] runs the two arms over the index
+//! (BM25 and dense), fuses them ([`fuse`]) and diversifies ([`mmr`]);
+//! [`abstain`] decides whether the notes cover the question; [`keypoints`]
+//! chooses the sentences shown on top; [`engine`] ties them together and
+//! keeps the index fresh; [`answer`] is the result, the `cram.ask` JSON
+//! contract every front-end prints.
+//!
+//! Depends on [`crate::index`] (never the other way round); the front-ends
+//! and [`crate::render`] depend on it.
+//!
+//! [`Answer`]: answer::Answer
+
+pub mod abstain;
+pub mod answer;
+pub mod engine;
+pub mod fuse;
+pub mod keypoints;
+pub mod mmr;
+pub mod query;
+pub mod search;

@@ -1,0 +1,688 @@
+//! Query understanding: turning what a candidate types into what is searched.
+//!
+//! Three steps, each shown to the user and each measurable on its own
+//! (`cram eval` reports the realistic query set with each step switched off):
+//!
+//! 1. **Interview framing is not a retrieval term.** "If an interviewer asks
+//!    about data leakage, how should I answer?" searches for "data leakage".
+//!    Framing phrases ([`FRAMING`]) and meta words ([`META_WORDS`]) are dropped
+//!    as long as a content word remains, so a behavioural question ("why
+//!    should we hire you") keeps its own words.
+//! 2. **Typos of the notes' vocabulary are corrected.** A word of four or
+//!    more letters that neither the notes nor the embedding model's WordPiece
+//!    vocabulary know as a whole word ("precison", "gradiants") is replaced by
+//!    the most frequent notes word within Damerau-Levenshtein distance 1 (2
+//!    for words of seven letters or more). A real English word the notes do
+//!    not use ("marathon") is never "corrected" into one they do: that would
+//!    turn an off-topic question into an on-topic one.
+//! 3. **Acronyms and short forms expand** to the long form the notes use
+//!    ("gqa" → "grouped-query attention"), appended to the text both arms
+//!    search. The table is mined from the notes themselves (a long form
+//!    followed by its acronym in parentheses, after Schwartz and Hearst,
+//!    PSB 2003) plus a small glossary of the field ([`GLOSSARY`]) whose
+//!    entries are kept only when every word of the long form occurs in the
+//!    notes.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde::Serialize;
+
+use crate::index::NoteRecord;
+
+/// Interview framing around a question (matched case-insensitively as
+/// whole words; apostrophes may be straight or curly).
+pub const FRAMING: &[&str] = &[
+    r"(?:if|when) (?:an|the|my) interviewers? (?:asks?|asked) (?:me )?(?:about |for )?",
+    r"(?:the|an|my) interviewers? (?:asks?|asked) (?:me )?(?:about |for |to explain )?",
+    r"i (?:was|got|get|am) asked (?:about |to explain )?",
+    r"(?:and|but) i (?:froze|blanked|panicked|stumbled|rambled)",
+    r"i (?:froze|blanked|panicked)(?: on)?",
+    r"(?:how|what) (?:should|do|would|can|could) (?:i|you|one) (?:answer|respond|reply|say)(?: to| about| when asked)?",
+    r"how (?:to|do i|should i|would you|can i) (?:explain|describe|present|talk about|discuss)(?: to an interviewer)?",
+    r"what(?:'s| is) (?:a |the )?(?:good|strong|best|senior|great) (?:answer|response|way to answer)(?: to| for| about)?",
+    r"(?:in|during|for|at) (?:an?|the|my|a technical|a system design|an ml|an ai) interviews?",
+    r"(?:an? )?interview questions? (?:about|on|like)?",
+    r"(?:can|could) you (?:explain|tell me|walk me through)",
+    r"(?:please )?(?:explain|tell me about|walk me through|help me understand)",
+    r"(?:like i'?m five|in simple terms|in plain english|eli5|quick question|real quick)",
+];
+
+/// Single words that frame a question rather than name its topic. "answer"
+/// and "question" are not among them: "answer quality" and "question
+/// answering" are topics; the framing phrases catch "how should I answer".
+pub const META_WORDS: &[&str] = &[
+    "interview",
+    "interviews",
+    "interviewer",
+    "interviewers",
+    "interviewing",
+    "explain",
+    "explaining",
+    "please",
+    "froze",
+];
+
+/// A glossary of the field: short form → long form. Kept only when the long
+/// form's words all occur in the notes (see [`Lexicon::build`]).
+pub const GLOSSARY: &[(&str, &str)] = &[
+    ("gqa", "grouped-query attention"),
+    ("mqa", "multi-query attention"),
+    ("mha", "multi-head attention"),
+    ("rlhf", "reinforcement learning from human feedback"),
+    ("dpo", "direct preference optimization"),
+    ("sft", "supervised fine-tuning"),
+    ("ttft", "time to first token"),
+    ("tpot", "time per output token"),
+    ("itl", "inter-token latency"),
+    ("psi", "population stability index"),
+    ("kl", "kullback-leibler divergence"),
+    ("ks", "kolmogorov-smirnov test"),
+    ("mle", "maximum likelihood estimation"),
+    ("map", "maximum a posteriori"),
+    ("mse", "mean squared error"),
+    ("ce", "cross-entropy"),
+    ("bce", "binary cross-entropy"),
+    ("auc", "area under the curve"),
+    ("roc", "receiver operating characteristic"),
+    ("pr", "precision recall"),
+    ("kv", "key value cache"),
+    ("bn", "batch normalization"),
+    ("layernorm", "layer normalization"),
+    ("batchnorm", "batch normalization"),
+    ("rnn", "recurrent neural network"),
+    ("lstm", "long short-term memory"),
+    ("gru", "gated recurrent unit"),
+    ("cnn", "convolutional neural network"),
+    ("mlp", "multilayer perceptron"),
+    ("relu", "rectified linear unit"),
+    ("gbdt", "gradient boosted decision trees"),
+    ("gbm", "gradient boosting machine"),
+    ("xgb", "xgboost"),
+    ("sgd", "stochastic gradient descent"),
+    ("rag", "retrieval-augmented generation"),
+    ("rrf", "reciprocal rank fusion"),
+    ("mmr", "maximal marginal relevance"),
+    ("hnsw", "hierarchical navigable small world"),
+    ("ann", "approximate nearest neighbour"),
+    ("ndcg", "normalized discounted cumulative gain"),
+    ("mrr", "mean reciprocal rank"),
+    ("llm", "large language model"),
+    ("llms", "large language models"),
+    ("slo", "service level objective"),
+    ("sli", "service level indicator"),
+    ("sla", "service level agreement"),
+    ("qps", "queries per second"),
+    ("rps", "requests per second"),
+    ("oom", "out of memory"),
+    ("pii", "personally identifiable information"),
+    ("gdpr", "general data protection regulation"),
+    ("shap", "shapley additive explanations"),
+    ("lime", "local interpretable model-agnostic explanations"),
+    ("moe", "mixture of experts"),
+    ("lora", "low-rank adaptation"),
+    ("init", "initialization"),
+    ("reg", "regularization"),
+    ("eval", "evaluation"),
+    ("evals", "evaluation"),
+    ("perf", "performance"),
+    ("prod", "production"),
+    ("hparams", "hyperparameters"),
+    ("lr", "learning rate"),
+];
+
+/// Short forms used by more notes than this are not expanded.
+pub const RARE_SHORT_FORM: u32 = 3;
+
+/// A word replaced by a notes word.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Correction {
+    /// As typed.
+    pub from: String,
+    /// As searched.
+    pub to: String,
+}
+
+/// A short form expanded to the notes' long form.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Expansion {
+    /// As typed (lowercased).
+    pub short: String,
+    /// The long form appended to the search text.
+    pub long: String,
+}
+
+/// What was searched for a question, and why it differs from what was typed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Understood {
+    /// The text both arms search (and the question vector embeds).
+    pub searched: String,
+    /// Interview framing dropped from the question.
+    pub dropped: Vec<String>,
+    /// Typos corrected.
+    pub corrections: Vec<Correction>,
+    /// Short forms expanded.
+    pub expansions: Vec<Expansion>,
+}
+
+impl Understood {
+    /// The question searched as typed.
+    pub fn verbatim(q: &str) -> Understood {
+        Understood {
+            searched: q.to_string(),
+            ..Default::default()
+        }
+    }
+
+    /// True when the searched text differs from the question.
+    pub fn changed(&self) -> bool {
+        !(self.dropped.is_empty() && self.corrections.is_empty() && self.expansions.is_empty())
+    }
+}
+
+pub use crate::config::Steps;
+
+/// The notes' vocabulary: words with their note frequencies, and short forms.
+#[derive(Debug, Default)]
+pub struct Lexicon {
+    /// Lowercased words of the notes → number of notes using them.
+    words: HashMap<String, u32>,
+    /// Words by length, for candidate lookup.
+    by_len: HashMap<usize, Vec<String>>,
+    /// Short form → long form.
+    aliases: HashMap<String, String>,
+    /// Whole words of the embedding model's WordPiece vocabulary.
+    english: HashSet<String>,
+}
+
+/// Lowercased alphanumeric words of `s` (apostrophes and inner hyphens split).
+fn words(s: &str) -> impl Iterator<Item = String> + '_ {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+impl Lexicon {
+    /// Builds the vocabulary of `notes`; `model_dir` supplies the WordPiece
+    /// vocabulary (`vocab.txt` or `tokenizer.json`), whose whole words are
+    /// never treated as typos. Without it, only the notes' words are known.
+    pub fn build(notes: &[NoteRecord], model_dir: Option<&Path>) -> Lexicon {
+        let mut lex = Lexicon::default();
+        for n in notes {
+            let text = format!("{} {} {}", n.title, n.tags.join(" "), n.body);
+            let mut seen = HashSet::new();
+            for w in words(&text) {
+                if seen.insert(w.clone()) {
+                    *lex.words.entry(w).or_insert(0) += 1;
+                }
+            }
+            for (short, long) in mine_acronyms(&n.body) {
+                lex.aliases.entry(short).or_insert(long);
+            }
+        }
+        for w in lex.words.keys() {
+            lex.by_len
+                .entry(w.chars().count())
+                .or_default()
+                .push(w.clone());
+        }
+        // A glossary entry is kept when every word of its long form is a
+        // notes word, or one letter from one ("initialization" for notes
+        // that write "initialisation"), spelled as the notes spell it.
+        for (short, long) in GLOSSARY {
+            let spelled: Option<Vec<String>> = long
+                .split(' ')
+                .map(|part| {
+                    let parts: Option<Vec<String>> = part
+                        .split('-')
+                        .map(|w| {
+                            if lex.words.contains_key(w)
+                                || crate::retrieval::abstain::is_stopword(w)
+                            {
+                                Some(w.to_string())
+                            } else {
+                                lex.nearest(w, 1).map(str::to_string)
+                            }
+                        })
+                        .collect();
+                    parts.map(|p| p.join("-"))
+                })
+                .collect();
+            if let Some(s) = spelled {
+                lex.aliases
+                    .entry(short.to_string())
+                    .or_insert_with(|| s.join(" "));
+            }
+        }
+        if let Some(dir) = model_dir {
+            lex.english = wordpiece_words(dir);
+        }
+        lex
+    }
+
+    /// The long form of a short form, if known.
+    pub fn alias(&self, short: &str) -> Option<&str> {
+        self.aliases.get(short).map(String::as_str)
+    }
+
+    /// True when a short form is rare enough in the notes that its long form
+    /// adds evidence: used by at most [`RARE_SHORT_FORM`] notes. A short form
+    /// the notes use everywhere ("llm", "rag") already matches by itself, and
+    /// its long form ("large language model") only adds common words.
+    pub fn worth_expanding(&self, short: &str) -> bool {
+        self.words.get(short).copied().unwrap_or(0) <= RARE_SHORT_FORM
+    }
+
+    /// True when the notes use `word` (lowercased).
+    pub fn knows(&self, word: &str) -> bool {
+        self.words.contains_key(word)
+    }
+
+    /// The notes word `word` is most likely a typo of, if any.
+    pub fn correct(&self, word: &str) -> Option<&str> {
+        let len = word.chars().count();
+        if len < 4
+            || !word.chars().all(|c| c.is_ascii_alphabetic())
+            || self.words.contains_key(word)
+            || self.english.contains(word)
+            || self.aliases.contains_key(word)
+        {
+            return None;
+        }
+        self.nearest(word, if len >= 7 { 2 } else { 1 })
+    }
+
+    /// The notes word closest to `word` within `max` edits.
+    fn nearest(&self, word: &str, max: usize) -> Option<&str> {
+        let len = word.chars().count();
+        type Key<'a> = (
+            std::cmp::Reverse<usize>,
+            usize,
+            u32,
+            std::cmp::Reverse<&'a str>,
+        );
+        let mut best: Option<(Key, &String)> = None;
+        let mut ws = word.chars();
+        let (w0, w1) = (ws.next(), ws.next());
+        for l in len.saturating_sub(max)..=len + max {
+            for cand in self.by_len.get(&l).into_iter().flatten() {
+                // Cheap filter before the edit distance: a typo keeps the
+                // first or the second letter (one edit changes at most one
+                // of them, except a swap of the two, which keeps both sets).
+                let mut cs = cand.chars();
+                let (c0, c1) = (cs.next(), cs.next());
+                if cand.len() < 3 || (c0 != w0 && c1 != w1 && (c0 != w1 || c1 != w0)) {
+                    continue;
+                }
+                let d = strsim::damerau_levenshtein(word, cand);
+                if d == 0 || d > max {
+                    continue;
+                }
+                // Closest first; then the longest shared prefix (typos are
+                // rarer at the start of a word); then the most used word.
+                let key = (
+                    std::cmp::Reverse(d),
+                    common_prefix(word, cand),
+                    self.words[cand],
+                    std::cmp::Reverse(cand.as_str()),
+                );
+                if best.as_ref().is_none_or(|(k, _)| key > *k) {
+                    best = Some((key, cand));
+                }
+            }
+        }
+        best.map(|(_, c)| c.as_str())
+    }
+}
+
+/// Length of the common prefix of `a` and `b`, in characters.
+fn common_prefix(a: &str, b: &str) -> usize {
+    a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count()
+}
+
+/// A note's concept vocabulary as text: its question, tags, headings, bold
+/// terms and the long and short forms of the acronyms it defines.
+pub fn concept_text(n: &NoteRecord) -> String {
+    static BOLD: OnceLock<Regex> = OnceLock::new();
+    let bold = BOLD.get_or_init(|| Regex::new(r"\*\*([^*\n]{2,80})\*\*").expect("valid regex"));
+    let mut s = format!("{}. {}.", n.title, n.tags.join(". "));
+    for line in n.body.lines() {
+        if line.starts_with('#')
+            && !crate::index::chunk::is_reference_heading(line.trim_start_matches('#'))
+        {
+            s.push(' ');
+            s.push_str(line.trim_start_matches('#'));
+            s.push('.');
+        }
+    }
+    for c in bold.captures_iter(&n.body) {
+        s.push(' ');
+        s.push_str(&c[1]);
+        s.push('.');
+    }
+    for (short, long) in mine_acronyms(&n.body) {
+        s.push_str(&format!(" {short}. {long}."));
+    }
+    s
+}
+
+/// Whole words (no `##` continuation, letters only, 3+ characters) of the
+/// model's WordPiece vocabulary.
+fn wordpiece_words(dir: &Path) -> HashSet<String> {
+    let keep = |w: &str| w.len() >= 3 && w.chars().all(|c| c.is_ascii_lowercase());
+    if let Ok(text) = std::fs::read_to_string(dir.join("vocab.txt")) {
+        return text
+            .lines()
+            .filter(|w| keep(w))
+            .map(str::to_string)
+            .collect();
+    }
+    #[derive(serde::Deserialize)]
+    struct Model {
+        vocab: HashMap<String, u32>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Tok {
+        model: Model,
+    }
+    std::fs::read(dir.join("tokenizer.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Tok>(&b).ok())
+        .map(|t| t.model.vocab.into_keys().filter(|w| keep(w)).collect())
+        .unwrap_or_default()
+}
+
+/// Short forms defined in `text` as "long form (ACRONYM)": the acronym's
+/// letters must be the initials of the words just before the parenthesis
+/// (function words may be skipped, hyphenated words count as several).
+pub fn mine_acronyms(text: &str) -> Vec<(String, String)> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r"\(([A-Z][A-Za-z]{1,6}s?)\)").expect("valid regex"));
+    let mut out = Vec::new();
+    for cap in re.captures_iter(text) {
+        let acro = &cap[1];
+        let whole = cap.get(0).expect("match");
+        if acro.chars().filter(|c| c.is_ascii_uppercase()).count() < 2 {
+            continue;
+        }
+        let letters: Vec<char> = acro
+            .trim_end_matches('s')
+            .chars()
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        // The words before the parenthesis, back to the last clause break.
+        let before = &text[..whole.start()];
+        let clause = before
+            .rfind(['.', ',', ';', ':', '(', ')', '\n', '"'])
+            .map_or(before, |i| &before[i + 1..]);
+        let ws: Vec<&str> = clause
+            .split(|c: char| c.is_whitespace() || c == '-')
+            .filter(|w| !w.is_empty())
+            .collect();
+        if let Some(start) = match_initials(&ws, &letters) {
+            let long = ws[start..].join(" ").to_lowercase();
+            out.push((acro.trim_end_matches('s').to_lowercase(), long));
+        }
+    }
+    out
+}
+
+/// Index of the first word of the long form whose initials spell `letters`,
+/// matching backwards from the last word.
+fn match_initials(ws: &[&str], letters: &[char]) -> Option<usize> {
+    const SKIP: &[&str] = &[
+        "of", "to", "from", "the", "and", "for", "in", "on", "a", "with", "by",
+    ];
+    let mut j = letters.len();
+    let mut i = ws.len();
+    while j > 0 {
+        if i == 0 {
+            return None;
+        }
+        i -= 1;
+        let w = ws[i].to_lowercase();
+        let first = w.chars().next()?;
+        if first == letters[j - 1] {
+            j -= 1;
+        } else if !SKIP.contains(&w.as_str()) {
+            return None;
+        }
+    }
+    (letters.len() >= 2).then_some(i)
+}
+
+/// Understands `q` with `lex`, running `steps`.
+pub fn understand(q: &str, lex: &Lexicon, steps: Steps) -> Understood {
+    let mut u = Understood::verbatim(q);
+    let mut text = q.to_string();
+    if steps.framing {
+        text = drop_framing(&text, &mut u.dropped);
+    }
+    // Word by word: corrections, then short forms.
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut expansions: Vec<Expansion> = Vec::new();
+    let mut last = 0;
+    for (start, word) in word_spans(&text) {
+        out.push_str(&text[last..start]);
+        last = start + word.len();
+        let lower = word.to_lowercase();
+        let fixed = if steps.typos {
+            lex.correct(&lower).map(str::to_string)
+        } else {
+            None
+        };
+        let used = match fixed {
+            Some(to) => {
+                u.corrections.push(Correction {
+                    from: word.to_string(),
+                    to: to.clone(),
+                });
+                out.push_str(&to);
+                to
+            }
+            None => {
+                out.push_str(word);
+                lower
+            }
+        };
+        if steps.aliases
+            && lex.worth_expanding(&used)
+            && let Some(long) = lex.alias(&used)
+            && !long.split([' ', '-']).any(|w| w == used)
+            && !expansions.iter().any(|e| e.short == used)
+        {
+            expansions.push(Expansion {
+                short: used.clone(),
+                long: long.to_string(),
+            });
+        }
+    }
+    out.push_str(&text[last..]);
+    let mut searched = out.trim().to_string();
+    for e in &expansions {
+        searched.push_str(" (");
+        searched.push_str(&e.long);
+        searched.push(')');
+    }
+    u.expansions = expansions;
+    if searched.trim().is_empty() {
+        searched = q.to_string();
+    }
+    u.searched = searched;
+    u
+}
+
+/// Byte offsets and text of the alphanumeric words of `s`.
+fn word_spans(s: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in s.char_indices() {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(b)) => {
+                out.push((b, &s[b..i]));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(b) = start {
+        out.push((b, &s[b..]));
+    }
+    out
+}
+
+/// Removes framing phrases and meta words from `q`, as long as a content word
+/// remains; what was removed is pushed to `dropped`.
+fn drop_framing(q: &str, dropped: &mut Vec<String>) -> String {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        let alts: Vec<String> = FRAMING.iter().map(|p| format!("(?:{p})")).collect();
+        Regex::new(&format!(r"(?i)\b(?:{})\b", alts.join("|"))).expect("valid regex")
+    });
+    let norm = q.replace(['’', '‘'], "'");
+    let mut removed: Vec<String> = Vec::new();
+    let mut kept = re
+        .replace_all(&norm, |c: &regex::Captures| {
+            removed.push(c[0].trim().to_string());
+            " "
+        })
+        .to_string();
+    let meta: HashSet<&str> = META_WORDS.iter().copied().collect();
+    let rest: Vec<(usize, &str)> = word_spans(&kept);
+    let is_meta = |w: &str| meta.contains(w.to_lowercase().as_str());
+    let content_left = rest
+        .iter()
+        .filter(|(_, w)| !is_meta(w) && !crate::retrieval::abstain::is_stopword(&w.to_lowercase()))
+        .count();
+    if content_left == 0 {
+        // Framing only ("how should I answer?"): search what was typed.
+        return q.to_string();
+    }
+    if rest.iter().any(|(_, w)| is_meta(w)) {
+        let mut s = String::with_capacity(kept.len());
+        let mut last = 0;
+        for (start, w) in &rest {
+            s.push_str(&kept[last..*start]);
+            last = start + w.len();
+            if is_meta(w) {
+                removed.push(w.to_string());
+            } else {
+                s.push_str(w);
+            }
+        }
+        s.push_str(&kept[last..]);
+        kept = s;
+    }
+    dropped.extend(removed);
+    kept.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(id: &str, body: &str) -> NoteRecord {
+        NoteRecord {
+            id: id.into(),
+            question_id: Some(id.into()),
+            section: None,
+            title: "A question".into(),
+            tags: vec!["precision".into()],
+            related: vec![],
+            path: format!("corpus/{id}.md"),
+            body: body.into(),
+            title_hash: String::new(),
+            format: None,
+        }
+    }
+
+    fn lex() -> Lexicon {
+        let mut l = Lexicon::build(
+            &[
+                note(
+                    "q01",
+                    "Grouped-query attention (GQA) shares keys. Time to first token (TTFT) \
+                     measures prefill. Precision and recall trade off. Vanishing gradients.",
+                ),
+                note(
+                    "q02",
+                    "Precision again, and recall, with data leakage and gradients.",
+                ),
+            ],
+            None,
+        );
+        l.english = ["marathon", "boil", "egg"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        l
+    }
+
+    #[test]
+    fn acronyms_are_mined_from_their_definitions() {
+        let m = mine_acronyms(
+            "We use grouped-query attention (GQA) and reinforcement learning from human \
+             feedback (RLHF); but not this (Note) or a (XY) here.",
+        );
+        assert!(m.contains(&("gqa".into(), "grouped query attention".into())));
+        assert!(m.contains(&(
+            "rlhf".into(),
+            "reinforcement learning from human feedback".into()
+        )));
+        assert_eq!(m.len(), 2, "{m:?}");
+    }
+
+    #[test]
+    fn framing_is_dropped_but_content_stays() {
+        let l = lex();
+        let u = understand(
+            "if an interviewer asks about data leakage how should I answer",
+            &l,
+            Steps::default(),
+        );
+        assert_eq!(u.searched, "data leakage");
+        assert!(!u.dropped.is_empty());
+        let u = understand(
+            "the interviewer asked me about TTFT and I froze",
+            &l,
+            Steps::default(),
+        );
+        assert!(u.searched.starts_with("TTFT"), "{}", u.searched);
+        // Only framing: searched as typed.
+        let u = understand("how should I answer", &l, Steps::default());
+        assert_eq!(u.searched, "how should I answer");
+        assert!(u.dropped.is_empty());
+    }
+
+    #[test]
+    fn typos_are_corrected_to_notes_words_but_english_words_are_not() {
+        let l = lex();
+        let u = understand("precison recal", &l, Steps::default());
+        assert_eq!(u.searched, "precision recall");
+        assert_eq!(u.corrections.len(), 2);
+        let u = understand("vanishing gradiants", &l, Steps::default());
+        assert_eq!(u.searched, "vanishing gradients");
+        // A real word the notes do not use stays as typed.
+        let u = understand("marathon", &l, Steps::default());
+        assert_eq!(u.searched, "marathon");
+        assert!(u.corrections.is_empty());
+    }
+
+    #[test]
+    fn short_forms_expand_once() {
+        let l = lex();
+        let u = understand("what is gqa vs GQA", &l, Steps::default());
+        assert_eq!(u.expansions.len(), 1);
+        assert!(
+            u.searched.ends_with("(grouped query attention)"),
+            "{}",
+            u.searched
+        );
+        let u = understand("what is gqa", &l, Steps::NONE);
+        assert_eq!(u.searched, "what is gqa");
+        assert!(!u.changed());
+    }
+}

@@ -1,0 +1,294 @@
+//! `cram status`: is everything in place, and if not, what fixes it?
+//!
+//! Each check reports what it found; a failed check carries the command that
+//! fixes it. Nothing here changes any file.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::config::Paths;
+use crate::index::corpus::{Source, SourceKind};
+use crate::index::embed::{ModelInfo, find_runtime, init_runtime};
+use crate::index::{CorpusSnapshot, IndexDir, read_manifest, verify};
+
+/// One check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// What was checked (`model`, `onnxruntime`, `index`, `notes`, `freshness`, `drill`).
+    pub name: &'static str,
+    /// True when it is fine.
+    pub ok: bool,
+    /// What was found.
+    pub detail: String,
+    /// How to fix it, when not ok.
+    pub fix: Option<String>,
+}
+
+/// All checks, in order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// Always `cram.status/1`.
+    pub schema: &'static str,
+    /// cram's version and index format.
+    pub version: String,
+    /// The checks.
+    pub checks: Vec<Check>,
+}
+
+impl Status {
+    /// True when every check passed.
+    pub fn ok(&self) -> bool {
+        self.checks.iter().all(|c| c.ok)
+    }
+}
+
+fn check(name: &'static str, r: Result<String, (String, String)>) -> Check {
+    match r {
+        Ok(detail) => Check {
+            name,
+            ok: true,
+            detail,
+            fix: None,
+        },
+        Err((detail, fix)) => Check {
+            name,
+            ok: false,
+            detail,
+            fix: Some(fix),
+        },
+    }
+}
+
+fn ago(unix: u64) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let s = now.saturating_sub(unix);
+    match s {
+        0..=119 => format!("{s} s ago"),
+        120..=7199 => format!("{} min ago", s / 60),
+        7200..=172_799 => format!("{} h ago", s / 3600),
+        _ => format!("{} days ago", s / 86_400),
+    }
+}
+
+/// Runs every check. `verify_model` also hashes `model.onnx` (about 0.3 s).
+pub fn status(paths: &Paths, verify_model: bool) -> Status {
+    let setup = "run `make setup` (or `python3 scripts/provision.py`)".to_string();
+    let mut checks = Vec::new();
+
+    // Model.
+    let model = ModelInfo::read(&paths.model_dir);
+    checks.push(check(
+        "model",
+        match &model {
+            Err(e) => Err((e.to_string(), setup.clone())),
+            // model.onnx and tokenizer.json were checked by ModelInfo::read.
+            Ok(m) => {
+                let onnx = paths.model_dir.join("model.onnx");
+                let at = format!("{} at {}", m.fingerprint(), paths.model_dir.display());
+                if !verify_model {
+                    Ok(at)
+                } else {
+                    match crate::index::hash::file_hex(&onnx) {
+                        Ok(h) if h == m.onnx_sha256 => Ok(format!("{at} (sha256 verified)")),
+                        Ok(_) => Err((
+                            format!("{} does not match its recorded sha256", onnx.display()),
+                            setup.clone(),
+                        )),
+                        Err(e) => Err((e.to_string(), setup.clone())),
+                    }
+                }
+            }
+        },
+    ));
+
+    // ONNX Runtime.
+    checks.push(check(
+        "onnxruntime",
+        match find_runtime(paths.ort_lib.as_deref()) {
+            Err(e) => Err((e.to_string(), setup.clone())),
+            Ok(lib) => match init_runtime(&lib) {
+                Ok(()) => {
+                    let version = lib
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                        .trim_start_matches("libonnxruntime")
+                        .trim_matches(|c: char| !c.is_ascii_digit())
+                        .replace(".dylib", "")
+                        .to_string();
+                    Ok(format!("{} (version {version}) loads", lib.display()))
+                }
+                Err(e) => Err((e.to_string(), setup.clone())),
+            },
+        },
+    ));
+
+    // Index.
+    let dir = IndexDir::new(&paths.index);
+    let rebuild = "run `cram index` to rebuild it".to_string();
+    let manifest = match dir.current() {
+        Ok(None) => {
+            checks.push(check(
+                "index",
+                Err((
+                    format!("no index at {}", paths.index.display()),
+                    "run `cram index`".into(),
+                )),
+            ));
+            None
+        }
+        Err(e) => {
+            checks.push(check("index", Err((e.to_string(), rebuild.clone()))));
+            None
+        }
+        Ok(Some(name)) => {
+            let gen_dir = paths.index.join(&name);
+            match read_manifest(&gen_dir).and_then(|m| verify(&gen_dir, &m).map(|()| m)) {
+                Ok(m) => {
+                    checks.push(check(
+                        "index",
+                        Ok(format!(
+                            "{} (format {}, fingerprint {}): {} notes, {} passages, {:.1} MB, built {} in {:.1} s; files verified",
+                            gen_dir.display(),
+                            m.format,
+                            &m.fingerprint[..12],
+                            m.notes,
+                            m.chunks,
+                            crate::index::dir_size(&gen_dir) as f64 / 1e6,
+                            ago(m.created_unix),
+                            m.build_seconds
+                        )),
+                    ));
+                    Some(m)
+                }
+                Err(e) => {
+                    checks.push(check("index", Err((e.to_string(), rebuild.clone()))));
+                    None
+                }
+            }
+        }
+    };
+
+    // Notes and freshness.
+    let mut sources = vec![Source {
+        path: paths.corpus.clone(),
+        kind: SourceKind::Bundled,
+    }];
+    if let Some(m) = &manifest {
+        sources.extend(
+            m.sources
+                .iter()
+                .filter(|s| s.kind == SourceKind::User)
+                .cloned(),
+        );
+    }
+    match CorpusSnapshot::load(sources) {
+        Err(e) => checks.push(check(
+            "notes",
+            Err((e.to_string(), "fix the note named above".into())),
+        )),
+        Ok(snap) => {
+            let folders: Vec<String> = snap
+                .sources
+                .iter()
+                .map(|s| s.path.display().to_string())
+                .collect();
+            let skipped = snap.report.warnings.len();
+            checks.push(check(
+                "notes",
+                Ok(format!(
+                    "{} notes in {}{}",
+                    snap.notes.len(),
+                    folders.join(", "),
+                    if skipped > 0 {
+                        format!(" ({skipped} files skipped)")
+                    } else {
+                        String::new()
+                    }
+                )),
+            ));
+            if let (Some(m), Ok(model)) = (&manifest, &model) {
+                let wanted = snap.fingerprint(model, m.chunker, m.graph);
+                checks.push(check(
+                    "freshness",
+                    if wanted == m.fingerprint {
+                        Ok("the index matches the notes and the model".into())
+                    } else if m.model != *model {
+                        Err((
+                            "the index was built with another model".into(),
+                            "run `cram index`".into(),
+                        ))
+                    } else {
+                        Err((
+                            "the notes changed since the index was built".into(),
+                            "run `cram index` (or just `cram ask`)".into(),
+                        ))
+                    },
+                ));
+            }
+        }
+    }
+    // Drill progress.
+    let progress_path = crate::study::drill::Progress::default_path();
+    checks.push(check(
+        "drill",
+        if !progress_path.exists() {
+            Ok(format!(
+                "no drill yet (progress will be kept in {})",
+                progress_path.display()
+            ))
+        } else {
+            match crate::study::drill::Progress::load(&progress_path) {
+                Ok(p) => {
+                    let now = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs() as i64);
+                    let due = p.cards().filter(|(_, c)| c.is_due(now)).count();
+                    Ok(format!(
+                        "{}: {} questions drilled, {due} due now, {} reviews",
+                        progress_path.display(),
+                        p.cards().count(),
+                        p.log().len()
+                    ))
+                }
+                Err(e) => Err((
+                    e.to_string(),
+                    format!(
+                        "move {} aside; `cram drill` then starts afresh",
+                        progress_path.display()
+                    ),
+                )),
+            }
+        },
+    ));
+
+    Status {
+        schema: "cram.status/1",
+        version: format!(
+            "cram {} (index format {})",
+            env!("CARGO_PKG_VERSION"),
+            crate::index::FORMAT_VERSION
+        ),
+        checks,
+    }
+}
+
+/// The status as text, one line per check.
+pub fn render(s: &Status) -> String {
+    let mut out = format!("{}\n", s.version);
+    for c in &s.checks {
+        out.push_str(&format!(
+            "{:11} {}  {}\n",
+            c.name,
+            if c.ok { "ok  " } else { "FAIL" },
+            crate::render::sanitize(&c.detail)
+        ));
+        if let Some(f) = &c.fix {
+            out.push_str(&format!("{:11}       fix: {f}\n", ""));
+        }
+    }
+    out
+}
