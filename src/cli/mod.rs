@@ -187,7 +187,7 @@ pub struct AskArgs {
     /// Show per-passage BM25/dense ranks and scores, fused score, MMR terms
     #[arg(long, help_heading = SHOW)]
     pub explain: bool,
-    /// Print one JSON object (schema cram.ask/1) instead of text
+    /// Print one JSON object (schema cram.ask/2) instead of text
     #[arg(long, help_heading = SHOW)]
     pub json: bool,
     /// Output format: text, md (a markdown study sheet) or json (same as --json)
