@@ -32,9 +32,11 @@ ask: setup
 test: model
 	$(CARGO) test --release --locked
 
-## Query latency, cold start and re-index benchmarks (see benches/query.rs).
+## Query latency, cold start and re-index benchmarks (see benches/query.rs),
+## then the study page's server time and load run (benches/serve.rs).
 bench: setup
 	$(CARGO) bench --locked --bench query
+	$(CARGO) bench --locked --bench serve
 
 ## Retrieval quality on the notes: bm25 vs dense vs hybrid.
 eval: setup

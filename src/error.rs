@@ -132,6 +132,18 @@ pub enum Error {
         reason: String,
     },
 
+    /// `cram serve` could not listen on its address (the port is taken, or
+    /// the address is not one of this machine's).
+    #[error(
+        "cannot listen on {addr}: {reason}; leave out --port to take a free port, or choose another"
+    )]
+    Listen {
+        /// The address asked for.
+        addr: String,
+        /// What the system said.
+        reason: String,
+    },
+
     /// An I/O operation failed.
     #[error("{context}: {source}")]
     Io {
@@ -152,6 +164,7 @@ impl Error {
     /// | 4 | model or ONNX Runtime missing, or a model folder is invalid |
     /// | 5 | notes folder or a note is invalid |
     /// | 6 | the drill's progress file is unreadable (left untouched) |
+    /// | 7 | `cram serve` cannot listen on its address |
     /// | 1 | anything else (I/O, internal) |
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -173,6 +186,7 @@ impl Error {
             | Error::DuplicateId { .. }
             | Error::EmptyCorpus(_) => 5,
             Error::Progress { .. } => 6,
+            Error::Listen { .. } => 7,
             Error::Io { .. } => 1,
         }
     }

@@ -9,7 +9,9 @@
 //! ([`retrieval::mmr`]). Each passage is cited to its note, heading path and
 //! line span ([`retrieval::answer`]), under a few key-point sentences chosen
 //! from the passages ([`retrieval::keypoints`]). For study, [`study::drill`]
-//! asks the interview questions back in spaced-repetition order.
+//! asks the interview questions back in spaced-repetition order;
+//! [`frontend::serve`] puts the answers, the notes (with their math as
+//! MathML) and the drill on a local web page.
 //!
 //! The crate is layered; each folder depends only on the ones above it:
 //!
@@ -21,7 +23,7 @@
 //! | [`study`] | drill deck, scheduler, progress file, status |
 //! | [`eval`] | `cram eval`: notes and BEIR collections, metrics, reports |
 //! | [`render`] | one markdown/TeX parse, terminal and markdown writers |
-//! | [`frontend`] | MCP server (the CLI is the binary, `src/main.rs` + `src/cli/`) |
+//! | [`frontend`] | MCP server and study web page (the CLI is the binary, `src/main.rs` + `src/cli/`) |
 //!
 //! ```no_run
 //! use cram::{Engine, OpenOptions, Paths, SearchParams};

@@ -226,9 +226,10 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
             let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
             engine.load_model()?;
             tracing::info!(notes = engine.notes().len(), "cram mcp: serving on stdio");
-            let mut server = cram::frontend::mcp::Server::new(engine, paths.clone());
-            server.serve(std::io::stdin().lock(), std::io::stdout().lock())?;
+            cram::frontend::mcp::Server::new(engine, paths.clone())
+                .serve(std::io::stdin(), std::io::stdout())?;
         }
+        cli::Command::Serve(args) => serve(&args, &paths, quiet, &mut on_event)?,
         cli::Command::List => {
             let (engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
             term::emit(&render::list(engine.notes(), style), page)?;
@@ -570,6 +571,37 @@ fn eval_notes(
             writeln!(out, "key-points\t{m}")?;
         }
     }
+    Ok(())
+}
+
+/// `cram serve`: loads the engine once, prints the URL (and a warning when
+/// listening beyond this machine), serves until Ctrl-C.
+fn serve(
+    args: &cli::ServeArgs,
+    paths: &cram::Paths,
+    quiet: bool,
+    on_event: &mut dyn FnMut(Event),
+) -> anyhow::Result<()> {
+    let opts = args.options()?;
+    let (mut engine, _) = Engine::open(paths, &OpenOptions::default(), on_event)?;
+    engine.load_model()?;
+    let loopback = opts.addr.ip().is_loopback();
+    cram::frontend::serve::run(engine, paths.clone(), opts, |l| {
+        if !loopback {
+            eprintln!(
+                "cram: warning: listening on {}: anyone who can reach this machine on that network can read \
+                 your notes and change your drill progress; leave out --listen to keep the page on this computer",
+                l.addr
+            );
+        }
+        // The URL is the result: stdout, even with --quiet, flushed at once.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", l.url);
+        let _ = out.flush();
+        if !quiet {
+            eprintln!("cram: serving the notes at {} (Ctrl-C stops)", l.url);
+        }
+    })?;
     Ok(())
 }
 

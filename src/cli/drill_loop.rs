@@ -25,21 +25,9 @@ pub struct Options {
     pub progress: PathBuf,
 }
 
-/// The clock: `$CRAM_NOW` (Unix seconds, for scripted sessions and tests), or
-/// the system time.
+/// The clock ([`drill::now`]: `$CRAM_NOW` or the system time).
 pub fn now() -> anyhow::Result<i64> {
-    match std::env::var("CRAM_NOW") {
-        Ok(s) => s.trim().parse().map_err(|_| {
-            cram::Error::InvalidParam {
-                name: "CRAM_NOW",
-                reason: format!("`{s}` is not a number of Unix seconds"),
-            }
-            .into()
-        }),
-        Err(_) => Ok(std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64)),
-    }
+    Ok(drill::now()?)
 }
 
 /// `cram drill --stats`.
@@ -111,13 +99,7 @@ pub fn run(engine: &mut Engine, opts: &Options, style: Style) -> anyhow::Result<
         let Some(card) = deck.iter().find(|c| c.id == id) else {
             continue;
         };
-        let t = now()?;
-        let why = match progress.card(&id) {
-            None => "new".to_string(),
-            Some(s) if s.is_due(t) => format!("due {}", describe_delay(s.due, t)),
-            Some(s) if s.last_grade == Some(Grade::Again) => "again".to_string(),
-            Some(s) => format!("early, due {}", describe_delay(s.due, t)),
-        };
+        let why = drill::why(&progress, &id, now()?);
         let of = shown + session.remaining();
         write!(
             out,

@@ -113,6 +113,60 @@ pub enum Command {
     Eval(Box<EvalArgs>),
     /// Serve the notes to AI assistants over the Model Context Protocol (stdio; logs on stderr)
     Mcp,
+    /// A local study page in the browser: search, notes with their math, the drill
+    Serve(ServeArgs),
+}
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  A free port on 127.0.0.1, opened in the browser:
+    cram serve --open
+  A fixed port:
+    cram serve --port 8765
+  Reachable from other machines on your network (read the warning):
+    cram serve --listen 0.0.0.0 --port 8765";
+
+#[derive(Debug, Args)]
+#[command(after_help = SERVE_EXAMPLES)]
+pub struct ServeArgs {
+    /// Port to listen on [default: a free one, printed]
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+    /// Listen on this address instead of 127.0.0.1 (e.g. 0.0.0.0: every
+    /// network this machine is on; anyone there can read your notes)
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Open the page in the default browser
+    #[arg(long)]
+    pub open: bool,
+    /// Drill progress file [default: $CRAM_HOME/drill.json]
+    #[arg(long, env = "CRAM_DRILL_PROGRESS", value_name = "FILE")]
+    pub progress: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// The validated server options.
+    pub fn options(&self) -> cram::Result<cram::frontend::serve::Options> {
+        let ip: std::net::IpAddr = match &self.listen {
+            None => std::net::Ipv4Addr::LOCALHOST.into(),
+            Some(a) => a.trim().trim_start_matches('[').trim_end_matches(']').parse().map_err(|_| {
+                cram::Error::InvalidParam {
+                    name: "--listen",
+                    reason: format!(
+                        "`{a}` is not an IP address (e.g. 127.0.0.1, 0.0.0.0, ::1); the port goes in --port"
+                    ),
+                }
+            })?,
+        };
+        Ok(cram::frontend::serve::Options {
+            addr: std::net::SocketAddr::new(ip, self.port.unwrap_or(0)),
+            open: self.open,
+            progress: self
+                .progress
+                .clone()
+                .unwrap_or_else(cram::study::drill::Progress::default_path),
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -133,7 +187,7 @@ pub struct AskArgs {
     /// Show per-passage BM25/dense ranks and scores, fused score, MMR terms
     #[arg(long, help_heading = SHOW)]
     pub explain: bool,
-    /// Print one JSON object (schema cram.ask/1) instead of text
+    /// Print one JSON object (schema cram.ask/2) instead of text
     #[arg(long, help_heading = SHOW)]
     pub json: bool,
     /// Output format: text, md (a markdown study sheet) or json (same as --json)

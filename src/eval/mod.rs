@@ -334,8 +334,12 @@ pub fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[rank - 1]
 }
 
-/// A markdown table of the scores.
+/// A markdown table of the scores (empty when no method ran, as with
+/// `--realistic-only`).
 pub fn notes_table(scores: &[NotesScore]) -> String {
+    if scores.is_empty() {
+        return String::new();
+    }
     let mut s = String::from(
         "| method | hit@1 | hit@3 | MRR@10 | on-note@k | redundancy@k | dev abstained | off-topic abstained | p50 ms | p95 ms |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
@@ -371,6 +375,11 @@ pub fn notes_table(scores: &[NotesScore]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_methods_no_table() {
+        assert_eq!(notes_table(&[]), "");
+    }
 
     #[test]
     fn percentile_nearest_rank() {

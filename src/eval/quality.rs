@@ -217,6 +217,8 @@ pub fn evaluate_realistic(
             });
             score_in_scope(q, &a, s);
             score_in_scope(q, &a, &mut total);
+            // Each miss is listed once, under its kind.
+            total.misses.clear();
         } else {
             adjacent.queries += 1;
             if a.abstained {

@@ -9,6 +9,12 @@
 //! fit; code blocks are indented and never wrapped. Math goes through
 //! [`super::tex`]: converted to Unicode, or left as TeX (marked as such)
 //! when it cannot be.
+//!
+//! The same blocks feed the page writer ([`super::html`]): math spans and
+//! blocks keep their TeX source and link words their target ([`Span::src`]),
+//! and the ` <url>` a terminal prints after a link is marked [`Sty::CUE`].
+
+use std::sync::Arc;
 
 use pulldown_cmark::{Alignment, Event, Options, Parser, Tag, TagEnd};
 
@@ -27,8 +33,11 @@ pub enum Block {
     },
     Quote(Vec<Block>),
     Code(Vec<String>),
-    /// Display math: converted, or its TeX source.
-    Math(Result<String, String>),
+    /// Display math: its TeX source, and its Unicode form when it converts.
+    Math {
+        tex: String,
+        unicode: Option<String>,
+    },
     Table {
         align: Vec<Alignment>,
         /// The header row first.
@@ -40,18 +49,64 @@ pub enum Block {
 /// Inline math as a span: Unicode when it converts, else the TeX source
 /// with its dollars, marked [`Sty::TEX`].
 pub fn inline_math(src: &str) -> Span {
+    let tex = Some(Arc::from(src));
     match tex::convert(src) {
-        Ok(u) => Span::new(u, Sty::MATH),
-        Err(_) => Span::new(format!("${src}$"), Sty::TEX),
+        Ok(u) => Span::with_src(u, Sty::MATH, tex),
+        Err(_) => Span::with_src(format!("${src}$"), Sty::TEX, tex),
     }
 }
 
 /// Display math as a block.
 pub fn display_math(src: &str) -> Block {
-    match tex::convert(src) {
-        Ok(u) => Block::Math(Ok(u)),
-        Err(_) => Block::Math(Err(src.split_whitespace().collect::<Vec<_>>().join(" "))),
+    Block::Math {
+        tex: src.to_string(),
+        unicode: tex::convert(src).ok(),
     }
+}
+
+/// True when "inline math" is prose between two dollar signs used as
+/// currency (`$3 per 1M input tokens and $`): outside commands and `\text`
+/// groups it has two words of two or more letters in a row, which math
+/// written in TeX does not.
+pub fn is_prose(src: &str) -> bool {
+    let mut plain = String::with_capacity(src.len());
+    let mut chars = src.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            plain.push(c);
+            continue;
+        }
+        let mut name = String::new();
+        while let Some(&n) = chars.peek().filter(|n| n.is_ascii_alphabetic()) {
+            name.push(n);
+            chars.next();
+        }
+        plain.push(' ');
+        if name.starts_with("text") || name == "mbox" || name == "operatorname" {
+            // Skip the braced argument.
+            let mut depth = 0;
+            for n in chars.by_ref() {
+                match n {
+                    '{' => depth += 1,
+                    '}' if depth <= 1 => break,
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+    let word = |w: &str| w.len() >= 2 && w.chars().all(|c| c.is_ascii_alphabetic());
+    plain
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| ",.;:!?()".contains(c)))
+        .collect::<Vec<_>>()
+        .windows(2)
+        .any(|p| word(p[0]) && word(p[1]))
+}
+
+/// Display math's TeX on one line, as a terminal shows it when it does not convert.
+fn one_line(tex: &str) -> String {
+    tex.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The parser options: tables, strikethrough, task lists and `$` math.
@@ -86,7 +141,7 @@ struct Builder {
     inline: Vec<Span>,
     sty: Vec<Sty>,
     code: Option<String>,
-    link: Vec<String>,
+    link: Vec<Arc<str>>,
 }
 
 impl Builder {
@@ -120,7 +175,9 @@ impl Builder {
 
     fn text(&mut self, s: &str, extra: Sty) {
         let sty = self.style().with(extra);
-        text::push(&mut self.inline, s, sty);
+        // Words of a link stand for its target.
+        let src = self.link.last().filter(|_| sty.has(Sty::LINK));
+        text::push_src(&mut self.inline, s, sty, src);
     }
 
     fn start(&mut self, tag: Tag<'_>) {
@@ -170,7 +227,7 @@ impl Builder {
             Tag::Strikethrough => self.sty.push(Sty::STRIKE),
             Tag::Link { dest_url, .. } => {
                 self.sty.push(Sty::LINK);
-                self.link.push(dest_url.to_string());
+                self.link.push(Arc::from(dest_url.as_ref()));
             }
             Tag::Image { .. } => self.text("[image: ", Sty::DIM),
             _ => {}
@@ -238,10 +295,10 @@ impl Builder {
             }
             TagEnd::Link => {
                 self.sty.pop();
-                let url = self.link.pop().unwrap_or_default();
+                let url = self.link.pop().unwrap_or_else(|| Arc::from(""));
                 let shown = text::plain(&self.inline);
-                if !url.is_empty() && !url.starts_with('#') && !shown.ends_with(url.as_str()) {
-                    self.text(&format!(" <{url}>"), Sty::DIM);
+                if !url.is_empty() && !url.starts_with('#') && !shown.ends_with(&*url) {
+                    self.text(&format!(" <{url}>"), Sty::DIM.with(Sty::CUE));
                 }
             }
             TagEnd::Image => self.text("]", Sty::DIM),
@@ -258,9 +315,12 @@ impl Builder {
                 None => self.text(&s, Sty::PLAIN),
             },
             Event::Code(s) => self.text(&s, Sty::CODE),
+            // Two prices on one line (`$3 ... and $15 ...`) are not math.
+            Event::InlineMath(s) if is_prose(&s) => self.text(&format!("${s}$"), Sty::PLAIN),
             Event::InlineMath(s) => {
                 let span = inline_math(&s);
-                self.text(&span.text, span.sty);
+                let sty = self.style().with(span.sty);
+                text::push_src(&mut self.inline, &span.text, sty, span.src.as_ref());
             }
             Event::DisplayMath(s) => {
                 // Display math inside a paragraph: the text before it is a
@@ -341,10 +401,11 @@ pub fn inline(md: &str) -> Vec<Span> {
                 out.push(Span::plain(" "));
             }
             text::append(&mut out, s);
-        } else if let Block::Math(m) = b {
-            out.push(match m {
-                Ok(u) => Span::new(u, Sty::MATH),
-                Err(src) => Span::new(format!("$${src}$$"), Sty::TEX),
+        } else if let Block::Math { tex, unicode } = b {
+            let src = Some(Arc::from(tex.as_str()));
+            out.push(match unicode {
+                Some(u) => Span::with_src(u, Sty::MATH, src),
+                None => Span::with_src(format!("$${}$$", one_line(&tex)), Sty::TEX, src),
             });
         }
     }
@@ -439,10 +500,10 @@ impl Layout {
                     verbatim: true,
                 })
                 .collect(),
-            Block::Math(m) => {
-                let span = match m {
-                    Ok(u) => Span::new(u.clone(), Sty::MATH),
-                    Err(src) => Span::new(format!("$$ {src} $$"), Sty::TEX),
+            Block::Math { tex, unicode } => {
+                let span = match unicode {
+                    Some(u) => Span::new(u.clone(), Sty::MATH),
+                    None => Span::new(format!("$$ {} $$", one_line(tex)), Sty::TEX),
                 };
                 wrap_hanging(&[span], width, &[spaces(4)], &[spaces(6)])
             }
@@ -551,6 +612,34 @@ mod tests {
     fn links_show_their_target() {
         let out = render("See [the paper](https://arxiv.org/abs/1).", 80);
         assert_eq!(out, "See the paper <https://arxiv.org/abs/1>.\n");
+    }
+
+    #[test]
+    fn dollar_prices_are_prose_not_math() {
+        for prose in [
+            "15 per 1M output tokens, 4,167 requests/hour × (2,000 input + 300 output tokens) costs 4,167 × (",
+            "0.50 per million input tokens and ",
+        ] {
+            assert!(is_prose(prose), "{prose}");
+        }
+        for math in [
+            r"\mathrm{softmax}(QK^\top)",
+            r"5\text{k} + 10\text{ tokens per hour}",
+            r"\log x + \max_a Q(s, a)",
+            r"n \times d_{model}",
+            r"p \to 0",
+            r"f = \operatorname{arg max} x",
+        ] {
+            assert!(!is_prose(math), "{math}");
+        }
+        let out = render(
+            "At $3 per 1M input and $15 per 1M output tokens, $x^2$.",
+            80,
+        );
+        assert_eq!(
+            out,
+            "At $3 per 1M input and $15 per 1M output tokens, x².\n"
+        );
     }
 
     #[test]

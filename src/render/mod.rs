@@ -13,6 +13,7 @@
 //! ([`answer_markdown`], [`note_markdown`]), which keep the notes' TeX as written.
 
 pub mod excerpt;
+pub mod html;
 pub mod markdown;
 mod sheet;
 mod table;
@@ -84,6 +85,17 @@ pub fn sanitize(s: &str) -> String {
 /// "Searching for: ..." with what changed (framing dropped, typos fixed,
 /// short forms expanded).
 pub fn understood_line(u: &crate::retrieval::query::Understood) -> String {
+    format!(
+        "Searching for: {} ({}; --verbatim searches as typed)",
+        sanitize(&u.searched),
+        understood_notes(u).join("; ")
+    )
+}
+
+/// What query understanding changed, one phrase per kind of change
+/// (`corrected precison → precision`, `gqa = grouped-query attention`,
+/// `interview wording left out`).
+pub fn understood_notes(u: &crate::retrieval::query::Understood) -> Vec<String> {
     let mut notes: Vec<String> = Vec::new();
     if !u.corrections.is_empty() {
         let fixes: Vec<String> = u
@@ -104,11 +116,7 @@ pub fn understood_line(u: &crate::retrieval::query::Understood) -> String {
     if !u.dropped.is_empty() {
         notes.push("interview wording left out".into());
     }
-    format!(
-        "Searching for: {} ({}; --verbatim searches as typed)",
-        sanitize(&u.searched),
-        notes.join("; ")
-    )
+    notes
 }
 
 fn bold(s: impl Into<String>) -> Span {
@@ -192,7 +200,7 @@ fn question_spans(q: &QuestionRef) -> Vec<Span> {
 
 /// Marks words whose analysed form is a query term (colour only; never in
 /// code or math).
-fn mark(spans: Vec<Span>, terms: &QueryTerms) -> Vec<Span> {
+pub(crate) fn mark(spans: Vec<Span>, terms: &QueryTerms) -> Vec<Span> {
     if terms.is_empty() {
         return spans;
     }
@@ -209,7 +217,7 @@ fn mark(spans: Vec<Span>, terms: &QueryTerms) -> Vec<Span> {
             }
             let hit = terms.matches(word);
             let sty = if hit { s.sty.with(Sty::MARK) } else { s.sty };
-            text::push(out, word, sty);
+            text::push_src(out, word, sty, s.src.as_ref());
             word.clear();
         };
         for ch in s.text.chars() {
@@ -217,7 +225,7 @@ fn mark(spans: Vec<Span>, terms: &QueryTerms) -> Vec<Span> {
                 word.push(ch);
             } else {
                 flush(&mut word, &mut out);
-                text::push(&mut out, ch.encode_utf8(&mut [0; 4]), s.sty);
+                text::push_src(&mut out, ch.encode_utf8(&mut [0; 4]), s.sty, s.src.as_ref());
             }
         }
         flush(&mut word, &mut out);
@@ -225,7 +233,8 @@ fn mark(spans: Vec<Span>, terms: &QueryTerms) -> Vec<Span> {
     out
 }
 
-fn mark_blocks(blocks: &mut [Block], terms: &QueryTerms) {
+/// [`mark`] over every paragraph, heading, list item, quote and table cell.
+pub(crate) fn mark_blocks(blocks: &mut [Block], terms: &QueryTerms) {
     for b in blocks {
         match b {
             Block::Para(s) | Block::Heading(_, s) => *s = mark(std::mem::take(s), terms),

@@ -1,4 +1,5 @@
-//! TeX math to plain Unicode, for reading in a terminal.
+//! TeX math to plain Unicode, for reading in a terminal, and to MathML for
+//! the browser page.
 //!
 //! The notes write math in TeX (`$x_i$`, `$$ ... $$`). A terminal cannot
 //! typeset it, but most of what the notes use can be said in Unicode: Greek
@@ -6,15 +7,21 @@
 //! exist as characters, fractions written `a/b`. This module does that in two
 //! steps so another output can be added later (MathML for an HTML page): [`parse`]
 //! turns the source into a small tree ([`Node`]), and [`to_unicode`] writes the
-//! tree as one line of text. Anything it cannot say (an environment, an unknown
-//! command, an accent over several characters) is an [`Unsupported`] error, and
+//! tree as one line of text; [`to_mathml`] writes the same tree as MathML for
+//! the browser page (`cram serve`), where fractions, roots, limits and accents
+//! are typeset. Anything it cannot say (an environment, an unknown command, an
+//! accent over several characters in Unicode) is an [`Unsupported`] error, and
 //! callers show the TeX source instead, so nothing is silently dropped.
 //!
 //! No crate fitted: `unicodeit` replaces symbols by substring (no fractions,
 //! roots or grouping, and no way to tell what it could not convert);
-//! `mdwright-latex` lays fractions out on several lines and is pre-1.0. The
-//! table below covers the notes' vocabulary and a little more; unit tests pin
-//! each construct.
+//! `mdwright-latex` lays fractions out on several lines and is pre-1.0. For
+//! MathML, `math-core` (maintained, MathML Core output) would parse the notes'
+//! TeX a second time with its own idea of what is unsupported; writing MathML
+//! from this module's tree keeps one parse and one fallback rule for both
+//! outputs. The table below covers the notes' vocabulary and a little more;
+//! unit tests pin each construct, and an integration test converts every
+//! expression in the notes to both.
 
 use std::fmt;
 
@@ -24,6 +31,9 @@ pub enum Node {
     /// One symbol: a letter, digit, operator or punctuation, already in its
     /// Unicode form, with its spacing class.
     Sym(char, Class),
+    /// A delimiter sized to what it encloses (`\left(`, `\right)`, `\bigl[`):
+    /// a plain symbol in Unicode, a stretchy one in MathML.
+    Fence(char, Class),
     /// A function name such as `log` or `softmax` (upright, spaced like an operator).
     Name(String),
     /// `\text{...}`: words kept as written, spaces included.
@@ -68,6 +78,8 @@ pub enum Class {
 pub enum Alphabet {
     DoubleStruck,
     Script,
+    /// Upright letters (`\mathrm`): the same characters in Unicode.
+    Roman,
 }
 
 /// Why an expression stays in TeX.
@@ -339,8 +351,10 @@ impl Parser {
             }
             "text" | "textrm" | "textit" | "textbf" | "textsf" | "texttt" | "mbox"
             | "textnormal" => Node::Text(self.raw_group()?),
-            "mathrm" | "mathit" | "mathbf" | "mathsf" | "mathtt" | "boldsymbol" | "bm"
-            | "mathnormal" => Node::Group(vec![self.argument()?]),
+            "mathrm" => Node::Alphabet(Alphabet::Roman, Box::new(self.argument()?)),
+            "mathit" | "mathbf" | "mathsf" | "mathtt" | "boldsymbol" | "bm" | "mathnormal" => {
+                Node::Group(vec![self.argument()?])
+            }
             "operatorname" => {
                 let arg = self.raw_group()?;
                 let word: String = arg.chars().filter(|c| !c.is_whitespace()).collect();
@@ -393,7 +407,7 @@ impl Parser {
                     return Ok(None);
                 };
                 Ok(Some(match (node, class) {
-                    (Node::Sym(c, _), Some(class)) => Node::Sym(c, class),
+                    (Node::Sym(c, _), Some(class)) => Node::Fence(c, class),
                     (n, _) => n,
                 }))
             }
@@ -718,7 +732,7 @@ fn tighten(c: Class) -> Class {
 /// One node as text and its class.
 fn atom(n: &Node) -> Result<(String, Class)> {
     Ok(match n {
-        Node::Sym(c, class) => (c.to_string(), *class),
+        Node::Sym(c, class) | Node::Fence(c, class) => (c.to_string(), *class),
         Node::Name(s) => (s.clone(), Class::Op),
         Node::Text(s) => (s.clone(), Class::Ord),
         Node::Space(n) => (
@@ -761,6 +775,8 @@ fn group_of(n: &Node, tight: bool) -> Result<String> {
 fn is_single_atom(n: &Node) -> bool {
     match n {
         Node::Sym(_, Class::Ord) | Node::Name(_) | Node::Sqrt(..) | Node::Accent(..) => true,
+        // \mathrm{x} reads as what it wraps.
+        Node::Alphabet(Alphabet::Roman, arg) => is_single_atom(arg),
         Node::Alphabet(..) => true,
         Node::Text(s) => !s.trim().contains(' '),
         Node::Script { base, .. } => is_single_atom(base),
@@ -843,6 +859,7 @@ fn alphabet(a: Alphabet, arg: &Node) -> Result<String> {
             (_, ' ') => Ok(c),
             (Alphabet::DoubleStruck, c) => double_struck(c),
             (Alphabet::Script, c) => script_letter(c),
+            (Alphabet::Roman, c) => Ok(c),
         })
         .collect()
 }
@@ -1034,6 +1051,345 @@ pub fn subscript(c: char) -> Option<char> {
     })
 }
 
+// ---------------------------------------------------------------------------
+// MathML: the same tree written for a browser (MathML Core, as Chromium,
+// Firefox and Safari lay it out). Spacing around operators comes from the
+// browser's operator dictionary, as in TeX; only what the dictionary gets
+// differently from TeX is written out (ordinary symbols typed as operators,
+// the space after a function name).
+
+/// Converts TeX math (without its delimiters) to a `<math>` element, or
+/// says why it cannot. The source rides along as an `application/x-tex`
+/// annotation, so copying the formula copies its TeX.
+pub fn mathml(src: &str, display: bool) -> Result<String> {
+    Ok(to_mathml(&parse(src)?, src, display))
+}
+
+/// Writes a parsed expression as MathML; `src` is its TeX for the annotation.
+///
+/// Browsers do not break a line inside `<math>`, so a long inline formula
+/// would run off a phone's screen. As TeX (and KaTeX) do, inline math may
+/// break after a relation or binary operator at its top level: it is written
+/// as one `<math>` per piece, with a break opportunity (`<wbr>`) between
+/// them, inside `<span class="math-run">`; the annotation then rides on the
+/// span's `title`. Display math is one element (the page lets it scroll).
+pub fn to_mathml(nodes: &[Node], src: &str, display: bool) -> String {
+    let mut out = String::with_capacity(64 + 40 * nodes.len());
+    let pieces = if display {
+        vec![nodes]
+    } else {
+        break_points(nodes)
+    };
+    if pieces.len() == 1 {
+        out.push_str(if display {
+            "<math display=\"block\">"
+        } else {
+            "<math>"
+        });
+        out.push_str("<semantics><mrow>");
+        ml_sequence(nodes, display, &mut out);
+        out.push_str("</mrow><annotation encoding=\"application/x-tex\">");
+        ml_escape(src.trim(), &mut out);
+        out.push_str("</annotation></semantics></math>");
+        return out;
+    }
+    out.push_str("<span class=\"math-run\" title=\"");
+    ml_escape(src.trim(), &mut out);
+    out.push_str("\">");
+    for (i, piece) in pieces.iter().enumerate() {
+        if i > 0 {
+            out.push_str("<wbr>");
+        }
+        out.push_str("<math><mrow>");
+        let (last, body) = piece.split_last().expect("pieces are not empty");
+        ml_sequence(body, false, &mut out);
+        match last {
+            // The operator a piece ends with keeps the space it has inside a row.
+            Node::Sym(c, class @ (Class::Rel | Class::Bin)) if i + 1 < pieces.len() => {
+                let space = if *class == Class::Rel {
+                    "0.2778em"
+                } else {
+                    "0.2222em"
+                };
+                let attrs = format!(" lspace=\"{space}\" rspace=\"{space}\"");
+                ml_token("mo", &attrs, &c.to_string(), &mut out);
+            }
+            other => ml_sequence(std::slice::from_ref(other), false, &mut out),
+        }
+        out.push_str("</mrow></math>");
+    }
+    out.push_str("</span>");
+    out
+}
+
+/// Top-level nodes cut after each relation or binary operator that has a
+/// term before it (not a sign: `-x`, `= -2`) and is outside brackets
+/// (`p(\theta \mid D)` stays whole).
+fn break_points(nodes: &[Node]) -> Vec<&[Node]> {
+    let is_op = |n: &Node| matches!(n, Node::Sym(_, Class::Rel | Class::Bin));
+    let opens = |n: &Node| {
+        matches!(
+            n,
+            Node::Sym(_, Class::Rel | Class::Bin | Class::Open | Class::Punct)
+                | Node::Fence(_, Class::Open)
+        )
+    };
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut depth = 0i32;
+    for i in 0..nodes.len().saturating_sub(1) {
+        match &nodes[i] {
+            Node::Sym(_, Class::Open) | Node::Fence(_, Class::Open) => depth += 1,
+            Node::Sym(_, Class::Close) | Node::Fence(_, Class::Close) => depth -= 1,
+            n if depth <= 0 && i > 0 && is_op(n) && !opens(&nodes[i - 1]) => {
+                out.push(&nodes[start..=i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&nodes[start..]);
+    out
+}
+
+/// Text escaped for MathML (which is parsed as HTML).
+fn ml_escape(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn ml_token(tag: &str, attrs: &str, text: &str, out: &mut String) {
+    out.push('<');
+    out.push_str(tag);
+    out.push_str(attrs);
+    out.push('>');
+    ml_escape(text, out);
+    out.push_str("</");
+    out.push_str(tag);
+    out.push('>');
+}
+
+/// Function names written with limits under them in display math (`\max_a`).
+fn takes_limits(name: &str) -> bool {
+    matches!(
+        name,
+        "max"
+            | "min"
+            | "sup"
+            | "inf"
+            | "lim"
+            | "liminf"
+            | "limsup"
+            | "argmax"
+            | "argmin"
+            | "det"
+            | "gcd"
+            | "Pr"
+    )
+}
+
+/// A run of digits (with `.` or `{,}` between digits) starting at `nodes[i]`:
+/// the number's text and how many nodes it took.
+fn ml_number(nodes: &[Node]) -> Option<(String, usize)> {
+    let digit = |n: &Node| matches!(n, Node::Sym(c, _) if c.is_ascii_digit());
+    let joiner = |n: &Node| match n {
+        Node::Sym('.', _) => Some('.'),
+        Node::Group(g) if matches!(g.as_slice(), [Node::Sym(',', _)]) => Some(','),
+        _ => None,
+    };
+    if !nodes.first().is_some_and(digit) {
+        return None;
+    }
+    let mut s = String::new();
+    let mut i = 0;
+    while i < nodes.len() {
+        match &nodes[i] {
+            Node::Sym(c, _) if c.is_ascii_digit() => s.push(*c),
+            n => match joiner(n) {
+                Some(j) if nodes.get(i + 1).is_some_and(digit) => s.push(j),
+                _ => break,
+            },
+        }
+        i += 1;
+    }
+    Some((s, i))
+}
+
+/// Nodes one after another, inside the caller's `<mrow>`.
+fn ml_sequence(nodes: &[Node], display: bool, out: &mut String) {
+    let mut i = 0;
+    while i < nodes.len() {
+        if let Some((num, used)) = ml_number(&nodes[i..]) {
+            ml_token("mn", "", &num, out);
+            i += used;
+            continue;
+        }
+        ml_node(&nodes[i], display, out);
+        // TeX puts a thin space between an operator name and a term (`\log
+        // x`), none before a bracket (`\log(x)`); the dictionary knows neither.
+        let named = match &nodes[i] {
+            Node::Name(_) => true,
+            Node::Script { base, .. } => matches!(**base, Node::Name(_)),
+            _ => false,
+        };
+        if named
+            && nodes.get(i + 1).is_some_and(|n| {
+                !matches!(
+                    n,
+                    Node::Sym(
+                        _,
+                        Class::Open | Class::Close | Class::Punct | Class::Rel | Class::Bin
+                    )
+                )
+            })
+        {
+            out.push_str("<mspace width=\"0.1667em\"></mspace>");
+        }
+        i += 1;
+    }
+}
+
+/// One node as exactly one MathML element (groups become `<mrow>`).
+fn ml_node(n: &Node, display: bool, out: &mut String) {
+    match n {
+        Node::Sym(c, class) => ml_symbol(*c, *class, out),
+        Node::Fence(c, _) => ml_token("mo", " stretchy=\"true\"", &c.to_string(), out),
+        Node::Name(s) => ml_token("mi", "", s, out),
+        Node::Text(s) => {
+            // Spaces at either end would collapse: keep them as no-break spaces.
+            let t: String = s.replace(' ', "\u{A0}");
+            ml_token("mtext", "", &t, out);
+        }
+        Node::Group(inner) => {
+            out.push_str("<mrow>");
+            ml_sequence(inner, display, out);
+            out.push_str("</mrow>");
+        }
+        Node::Script { base, sub, sup } => {
+            ml_script(base, sub.as_deref(), sup.as_deref(), display, out)
+        }
+        Node::Frac(num, den) => ml_elem("mfrac", "", &[num, den], display, out),
+        Node::Binom(n, k) => {
+            out.push_str("<mrow><mo>(</mo>");
+            ml_elem("mfrac", " linethickness=\"0\"", &[n, k], display, out);
+            out.push_str("<mo>)</mo></mrow>");
+        }
+        Node::Sqrt(None, body) => {
+            out.push_str("<msqrt>");
+            ml_node(body, display, out);
+            out.push_str("</msqrt>");
+        }
+        Node::Sqrt(Some(degree), body) => ml_elem("mroot", "", &[body, degree], display, out),
+        Node::Accent(mark, arg) => {
+            let (c, stretchy) = match mark {
+                '\u{0302}' => ('\u{02C6}', true),
+                '\u{0304}' => ('\u{00AF}', true),
+                '\u{0303}' => ('\u{02DC}', true),
+                '\u{20D7}' => ('\u{2192}', false),
+                '\u{0307}' => ('\u{02D9}', false),
+                '\u{0308}' => ('\u{00A8}', false),
+                other => (*other, false),
+            };
+            out.push_str("<mover accent=\"true\">");
+            ml_node(arg, display, out);
+            let attrs = if stretchy { "" } else { " stretchy=\"false\"" };
+            ml_token("mo", attrs, &c.to_string(), out);
+            out.push_str("</mover>");
+        }
+        Node::Alphabet(Alphabet::Roman, arg) => match letters(arg) {
+            // One upright identifier: `Attention`, `d`.
+            Some(s) if s.chars().count() == 1 => ml_token("mi", " mathvariant=\"normal\"", &s, out),
+            Some(s) => ml_token("mi", "", &s, out),
+            None => ml_node(arg, display, out),
+        },
+        Node::Alphabet(a, arg) => match alphabet(*a, arg) {
+            Ok(s) => ml_token("mi", "", &s, out),
+            Err(_) => ml_node(arg, display, out),
+        },
+        Node::Space(n) => {
+            let em = match n {
+                0..=2 => "0.1667em",
+                3 => "0.2222em",
+                4..=7 => "1em",
+                _ => "2em",
+            };
+            out.push_str("<mspace width=\"");
+            out.push_str(em);
+            out.push_str("\"></mspace>");
+        }
+    }
+}
+
+/// The letters and digits of `n` when that is all it holds (`{Attention}`).
+fn letters(n: &Node) -> Option<String> {
+    match n {
+        Node::Sym(c, _) if c.is_alphanumeric() => Some(c.to_string()),
+        Node::Group(inner) if !inner.is_empty() => inner.iter().map(letters).collect(),
+        _ => None,
+    }
+}
+
+/// `<tag attrs>` around each of `parts` as one element.
+fn ml_elem(tag: &str, attrs: &str, parts: &[&Node], display: bool, out: &mut String) {
+    out.push('<');
+    out.push_str(tag);
+    out.push_str(attrs);
+    out.push('>');
+    for p in parts {
+        ml_node(p, display, out);
+    }
+    out.push_str("</");
+    out.push_str(tag);
+    out.push('>');
+}
+
+fn ml_symbol(c: char, class: Class, out: &mut String) {
+    let s = c.to_string();
+    if c.is_ascii_digit() {
+        return ml_token("mn", "", &s, out);
+    }
+    if c.is_alphabetic() || "∞∂∇∅ℓℏℵ⊤⊥∠°".contains(c) {
+        return ml_token("mi", "", &s, out);
+    }
+    let attrs = match class {
+        // Typed as a symbol, spaced as one (`/`, `.`, `|x|`, `'`).
+        Class::Ord => " lspace=\"0\" rspace=\"0\"",
+        // `\mid` and `:` are relations whatever the dictionary says.
+        Class::Rel if matches!(c, '|' | ':' | '∣') => " lspace=\"0.2778em\" rspace=\"0.2778em\"",
+        Class::Open | Class::Close => " stretchy=\"false\"",
+        _ => "",
+    };
+    ml_token("mo", attrs, &s, out);
+}
+
+/// A base with its scripts: limits under and over a big operator or `\max`
+/// in display math, sub- and superscripts otherwise.
+fn ml_script(base: &Node, sub: Option<&Node>, sup: Option<&Node>, display: bool, out: &mut String) {
+    let limits = display
+        && match base {
+            Node::Sym(_, Class::Op) => true,
+            Node::Name(n) => takes_limits(n),
+            _ => false,
+        };
+    let tag = match (limits, sub.is_some(), sup.is_some()) {
+        (true, true, true) => "munderover",
+        (true, true, false) => "munder",
+        (true, false, _) => "mover",
+        (false, true, true) => "msubsup",
+        (false, true, false) => "msub",
+        (false, false, _) => "msup",
+    };
+    let parts: Vec<&Node> = std::iter::once(base).chain(sub).chain(sup).collect();
+    ml_elem(tag, "", &parts, display, out);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1146,5 +1502,115 @@ mod tests {
         // Deep nesting is refused, not a stack overflow.
         let deep = "{".repeat(1000) + &"}".repeat(1000);
         assert!(convert(&deep).is_err());
+    }
+
+    /// The MathML of `s` between the outer `<mrow>` and the annotation.
+    fn ml(s: &str, display: bool) -> String {
+        let m = mathml(s, display).unwrap_or_else(|e| panic!("{s}: {e}"));
+        let start = m.find("<semantics><mrow>").unwrap() + "<semantics><mrow>".len();
+        let end = m.find("</mrow><annotation").unwrap();
+        m[start..end].to_string()
+    }
+
+    #[test]
+    fn mathml_typesets_fractions_roots_and_scripts() {
+        assert_eq!(
+            ml(r"\frac{QK^\top}{\sqrt{d_k}}", false),
+            "<mfrac><mrow><mi>Q</mi><msup><mi>K</mi><mi>⊤</mi></msup></mrow>\
+             <mrow><msqrt><mrow><msub><mi>d</mi><mi>k</mi></msub></mrow></msqrt></mrow></mfrac>"
+        );
+        assert_eq!(
+            ml(r"\sqrt[3]{x}", false),
+            "<mroot><mrow><mi>x</mi></mrow><mrow><mn>3</mn></mrow></mroot>"
+        );
+        assert_eq!(
+            ml(r"\binom{n}{k}", false),
+            "<mrow><mo>(</mo><mfrac linethickness=\"0\"><mrow><mi>n</mi></mrow><mrow><mi>k</mi></mrow></mfrac><mo>)</mo></mrow>"
+        );
+        assert_eq!(
+            ml("x'", false),
+            "<msup><mi>x</mi><mrow><mo lspace=\"0\" rspace=\"0\">′</mo></mrow></msup>"
+        );
+    }
+
+    #[test]
+    fn mathml_numbers_operators_and_limits() {
+        assert_eq!(
+            ml(r"0.25 + 5{,}000", true),
+            "<mn>0.25</mn><mo>+</mo><mn>5,000</mn>"
+        );
+        assert_eq!(
+            ml(r"\sum_{i=1}^{n} x_i", true),
+            "<munderover><mo>∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><mrow><mi>n</mi></mrow></munderover>\
+             <msub><mi>x</mi><mi>i</mi></msub>"
+        );
+        assert!(ml(r"\sum_{i=1}^{n} x_i", false).starts_with("<msubsup><mo>∑</mo>"));
+        assert!(
+            ml(r"\max_a Q", true).starts_with("<munder><mi>max</mi><mi>a</mi></munder><mspace")
+        );
+        assert_eq!(
+            ml(r"\log x + \log(x)", true),
+            "<mi>log</mi><mspace width=\"0.1667em\"></mspace><mi>x</mi><mo>+</mo>\
+             <mi>log</mi><mo stretchy=\"false\">(</mo><mi>x</mi><mo stretchy=\"false\">)</mo>"
+        );
+        assert_eq!(
+            ml(r"p(\theta \mid x)", true),
+            "<mi>p</mi><mo stretchy=\"false\">(</mo><mi>θ</mi>\
+             <mo lspace=\"0.2778em\" rspace=\"0.2778em\">|</mo><mi>x</mi><mo stretchy=\"false\">)</mo>"
+        );
+    }
+
+    #[test]
+    fn long_inline_math_may_break_after_operators() {
+        let m = mathml(r"a = b + c", false).unwrap();
+        assert_eq!(
+            m,
+            "<span class=\"math-run\" title=\"a = b + c\">\
+             <math><mrow><mi>a</mi><mo lspace=\"0.2778em\" rspace=\"0.2778em\">=</mo></mrow></math><wbr>\
+             <math><mrow><mi>b</mi><mo lspace=\"0.2222em\" rspace=\"0.2222em\">+</mo></mrow></math><wbr>\
+             <math><mrow><mi>c</mi></mrow></math></span>"
+        );
+        // Signs, operators inside groups and display math stay whole.
+        assert!(mathml(r"-x", false).unwrap().starts_with("<math>"));
+        assert!(mathml(r"x = -1", false).unwrap().matches("<math>").count() == 2);
+        assert!(
+            mathml(r"\frac{a+b}{2}", false)
+                .unwrap()
+                .starts_with("<math>")
+        );
+        assert!(
+            mathml(r"a = b", true)
+                .unwrap()
+                .starts_with("<math display=\"block\">")
+        );
+        // Not inside brackets.
+        let m = mathml(r"p(\theta \mid D) = \left[a + b\right]", false).unwrap();
+        assert_eq!(m.matches("<math>").count(), 2, "{m}");
+    }
+
+    #[test]
+    fn mathml_fonts_accents_text_and_escaping() {
+        assert_eq!(ml(r"\mathbb{R}", false), "<mi>ℝ</mi>");
+        assert_eq!(
+            ml(r"\hat{y}", false),
+            "<mover accent=\"true\"><mrow><mi>y</mi></mrow><mo>ˆ</mo></mover>"
+        );
+        // An accent over several letters, which Unicode cannot say, is fine here.
+        assert!(mathml(r"\hat{xy}", false).is_ok());
+        assert_eq!(ml(r"\text{ tokens}", false), "<mtext>\u{a0}tokens</mtext>");
+        let m = mathml(r"a < b \text{<b>}", true).unwrap();
+        assert!(m.starts_with("<math display=\"block\">"), "{m}");
+        assert!(
+            m.contains("<mo>&lt;</mo>") && m.contains("<mtext>&lt;b&gt;</mtext>"),
+            "{m}"
+        );
+        assert!(
+            m.contains(
+                "<annotation encoding=\"application/x-tex\">a &lt; b \\text{&lt;b&gt;}</annotation>"
+            ),
+            "{m}"
+        );
+        assert!(!m.contains("<b>"));
+        assert!(mathml(r"\begin{aligned} a \end{aligned}", true).is_err());
     }
 }

@@ -6,6 +6,8 @@
 //! than the line is split, except a URL or code, which may run past the edge
 //! (breaking them would make them wrong to copy).
 
+use std::sync::Arc;
+
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// A set of text styles.
@@ -27,6 +29,9 @@ impl Sty {
     /// A query term.
     pub const MARK: Sty = Sty(1 << 9);
     pub const STRIKE: Sty = Sty(1 << 10);
+    /// Text a terminal adds to stand for what it cannot show (a link's
+    /// target after its words); a page, which can show it, leaves it out.
+    pub const CUE: Sty = Sty(1 << 11);
 
     pub const fn with(self, other: Sty) -> Sty {
         Sty(self.0 | other.0)
@@ -75,6 +80,10 @@ impl Sty {
 pub struct Span {
     pub text: String,
     pub sty: Sty,
+    /// What the text stands for, when a page can show more than the text: a
+    /// link's target (with [`Sty::LINK`]) or the TeX source of math (with
+    /// [`Sty::MATH`] or [`Sty::TEX`]). Terminal layout ignores it.
+    pub src: Option<Arc<str>>,
 }
 
 impl Span {
@@ -82,6 +91,16 @@ impl Span {
         Span {
             text: text.into(),
             sty,
+            src: None,
+        }
+    }
+
+    /// A span standing for `src` (see [`Span::src`]).
+    pub fn with_src(text: impl Into<String>, sty: Sty, src: Option<Arc<str>>) -> Span {
+        Span {
+            text: text.into(),
+            sty,
+            src,
         }
     }
 
@@ -270,18 +289,25 @@ fn push_space(cur: &mut Vec<Span>, next: &Span, n: usize) {
     push(cur, &" ".repeat(n), shared);
 }
 
-/// Appends spans, merging with the last one when the style is the same.
+/// Appends spans, merging with the last one when the style (and what it
+/// stands for) is the same.
 pub fn append(cur: &mut Vec<Span>, spans: Vec<Span>) {
     for s in spans {
-        push(cur, &s.text, s.sty);
+        push_src(cur, &s.text, s.sty, s.src.as_ref());
     }
 }
 
 /// Appends text in a style, merging with the last span when the style is the same.
 pub fn push(cur: &mut Vec<Span>, text: &str, sty: Sty) {
+    push_src(cur, text, sty, None);
+}
+
+/// Appends text in a style standing for `src` (see [`Span::src`]), merging
+/// with the last span when both are the same.
+pub fn push_src(cur: &mut Vec<Span>, text: &str, sty: Sty, src: Option<&Arc<str>>) {
     match cur.last_mut() {
-        Some(last) if last.sty == sty => last.text.push_str(text),
-        _ => cur.push(Span::new(text, sty)),
+        Some(last) if last.sty == sty && last.src.as_ref() == src => last.text.push_str(text),
+        _ => cur.push(Span::with_src(text, sty, src.cloned())),
     }
 }
 

@@ -151,6 +151,32 @@ pub fn resolve_section(names: &[String], wanted: &str) -> Result<String> {
     )))
 }
 
+/// The clock: `$CRAM_NOW` (Unix seconds, for scripted sittings and tests)
+/// or the system time.
+pub fn now() -> Result<i64> {
+    match std::env::var("CRAM_NOW") {
+        Ok(s) => s.trim().parse().map_err(|_| Error::InvalidParam {
+            name: "CRAM_NOW",
+            reason: format!("`{s}` is not a number of Unix seconds"),
+        }),
+        Err(_) => Ok(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)),
+    }
+}
+
+/// Why question `id` is asked now, in a few words: `new`, `due 2 d ago`,
+/// `again` (graded again and back within the sitting) or `early, due in 3 d`.
+pub fn why(progress: &Progress, id: &str, now: i64) -> String {
+    use crate::study::schedule::describe_delay;
+    match progress.card(id) {
+        None => "new".to_string(),
+        Some(s) if s.is_due(now) => format!("due {}", describe_delay(s.due, now)),
+        Some(s) if s.last_grade == Some(Grade::Again) => "again".to_string(),
+        Some(s) => format!("early, due {}", describe_delay(s.due, now)),
+    }
+}
+
 /// The questions to ask, in order: due ones (most overdue first), then new
 /// ones (sections in turn), then, with `ahead`, ones not yet due (soonest
 /// first); at most `count`.

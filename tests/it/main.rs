@@ -2,9 +2,11 @@
 
 mod beir;
 mod bm25;
+mod browser;
 mod cli;
 mod drill;
 mod embedding;
+mod http;
 mod index;
 mod mcp;
 mod models;
@@ -13,4 +15,5 @@ mod notes;
 mod pty;
 mod quality;
 mod render;
+mod serve;
 mod util;

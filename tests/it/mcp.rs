@@ -44,16 +44,19 @@ fn raw_bad_input_gets_errors_and_the_server_keeps_serving() {
         .unwrap();
     let mut input = child.stdin.take().unwrap();
     let mut output = BufReader::new(child.stdout.take().unwrap());
-    let mut ask = |line: &[u8]| -> Value {
+    let mut ask = |line: &[u8], replies: bool| -> Value {
         input.write_all(line).unwrap();
         input.write_all(b"\n").unwrap();
         input.flush().unwrap();
+        if !replies {
+            return Value::Null;
+        }
         let mut reply = String::new();
         output.read_line(&mut reply).unwrap();
         serde_json::from_str(&reply).unwrap_or_else(|e| panic!("{e}: {reply:?}"))
     };
     let code = |v: &Value| v["error"]["code"].as_i64();
-    let before = ask(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#);
+    let before = ask(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#, true);
     assert_eq!(code(&before), Some(-32600), "{before}");
     assert!(
         before["error"]["message"]
@@ -61,15 +64,32 @@ fn raw_bad_input_gets_errors_and_the_server_keeps_serving() {
             .unwrap()
             .contains("initialize")
     );
-    assert_eq!(code(&ask(b"{not json")), Some(-32700));
+    // A notification before initialize is ignored (rmcp's own stdio
+    // transport would end the session here), and the next line is answered.
+    ask(
+        br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        false,
+    );
+    let parse = ask(b"{not json", true);
+    assert_eq!(code(&parse), Some(-32700));
+    assert!(
+        parse["id"].is_null() && parse.get("id").is_some(),
+        "{parse}"
+    );
     let init = json!({"jsonrpc": "2.0", "id": 2, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}});
-    let init = ask(init.to_string().as_bytes());
+    let init = ask(init.to_string().as_bytes(), true);
     assert_eq!(init["result"]["protocolVersion"], "2025-06-18", "{init}");
     assert_eq!(
-        code(&ask(br#"{"jsonrpc":"2.0","id":3,"method":"nope"}"#)),
+        code(&ask(br#"{"jsonrpc":"2.0","id":3,"method":"nope"}"#, true)),
         Some(-32601)
     );
+    let null_params = ask(
+        br#"{"jsonrpc":"2.0","id":10,"method":"tools/call","params":null}"#,
+        true,
+    );
+    assert_eq!(code(&null_params), Some(-32602), "{null_params}");
+    assert_eq!(null_params["id"], 10);
     let call = |id: u32, name: &str, args: Value| {
         json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": name, "arguments": args}})
             .to_string()
@@ -82,11 +102,14 @@ fn raw_bad_input_gets_errors_and_the_server_keeps_serving() {
         (7, "get_note", json!({"id": "q99"})),
         (8, "search", json!({"question": "rag", "mode": "fast"})),
     ] {
-        let r = ask(call(id, name, args).as_bytes());
+        let r = ask(call(id, name, args).as_bytes(), true);
         assert_eq!(code(&r), Some(-32602), "{name}: {r}");
         assert_eq!(r["id"], id);
     }
-    let ok = ask(call(9, "search", json!({"question": "what is TTFT", "k": 2})).as_bytes());
+    let ok = ask(
+        call(9, "search", json!({"question": "what is TTFT", "k": 2})).as_bytes(),
+        true,
+    );
     let answer = &ok["result"]["structuredContent"];
     assert_eq!(answer["schema"], "cram.ask/2", "{ok}");
     assert_eq!(answer["results"].as_array().unwrap().len(), 2);

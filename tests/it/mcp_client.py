@@ -129,13 +129,21 @@ async def expect_error(coro, what, contains=None):
     raise AssertionError(f"{what}: no JSON-RPC error")
 
 
+def engine_ms(result):
+    """The engine's own time in a search answer (0 for other calls)."""
+    structured = getattr(result, "structuredContent", None) or {}
+    return structured.get("timings_ms", {}).get("total", 0.0)
+
+
 async def timed(n, make_call):
-    ms = []
+    ms, layer = [], []
     for i in range(n):
         t = time.perf_counter()
-        await make_call(i)
+        r = await make_call(i)
         ms.append((time.perf_counter() - t) * 1000)
-    return {"p50_ms": round(pct(ms, 0.5), 3), "p95_ms": round(pct(ms, 0.95), 3), "calls": n}
+        layer.append(ms[-1] - engine_ms(r))
+    return {"p50_ms": round(pct(ms, 0.5), 3), "p95_ms": round(pct(ms, 0.95), 3), "calls": n,
+            "mcp_layer_p50_ms": round(pct(layer, 0.5), 3)}
 
 
 async def check_tools(s):
@@ -157,12 +165,27 @@ async def check_tools(s):
     check(note["text"] == shown["body"] and note["path"] == shown["path"], "get_note q14 = cram show q14")
     part = (await s.call_tool("get_note", {"path": shown["path"], "heading": "short answer"})).structuredContent
     check(part["text"].startswith("## Short answer") and part["text"].strip() in shown["body"], "get_note heading")
+    check_line_spans(note, part)
     listed_q = (await s.call_tool("list_questions", {})).structuredContent
     check(listed_q["total"] == 55, f"list_questions total {listed_q['total']}")
     ids = [q["id"] for sec in listed_q["sections"] for q in sec["questions"]]
     check(sorted(ids) == [f"q{i:02}" for i in range(1, 56)], "list_questions ids")
     for i in ids:
         check(i in cram("list"), f"{i} not in cram list")
+
+
+def check_line_spans(note, part):
+    """get_note's file lines: the section's span and every heading's line, read back from the file."""
+    lines = (ROOT / note["path"]).read_text().splitlines()
+    first, last = part["lines"]
+    check(lines[first - 1] == "## Short answer", f"get_note lines start at {lines[first - 1]!r}")
+    check(lines[last - 1].strip() and part["text"].rstrip().endswith(lines[last - 1]), "get_note lines end at the section's last line")
+    check([o["heading"] for o in note["outline"]] == note["headings"], "outline headings")
+    for o in note["outline"]:
+        check(lines[o["lines"][0] - 1] == "## " + o["heading"], f"outline: {o}")
+    first, last = note["lines"]
+    check(lines[last - 1].strip() and not any(l.strip() for l in lines[last:]), "whole note ends at its last line")
+    check("\n".join(lines[first - 1:last]) == note["text"].rstrip("\n"), "whole note lines")
 
 
 async def check_resources_and_prompts(s):

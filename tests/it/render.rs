@@ -241,6 +241,43 @@ fn every_tex_construct_in_the_notes_converts_or_falls_back_visibly() {
     );
 }
 
+#[test]
+fn every_tex_expression_in_the_notes_becomes_mathml() {
+    let math = corpus_math();
+    let failed: Vec<String> = math
+        .iter()
+        .filter_map(|(note, display, src)| {
+            let m = tex::mathml(src, *display);
+            match m {
+                Ok(m) if m.starts_with("<math") && m.ends_with("</math>") => None,
+                // Inline math that may wrap: several <math> in a span.
+                Ok(m)
+                    if m.starts_with("<span class=\"math-run\"")
+                        && m.ends_with("</math></span>") =>
+                {
+                    None
+                }
+                Ok(m) => Some(format!("{note}: `{src}` gave {m}")),
+                Err(e) => Some(format!("{note}: `{src}` ({e})")),
+            }
+        })
+        .collect();
+    assert!(math.len() > 900, "the survey found only {}", math.len());
+    assert!(failed.is_empty(), "{failed:#?}");
+    // Dollar signs used for prices pair up as "math": shown as text instead.
+    let prose: Vec<&str> = math
+        .iter()
+        .filter(|(_, display, src)| !display && cram::render::markdown::is_prose(src))
+        .map(|(note, ..)| note.as_str())
+        .collect();
+    eprintln!(
+        "MathML: all {} expressions in the notes convert; {} are prices between dollar signs, shown as text ({prose:?})",
+        math.len(),
+        prose.len()
+    );
+    assert!(prose.len() < 10, "{prose:?}");
+}
+
 /// Every conversion, for reading them over:
 /// `cargo test --release --test it print_every_tex_conversion -- --ignored --nocapture`.
 #[test]

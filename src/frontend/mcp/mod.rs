@@ -1,393 +1,293 @@
 //! `cram mcp`: the notes as a Model Context Protocol server over stdio.
 //!
-//! One JSON-RPC 2.0 message per line on stdin, one response per line on
-//! stdout; nothing else is ever written to stdout (logs go to stderr). The
-//! server is a thin layer over the same [`Engine`] that `cram ask` uses: the
-//! `search` tool returns the `cram.ask/2` [`crate::Answer`] itself.
+//! The protocol is the official Rust SDK's, `rmcp`: [`Server`] is an rmcp
+//! [`ServerHandler`] whose tools are declared with `#[tool_router]` /
+//! `#[tool]` (in [`tools`]), whose resources and prompt are its handler
+//! methods, and rmcp does the JSON-RPC work (ids, routing, concurrent
+//! requests, cancellation, version negotiation). The server is a thin layer
+//! over the same [`Engine`] that `cram ask` uses: the `search` tool returns
+//! the `cram.ask/2` [`crate::Answer`] itself.
 //!
-//! The protocol layer is written here rather than taken from the official
-//! Rust SDK (`rmcp` 3.x) because that SDK's stdio transport closes the
-//! connection on a malformed line and gives up when the first request is not
-//! `initialize` (rust-sdk issues #825 and #1157); `cram mcp` must answer both
-//! with a JSON-RPC error and keep serving. Requests are answered in the order
-//! they arrive, each with its own id, so a client may have many in flight.
+//! stdout carries only protocol messages; logs go to stderr (`-v`).
+//!
+//! rmcp's own stdio transport is not used, because with rmcp 3.11.0 (checked
+//! by feeding a one-tool rmcp server the raw lines of `tests/it/mcp_client.py`):
+//! a line that is not JSON gets no answer at all (deliberately, rust-sdk
+//! #938, where #825 had asked for -32700); a request before `initialize`
+//! gets -32602 "request _meta is missing ..." and a notification before it
+//! ends the session (rust-sdk #1157); `tools/call` whose params are not an
+//! object gets -32601 "tools/call". `cram mcp` answers each with a JSON-RPC
+//! error that says what was wrong and keeps serving, so [`transport`] puts a
+//! thin line filter in rmcp's place: it answers what rmcp cannot parse or
+//! should not see yet, and hands every other message to rmcp as parsed.
+//!
+//! Requests run one at a time on a single-threaded runtime (the engine is
+//! behind one lock anyway); a client may have many in flight and each answer
+//! carries its request's id.
 
 mod drill;
 mod tools;
+mod transport;
 
-use std::io::{self, BufRead, Write};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::Path;
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::{Mutex, PoisonError};
 
-use serde_json::{Value, json};
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult, ErrorCode,
+    GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, ProtocolVersion,
+    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::{RequestContext, ServerInitializeError};
+use rmcp::{ErrorData, RoleServer, ServerHandler, tool_handler};
+use serde_json::Value;
 
-use crate::{Engine, OpenOptions, Paths};
+pub use transport::MAX_MESSAGE_BYTES;
 
-/// Protocol versions this server speaks, newest first.
-pub const PROTOCOL_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+use crate::frontend::live::Live;
+use crate::{Engine, Paths};
 
-/// The longest message read (longer lines are answered with an error and skipped).
-pub const MAX_MESSAGE_BYTES: usize = 4 << 20;
+/// Protocol versions this server speaks, newest first: those with the
+/// `initialize` handshake (a client asking for another gets the newest).
+pub const PROTOCOL_VERSIONS: &[ProtocolVersion] = &[
+    ProtocolVersion::V_2025_11_25,
+    ProtocolVersion::V_2025_06_18,
+    ProtocolVersion::V_2025_03_26,
+    ProtocolVersion::V_2024_11_05,
+];
 
-/// How often (at most) the notes folders are checked for changes.
-const WATCH_INTERVAL: Duration = Duration::from_secs(1);
-
-/// A JSON-RPC error: a code and a message for the client.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{message} ({code})")]
-pub struct RpcError {
-    /// JSON-RPC error code.
-    pub code: i64,
-    /// One line saying what was wrong.
-    pub message: String,
-}
-
-impl RpcError {
-    /// The line is not JSON.
-    pub const PARSE: i64 = -32700;
-    /// The JSON is not a valid request (or comes before `initialize`).
-    pub const INVALID_REQUEST: i64 = -32600;
-    /// No such method.
-    pub const METHOD_NOT_FOUND: i64 = -32601;
-    /// Bad parameters: unknown tool, wrong types, unknown note id, ...
-    pub const INVALID_PARAMS: i64 = -32602;
-    /// Something failed inside the server.
-    pub const INTERNAL: i64 = -32603;
-    /// MCP's code for an unknown resource URI.
-    pub const RESOURCE_NOT_FOUND: i64 = -32002;
-
-    /// An error with `code` and `message`.
-    pub fn new(code: i64, message: impl Into<String>) -> RpcError {
-        RpcError {
-            code,
-            message: message.into(),
-        }
-    }
-
-    /// Bad parameters.
-    pub fn params(message: impl Into<String>) -> RpcError {
-        RpcError::new(RpcError::INVALID_PARAMS, message)
-    }
-}
-
-impl From<crate::Error> for RpcError {
-    fn from(e: crate::Error) -> RpcError {
-        let code = if e.exit_code() == 2 {
-            RpcError::INVALID_PARAMS
-        } else {
-            RpcError::INTERNAL
-        };
-        RpcError::new(code, e.to_string())
-    }
-}
-
-/// The server's state: the engine, and whether `initialize` has happened.
+/// The MCP server: the engine behind a lock, and the tool router.
 pub struct Server {
-    engine: Engine,
-    paths: Paths,
-    initialized: bool,
-    watch: Watch,
+    state: Mutex<State>,
+    tool_router: ToolRouter<Server>,
+}
+
+/// What the requests share.
+struct State {
+    live: Live,
+    /// Per note id, the file line of its body's first line (for line spans).
+    body_lines: HashMap<String, usize>,
 }
 
 impl Server {
     /// A server answering from `engine` (opened from `paths`, which are used
     /// again to reopen it when the notes change).
     pub fn new(engine: Engine, paths: Paths) -> Server {
-        let watch = Watch::new(&engine);
         Server {
-            engine,
-            paths,
-            initialized: false,
-            watch,
+            state: Mutex::new(State::new(engine, paths)),
+            tool_router: Server::tool_router(),
         }
     }
 
-    /// Reads messages from `input` until it ends, writing each response to `output`.
-    pub fn serve(&mut self, mut input: impl BufRead, mut output: impl Write) -> io::Result<()> {
-        loop {
-            let reply = match read_frame(&mut input, MAX_MESSAGE_BYTES)? {
-                Frame::Eof => return Ok(()),
-                Frame::TooLong(n) => Some(error_response(
-                    Value::Null,
-                    &RpcError::new(
-                        RpcError::INVALID_REQUEST,
-                        format!(
-                            "message of {n} bytes is longer than the limit of {MAX_MESSAGE_BYTES}"
-                        ),
-                    ),
-                )),
-                Frame::Line(line) => self.handle_line(&line),
+    /// Serves MCP on `input` / `output` (stdin / stdout) until the input ends.
+    pub fn serve(
+        self,
+        input: impl Read + Send + 'static,
+        output: impl Write + Send + 'static,
+    ) -> io::Result<()> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()?;
+        runtime.block_on(async move {
+            let transport = transport::LineTransport::new(input, output);
+            let running = match rmcp::serve_server(self, transport).await {
+                Ok(r) => r,
+                // The client left before `initialize`: nothing to serve.
+                Err(ServerInitializeError::ConnectionClosed(_)) => return Ok(()),
+                Err(e) => return Err(io::Error::other(e.to_string())),
             };
-            if let Some(r) = reply {
-                serde_json::to_writer(&mut output, &r)?;
-                output.write_all(b"\n")?;
-                output.flush()?;
-            }
-        }
+            let quit = running.waiting().await.map_err(io::Error::other)?;
+            tracing::debug!(?quit, "cram mcp: session ended");
+            Ok(())
+        })
     }
 
-    /// Answers one line: a response, or `None` for a notification, a blank
-    /// line or a response from the client.
-    pub fn handle_line(&mut self, line: &[u8]) -> Option<Value> {
-        let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            return None;
-        }
-        let msg: Value = match serde_json::from_slice(line) {
-            Ok(v) => v,
-            Err(e) => {
-                let err = RpcError::new(RpcError::PARSE, format!("parse error: {e}"));
-                return Some(error_response(Value::Null, &err));
-            }
-        };
-        self.handle(msg)
-    }
-
-    /// Answers one parsed message.
-    pub fn handle(&mut self, msg: Value) -> Option<Value> {
-        let invalid = |id: Value, m: &str| {
-            Some(error_response(
-                id,
-                &RpcError::new(RpcError::INVALID_REQUEST, m),
+    /// Runs `f` on the state under the lock, after reopening the engine if
+    /// the notes changed; a panic becomes an internal error.
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> Result<T, ErrorData>) -> Result<T, ErrorData> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        catch_unwind(AssertUnwindSafe(|| {
+            state.refresh();
+            f(&mut state)
+        }))
+        .unwrap_or_else(|_| {
+            Err(ErrorData::internal_error(
+                "internal error: the request panicked (a bug in cram; see stderr)",
+                None,
             ))
-        };
-        let Value::Object(mut obj) = msg else {
-            return invalid(
-                Value::Null,
-                "a message must be one JSON object (batches are not supported)",
-            );
-        };
-        let id = obj.remove("id");
-        if let Some(id) = &id
-            && !(id.is_string() || id.is_number())
-        {
-            return invalid(Value::Null, "id must be a string or a number");
-        }
-        if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-            return invalid(id.unwrap_or(Value::Null), "jsonrpc must be \"2.0\"");
-        }
-        let Some(method) = obj
-            .get("method")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-        else {
-            if obj.contains_key("result") || obj.contains_key("error") {
-                return None; // a response: this server sends no requests
-            }
-            return invalid(id.unwrap_or(Value::Null), "method must be a string");
-        };
-        let params = obj.remove("params").unwrap_or(Value::Null);
-        let Some(id) = id else {
-            self.notification(&method);
-            return None;
-        };
-        let outcome = catch_unwind(AssertUnwindSafe(|| self.request(&method, params)))
-            .unwrap_or_else(|_| Err(RpcError::new(RpcError::INTERNAL, "internal error (panic)")));
-        Some(match outcome {
-            Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
-            Err(e) => {
-                tracing::info!(method, code = e.code, message = %e.message, "request failed");
-                error_response(id, &e)
-            }
         })
     }
+}
 
-    fn notification(&mut self, method: &str) {
-        tracing::debug!(method, "notification");
-        if method == "notifications/initialized" {
-            self.initialized = true;
-        }
-    }
+/// Bad parameters.
+pub(crate) fn invalid(message: impl Into<String>) -> ErrorData {
+    ErrorData::invalid_params(message.into(), None)
+}
 
-    fn request(&mut self, method: &str, params: Value) -> Result<Value, RpcError> {
-        tracing::debug!(method, "request");
-        let params = match params {
-            Value::Null => serde_json::Map::new(),
-            Value::Object(m) => m,
-            _ => return Err(RpcError::params("params must be an object")),
+/// Engine errors: bad input (exit code 2) is the caller's, the rest internal.
+impl From<crate::Error> for ErrorData {
+    fn from(e: crate::Error) -> ErrorData {
+        let code = if e.exit_code() == 2 {
+            ErrorCode::INVALID_PARAMS
+        } else {
+            ErrorCode::INTERNAL_ERROR
         };
-        match method {
-            "initialize" => return Ok(self.initialize(&params)),
-            "ping" => return Ok(json!({})),
-            _ if !self.initialized => {
-                return Err(RpcError::new(
-                    RpcError::INVALID_REQUEST,
-                    format!("server not initialized: send `initialize` before `{method}`"),
-                ));
-            }
-            _ => {}
-        }
-        match method {
-            "tools/list" => Ok(json!({"tools": tools::definitions()})),
-            "tools/call" => {
-                self.refresh();
-                tools::call(&mut self.engine, &params)
-            }
-            "resources/list" => Ok(tools::resources(&self.engine)),
-            "resources/templates/list" => Ok(tools::resource_templates()),
-            "resources/read" => {
-                self.refresh();
-                tools::read_resource(&self.engine, &params)
-            }
-            "prompts/list" => Ok(tools::prompts()),
-            "prompts/get" => tools::get_prompt(&self.engine, &params),
-            _ => Err(RpcError::new(
-                RpcError::METHOD_NOT_FOUND,
-                format!("method not found: {method}"),
-            )),
-        }
-    }
-
-    fn initialize(&mut self, params: &serde_json::Map<String, Value>) -> Value {
-        let asked = params.get("protocolVersion").and_then(Value::as_str);
-        let version = asked
-            .filter(|v| PROTOCOL_VERSIONS.contains(v))
-            .unwrap_or(PROTOCOL_VERSIONS[0]);
-        self.initialized = true;
-        json!({
-            "protocolVersion": version,
-            "capabilities": {
-                "tools": {"listChanged": false},
-                "resources": {"listChanged": false, "subscribe": false},
-                "prompts": {"listChanged": false},
-            },
-            "serverInfo": {"name": "cram", "title": "cram study notes", "version": env!("CARGO_PKG_VERSION")},
-            "instructions": tools::INSTRUCTIONS,
-        })
-    }
-
-    /// Reopens the engine (rebuilding the index as `cram ask` would) when a
-    /// notes file changed since the last check; checks at most once a second.
-    fn refresh(&mut self) {
-        if self.watch.checked.elapsed() < WATCH_INTERVAL {
-            return;
-        }
-        let sig = signature(&self.engine);
-        self.watch.checked = Instant::now();
-        if sig == self.watch.signature {
-            return;
-        }
-        tracing::info!("notes changed: reopening the index");
-        let mut log = |e: crate::Event| {
-            if let crate::Event::Notice(n) = e {
-                eprintln!("cram: {n}");
-            }
-        };
-        match Engine::open(&self.paths, &OpenOptions::default(), &mut log) {
-            Ok((mut engine, _)) => {
-                if let Err(e) = engine.load_model() {
-                    eprintln!("cram: {e}");
-                }
-                self.engine = engine;
-                self.watch = Watch::new(&self.engine);
-            }
-            Err(e) => eprintln!("cram: could not reopen the index: {e}"),
-        }
+        ErrorData::new(code, e.to_string(), None)
     }
 }
 
-/// The notes folders' state at the last check.
-struct Watch {
-    checked: Instant,
-    signature: u64,
-}
-
-impl Watch {
-    fn new(engine: &Engine) -> Watch {
-        Watch {
-            checked: Instant::now(),
-            signature: signature(engine),
-        }
-    }
-}
-
-/// A hash of every markdown file's path, size and modification time under
-/// the engine's notes folders.
-fn signature(engine: &Engine) -> u64 {
-    use std::hash::Hasher;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    for s in &engine.generation().manifest.sources {
-        hash_tree(&s.path, &mut h, 0);
-    }
-    h.finish()
-}
-
-fn hash_tree(dir: &Path, h: &mut impl std::hash::Hasher, depth: usize) {
-    use std::hash::Hash;
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
+/// The error for a request to a method this server knows whose params do
+/// not fit it (rmcp hands such a request over as a custom one).
+pub(crate) fn bad_params(method: &str, params: Option<Value>) -> ErrorData {
+    use rmcp::model::InitializeRequestParams;
+    let params = params.unwrap_or(Value::Null);
+    let why = match method {
+        "initialize" => serde_json::from_value::<InitializeRequestParams>(params).err(),
+        "tools/call" => serde_json::from_value::<CallToolRequestParams>(params).err(),
+        "resources/read" => serde_json::from_value::<ReadResourceRequestParams>(params).err(),
+        "prompts/get" => serde_json::from_value::<GetPromptRequestParams>(params).err(),
+        _ => None,
     };
-    let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let p = e.path();
-        let Ok(md) = e.metadata() else { continue };
-        if md.is_dir() && depth < 8 {
-            hash_tree(&p, h, depth + 1);
-        } else if p.extension().is_some_and(|x| x == "md") {
-            p.hash(h);
-            md.len().hash(h);
-            md.modified()
-                .ok()
-                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-                .hash(h);
-        }
+    match why {
+        Some(e) => invalid(format!("invalid params for `{method}`: {e}")),
+        None => invalid(format!(
+            "invalid params for `{method}` (see the MCP schema)"
+        )),
     }
 }
 
-fn error_response(id: Value, e: &RpcError) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "error": {"code": e.code, "message": e.message}})
+/// Methods of MCP that this server answers (a malformed request for one of
+/// them is bad params, not an unknown method).
+const METHODS: &[&str] = &[
+    "initialize",
+    "ping",
+    "tools/list",
+    "tools/call",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "prompts/list",
+    "prompts/get",
+];
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for Server {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .enable_prompts()
+                .build(),
+        )
+        .with_protocol_version(PROTOCOL_VERSIONS[0].clone())
+        .with_server_info(
+            Implementation::new("cram", env!("CARGO_PKG_VERSION")).with_title("cram study notes"),
+        )
+        .with_instructions(tools::INSTRUCTIONS)
+    }
+
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        Cow::Borrowed(PROTOCOL_VERSIONS)
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        if !self.tool_router.has_route(&request.name) {
+            let names: Vec<String> = self
+                .tool_router
+                .list_all()
+                .into_iter()
+                .map(|t| t.name.into_owned())
+                .collect();
+            return Err(invalid(format!(
+                "unknown tool `{}`: the tools are {}",
+                request.name,
+                names.join(", ")
+            )));
+        }
+        let call = ToolCallContext::new(self, request, context);
+        self.tool_router.call(call).await
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        self.with(|s| Ok(tools::resources(s.live.engine())))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(tools::resource_templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        self.with(|s| tools::read_resource(s.live.engine(), &request.uri).map(Into::into))
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(tools::prompts())
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        self.with(|s| tools::get_prompt(s.live.engine(), &request).map(Into::into))
+    }
+
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        let CustomRequest { method, params, .. } = request;
+        if METHODS.contains(&method.as_str()) {
+            return Err(bad_params(&method, params));
+        }
+        Err(ErrorData::new(
+            ErrorCode::METHOD_NOT_FOUND,
+            format!("method not found: {method}"),
+            None,
+        ))
+    }
 }
 
-/// One line read from the client.
-#[derive(Debug, PartialEq)]
-enum Frame {
-    Line(Vec<u8>),
-    /// A line longer than the limit (its length), skipped.
-    TooLong(usize),
-    Eof,
-}
+impl State {
+    fn new(engine: Engine, paths: Paths) -> State {
+        State {
+            body_lines: tools::body_lines(&engine),
+            live: Live::new(engine, paths),
+        }
+    }
 
-/// Reads one `\n`-terminated line of at most `max` bytes, skipping (and
-/// reporting) longer ones without holding them in memory.
-fn read_frame(r: &mut impl BufRead, max: usize) -> io::Result<Frame> {
-    let mut line = Vec::new();
-    let mut total = 0usize;
-    let mut too_long = false;
-    loop {
-        let buf = match r.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if buf.is_empty() {
-            return Ok(match (total, too_long) {
-                (0, _) => Frame::Eof,
-                (n, true) => Frame::TooLong(n),
-                _ => Frame::Line(line),
-            });
-        }
-        let (end, used, done) = match buf.iter().position(|&b| b == b'\n') {
-            Some(i) => (i, i + 1, true),
-            None => (buf.len(), buf.len(), false),
-        };
-        total += end;
-        if !too_long {
-            if line.len() + end > max {
-                too_long = true;
-                line = Vec::new();
-            } else {
-                line.extend_from_slice(&buf[..end]);
-            }
-        }
-        r.consume(used);
-        if done {
-            return Ok(if too_long {
-                Frame::TooLong(total)
-            } else {
-                Frame::Line(line)
-            });
+    /// Reopens the engine when the notes changed ([`Live::refresh`]) and
+    /// recomputes what is derived from them.
+    fn refresh(&mut self) {
+        if self.live.refresh() {
+            self.body_lines = tools::body_lines(self.live.engine());
         }
     }
 }
@@ -397,25 +297,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn frames_split_at_newlines_and_skip_long_lines() {
-        let mut r = io::Cursor::new(b"{\"a\":1}\r\nxxxxxxxxxx\nok\nlast".to_vec());
-        assert_eq!(
-            read_frame(&mut r, 8).unwrap(),
-            Frame::Line(b"{\"a\":1}\r".to_vec())
-        );
-        assert_eq!(read_frame(&mut r, 8).unwrap(), Frame::TooLong(10));
-        assert_eq!(read_frame(&mut r, 8).unwrap(), Frame::Line(b"ok".to_vec()));
-        assert_eq!(
-            read_frame(&mut r, 8).unwrap(),
-            Frame::Line(b"last".to_vec())
-        );
-        assert_eq!(read_frame(&mut r, 8).unwrap(), Frame::Eof);
+    fn bad_input_errors_map_to_invalid_params() {
+        let e: ErrorData = crate::Error::UnknownQuestion("q99".into()).into();
+        assert_eq!(e.code, ErrorCode::INVALID_PARAMS);
+        assert!(e.message.contains("q99"));
     }
 
     #[test]
-    fn bad_input_errors_map_to_invalid_params() {
-        let e: RpcError = crate::Error::UnknownQuestion("q99".into()).into();
-        assert_eq!(e.code, RpcError::INVALID_PARAMS);
-        assert!(e.message.contains("q99"));
+    fn malformed_params_of_known_methods_say_what_is_wrong() {
+        let e = bad_params("tools/call", None);
+        assert_eq!(e.code, ErrorCode::INVALID_PARAMS);
+        assert!(e.message.contains("tools/call"), "{}", e.message);
+        let e = bad_params(
+            "tools/call",
+            Some(serde_json::json!({"name": "search", "arguments": "x"})),
+        );
+        assert!(e.message.contains("invalid type"), "{}", e.message);
     }
 }
