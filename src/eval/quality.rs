@@ -513,15 +513,13 @@ pub fn abstention_examples(
 pub const FOLDS: usize = 5;
 
 /// Fits the logistic regression: class-balanced log loss with a small L2
-/// penalty, by gradient descent; weights are kept monotone (never negative
-/// for coverage and cosine features, never positive for `unknown_share`), so
-/// more evidence never lowers the probability.
+/// penalty, by gradient descent; weights are held to [`abstain::SIGNS`]
+/// (never negative for coverage and cosine features, never positive for
+/// `unknown_share`), so more evidence never lowers the probability.
 pub fn fit(examples: &[&Example]) -> [f32; abstain::N_FEATURES + 1] {
     let xs: Vec<&[f32]> = examples.iter().map(|e| &e.x[..]).collect();
     let ys: Vec<bool> = examples.iter().map(|e| e.covered).collect();
-    let mut signs = [1i8; abstain::N_FEATURES];
-    signs[abstain::N_FEATURES - 1] = -1;
-    let w = fit_logistic(&xs, &ys, &signs);
+    let w = fit_logistic(&xs, &ys, &abstain::SIGNS);
     let mut out = [0.0f32; abstain::N_FEATURES + 1];
     out.copy_from_slice(&w);
     out
@@ -762,6 +760,7 @@ mod tests {
                     1.0,
                     0.8,
                     0.0,
+                    1.5,
                 ],
                 true,
                 i % FOLDS,
@@ -779,6 +778,7 @@ mod tests {
                     0.0,
                     0.3,
                     0.4,
+                    1.5,
                 ],
                 false,
                 i % FOLDS,
@@ -787,7 +787,9 @@ mod tests {
         let r = cross_validate(&v);
         assert!(r.cv_covered_abstained < 0.05, "{r:?}");
         assert!(r.cv_uncovered_abstained > 0.95, "{r:?}");
-        let n = abstain::N_FEATURES;
-        assert!(r.weights[1..n].iter().all(|&w| w >= 0.0) && r.weights[n] <= 0.0);
+        for (j, sign) in abstain::SIGNS.iter().enumerate() {
+            let w = r.weights[j + 1];
+            assert!(f32::from(*sign) * w >= 0.0, "{} = {w}", abstain::FEATURES[j]);
+        }
     }
 }

@@ -24,6 +24,23 @@ use serde::Deserialize;
 use crate::config::cram_home;
 use crate::error::{Error, Result};
 
+/// ONNX Runtime's session option: whether its worker threads busy-wait
+/// for the next operator instead of sleeping.
+const ALLOW_SPINNING: &str = "session.intra_op.allow_spinning";
+
+/// `"0"` unless `$CRAM_ORT_SPIN` is `1`. A laptop shares its cores with
+/// everything else the user runs; a spinning worker then burns a core the
+/// other worker needs, and a query embedding on 2 cores with the second
+/// one busy took twice as long with spinning as without (BENCHMARKS.md,
+/// "Speed"). `CRAM_ORT_SPIN=1` restores ONNX Runtime's default, for a
+/// machine left to `cram` alone or to compare the two.
+fn spinning() -> &'static str {
+    match std::env::var("CRAM_ORT_SPIN").as_deref() {
+        Ok("1") => "1",
+        _ => "0",
+    }
+}
+
 /// Texts per forward pass. Small batches are as fast as large ones on a
 /// 2-core CPU (26.5 passages/s at 4-8 vs 20.8 at fastembed's default 256) and
 /// keep peak memory near 450 MB instead of 2 GB (`../shared/MODEL.md`).
@@ -108,7 +125,9 @@ impl Embedder {
             Pooling::Mean
         };
         let udm = UserDefinedEmbeddingModel::new(onnx, tokenizer_files).with_pooling(pooling);
-        let opts = InitOptionsUserDefined::new().with_max_length(info.max_length);
+        let opts = InitOptionsUserDefined::new()
+            .with_max_length(info.max_length)
+            .with_session_config(ALLOW_SPINNING, spinning());
         let model = TextEmbedding::try_new_from_user_defined(udm, opts).map_err(|e| {
             crate::index::model::invalid(
                 model_dir,

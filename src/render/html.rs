@@ -21,19 +21,7 @@ use super::markdown::Block;
 use super::tex;
 use super::text::{Span, Sty};
 
-/// Appends `s` with `& < > " '` escaped (safe in text and in quoted attributes).
-pub fn escape(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-}
+pub use super::escape_markup as escape;
 
 /// The `href` a link in a note may have, or `None` to show its words only.
 pub fn safe_href(url: &str) -> Option<String> {

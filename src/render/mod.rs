@@ -68,6 +68,21 @@ pub const MIN_WIDTH: usize = 20;
 /// Lines of text a compact passage shows at most.
 pub const EXCERPT_LINES: usize = 3;
 
+/// Appends `s` with `& < > " '` escaped, safe in HTML and MathML text and in
+/// quoted attributes (the page's writer and the TeX module's MathML share it).
+pub fn escape_markup(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
 /// Replaces control characters (other than newline and tab) so text from a
 /// note cannot move the cursor, change colours or retitle the terminal.
 pub fn sanitize(s: &str) -> String {

@@ -1089,12 +1089,12 @@ pub fn to_mathml(nodes: &[Node], src: &str, display: bool) -> String {
         out.push_str("<semantics><mrow>");
         ml_sequence(nodes, display, &mut out);
         out.push_str("</mrow><annotation encoding=\"application/x-tex\">");
-        ml_escape(src.trim(), &mut out);
+        super::escape_markup(src.trim(), &mut out);
         out.push_str("</annotation></semantics></math>");
         return out;
     }
     out.push_str("<span class=\"math-run\" title=\"");
-    ml_escape(src.trim(), &mut out);
+    super::escape_markup(src.trim(), &mut out);
     out.push_str("\">");
     for (i, piece) in pieces.iter().enumerate() {
         if i > 0 {
@@ -1152,25 +1152,12 @@ fn break_points(nodes: &[Node]) -> Vec<&[Node]> {
     out
 }
 
-/// Text escaped for MathML (which is parsed as HTML).
-fn ml_escape(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-}
-
 fn ml_token(tag: &str, attrs: &str, text: &str, out: &mut String) {
     out.push('<');
     out.push_str(tag);
     out.push_str(attrs);
     out.push('>');
-    ml_escape(text, out);
+    super::escape_markup(text, out);
     out.push_str("</");
     out.push_str(tag);
     out.push('>');
