@@ -789,7 +789,11 @@ mod tests {
         assert!(r.cv_uncovered_abstained > 0.95, "{r:?}");
         for (j, sign) in abstain::SIGNS.iter().enumerate() {
             let w = r.weights[j + 1];
-            assert!(f32::from(*sign) * w >= 0.0, "{} = {w}", abstain::FEATURES[j]);
+            assert!(
+                f32::from(*sign) * w >= 0.0,
+                "{} = {w}",
+                abstain::FEATURES[j]
+            );
         }
     }
 }
