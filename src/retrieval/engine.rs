@@ -132,6 +132,17 @@ struct NoteTerms {
 }
 
 impl Engine {
+    /// An engine over an opened generation, before the model is loaded.
+    fn unloaded(paths: &Paths, generation: Generation) -> Engine {
+        Engine {
+            paths: paths.clone(),
+            generation,
+            embedder: None,
+            lexicon: Default::default(),
+            note_terms: Default::default(),
+        }
+    }
+
     /// Opens (and if needed rebuilds) the index described by `paths`.
     pub fn open(
         paths: &Paths,
@@ -196,14 +207,7 @@ impl Engine {
             (Some(m), _) if m.fingerprint != wanted => Some(describe_change(m, &snapshot, &model)),
             (Some(_), _) => match Generation::open(&dir) {
                 Ok(generation) => {
-                    let engine = Engine {
-                        paths: paths.clone(),
-                        generation,
-                        embedder: None,
-                        lexicon: Default::default(),
-                        note_terms: Default::default(),
-                    };
-                    return Ok((engine, IndexState::Fresh));
+                    return Ok((Engine::unloaded(paths, generation), IndexState::Fresh));
                 }
                 Err(e @ Error::IndexCorrupt { .. }) => Some(format!("{e}: rebuilding it")),
                 Err(e) => return Err(e),
@@ -224,14 +228,7 @@ impl Engine {
                             "another `cram index` is running: answering from the previous index"
                                 .into(),
                         ));
-                        let engine = Engine {
-                            paths: paths.clone(),
-                            generation,
-                            embedder: None,
-                            lexicon: Default::default(),
-                            note_terms: Default::default(),
-                        };
-                        Ok((engine, IndexState::StaleLocked))
+                        Ok((Engine::unloaded(paths, generation), IndexState::StaleLocked))
                     }
                     Err(_) => Err(e),
                 };
@@ -257,11 +254,8 @@ impl Engine {
         drop(lock);
         let generation = Generation::open(&dir)?;
         let engine = Engine {
-            paths: paths.clone(),
-            generation,
             embedder,
-            lexicon: Default::default(),
-            note_terms: Default::default(),
+            ..Engine::unloaded(paths, generation)
         };
         Ok((engine, IndexState::Built(Box::new(manifest))))
     }
