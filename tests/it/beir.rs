@@ -9,11 +9,7 @@ fn smoke_eval_on_cisi() {
     if !util::require_model() {
         return;
     }
-    let Some(coll) = util::shared()
-        .map(|s| s.join("benchmarks/cisi"))
-        .filter(|p| p.is_dir())
-    else {
-        eprintln!("skipping: ../shared/benchmarks/cisi not present");
+    let Some(coll) = util::shared_collection("cisi") else {
         return;
     };
     let out_dir = tempfile::tempdir().unwrap();

@@ -7,14 +7,9 @@ fn reproduces_reference_embeddings() {
     if !util::require_model() {
         return;
     }
-    let Some(shared) = util::shared() else {
-        eprintln!("skipping: ../shared/model/reference_embeddings.json not present");
+    let Some(v) = util::reference_embeddings() else {
         return;
     };
-    let v: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(shared.join("model/reference_embeddings.json")).unwrap(),
-    )
-    .unwrap();
     let items = v["items"].as_array().unwrap();
     assert!(items.len() >= 3);
     let paths = cram::Paths::defaults();

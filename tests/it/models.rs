@@ -255,14 +255,9 @@ fn int8_model_is_close_to_reference_embeddings() {
     if !util::require_model() {
         return;
     }
-    let Some(shared) = util::shared() else {
-        eprintln!("skipping: ../shared/model/reference_embeddings.json not present");
+    let Some(v) = util::reference_embeddings() else {
         return;
     };
-    let v: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(shared.join("model/reference_embeddings.json")).unwrap(),
-    )
-    .unwrap();
     let dir = cram::index::model::provisioned_dir("int8").unwrap();
     let mut e = cram::index::embed::Embedder::load(&dir, None).unwrap();
     for item in v["items"].as_array().unwrap() {
@@ -288,11 +283,7 @@ fn eval_models_compares_fp32_and_int8() {
     if !util::require_model() {
         return;
     }
-    let Some(coll) = util::shared()
-        .map(|s| s.join("benchmarks/cisi"))
-        .filter(|p| p.is_dir())
-    else {
-        eprintln!("skipping: ../shared/benchmarks/cisi not present");
+    let Some(coll) = util::shared_collection("cisi") else {
         return;
     };
     let out = assert_cmd::Command::cargo_bin("cram")

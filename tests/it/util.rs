@@ -17,6 +17,29 @@ pub fn shared() -> Option<PathBuf> {
     p.is_dir().then_some(p)
 }
 
+/// `../shared/model/reference_embeddings.json`, parsed, or `None` after
+/// saying the test skips.
+pub fn reference_embeddings() -> Option<serde_json::Value> {
+    let Some(shared) = shared() else {
+        eprintln!("skipping: ../shared/model/reference_embeddings.json not present");
+        return None;
+    };
+    let bytes = std::fs::read(shared.join("model/reference_embeddings.json")).unwrap();
+    Some(serde_json::from_slice(&bytes).unwrap())
+}
+
+/// A BEIR collection under `../shared/benchmarks/`, or `None` after saying
+/// the test skips.
+pub fn shared_collection(name: &str) -> Option<PathBuf> {
+    let dir = shared()
+        .map(|s| s.join("benchmarks").join(name))
+        .filter(|p| p.is_dir());
+    if dir.is_none() {
+        eprintln!("skipping: ../shared/benchmarks/{name} not present");
+    }
+    dir
+}
+
 /// True when the embedding model and ONNX Runtime are provisioned. When they
 /// are not, tests that need them print why and skip; under CI (`CI=true`)
 /// they fail instead, because CI provisions the model first.
