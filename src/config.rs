@@ -221,7 +221,33 @@ impl Paths {
             ort_lib: None,
         }
     }
+
+    /// The default index folder for an index of `model_dir`: `index/` for the
+    /// default model, `index/models/<model folder name>/` for any other, so that
+    /// switching models (`--model int8` for one command, `cram mcp --model DIR`
+    /// beside `cram ask`) opens that model's own index instead of rebuilding
+    /// the shared one each time. An explicit `--index` (or `CRAM_INDEX`) is
+    /// used as given.
+    pub fn default_index_for(model_dir: &std::path::Path) -> PathBuf {
+        let d = Paths::defaults();
+        let same = |a: &std::path::Path, b: &std::path::Path| {
+            a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+        };
+        if same(model_dir, &d.model_dir) {
+            return d.index;
+        }
+        let name = model_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| !n.is_empty() && n != "." && n != "..")
+            .unwrap_or_else(|| "model".to_string());
+        d.index.join(MODEL_INDEXES).join(name)
+    }
 }
+
+/// The folder under the default `index/` that holds the indexes of models
+/// other than the default one (see [`Paths::default_index_for`]).
+pub const MODEL_INDEXES: &str = "models";
 
 /// Root of the provisioned files: `$CRAM_HOME`, else the platform data folder
 /// plus `cram` (`~/.local/share/cram` on Linux,
@@ -270,6 +296,25 @@ impl Steps {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_model_has_its_own_default_index() {
+        let d = Paths::defaults();
+        assert_eq!(Paths::default_index_for(&d.model_dir), d.index);
+        let int8 = crate::index::model::resolve(std::path::Path::new("int8"));
+        assert_eq!(
+            Paths::default_index_for(&int8),
+            d.index.join(MODEL_INDEXES).join("all-MiniLM-L6-v2-int8")
+        );
+        assert_eq!(
+            Paths::default_index_for(std::path::Path::new("/models/e5-small/")),
+            d.index.join(MODEL_INDEXES).join("e5-small")
+        );
+        assert_eq!(
+            Paths::default_index_for(std::path::Path::new("/")),
+            d.index.join(MODEL_INDEXES).join("model")
+        );
+    }
 
     #[test]
     fn defaults_are_valid() {

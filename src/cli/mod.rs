@@ -28,7 +28,8 @@ pub struct Global {
     /// Bundled notes folder [default: the project's corpus/]
     #[arg(long, global = true, env = "CRAM_CORPUS", value_name = "DIR", help_heading = PATHS)]
     pub corpus: Option<PathBuf>,
-    /// Index folder [default: the project's index/]
+    /// Index folder [default: the project's index/, or index/models/<model folder>/ for a model other than
+    /// the default]
     #[arg(long, global = true, env = "CRAM_INDEX", value_name = "DIR", help_heading = PATHS)]
     pub index: Option<PathBuf>,
     /// Embedding model: a folder with model.onnx, tokenizer.json and model.json
@@ -368,13 +369,17 @@ impl Global {
     /// Resolves paths: flag, then environment (handled by clap), then defaults.
     pub fn paths(&self) -> Paths {
         let d = Paths::defaults();
+        let model_dir = self
+            .model_dir
+            .as_deref()
+            .map_or(d.model_dir, cram::index::model::resolve);
         Paths {
             corpus: self.corpus.clone().unwrap_or(d.corpus),
-            index: self.index.clone().unwrap_or(d.index),
-            model_dir: self
-                .model_dir
-                .as_deref()
-                .map_or(d.model_dir, cram::index::model::resolve),
+            index: self
+                .index
+                .clone()
+                .unwrap_or_else(|| Paths::default_index_for(&model_dir)),
+            model_dir,
             ort_lib: self.ort_lib.clone(),
         }
     }
