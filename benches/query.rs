@@ -6,6 +6,9 @@
 //!    and `cram show q18` (no model: index opening and rendering);
 //! 3. re-index after editing one note: median wall time of `cram index`.
 //!
+//! `CRAM_BENCH_MODEL=int8 make bench` (or a model folder) measures another
+//! model; the index is always built from scratch in a temp folder.
+//!
 //! Plain `harness = false` timing loops: no bench framework, so the crate's
 //! dependency features (and build) are the same as for tests.
 
@@ -27,9 +30,16 @@ fn main() {
         let e = e.unwrap();
         std::fs::copy(e.path(), corpus.join(e.file_name())).unwrap();
     }
+    // CRAM_BENCH_MODEL=int8 (or a model folder) benches another model.
+    let model_dir = std::env::var_os("CRAM_BENCH_MODEL").map_or_else(
+        || Paths::defaults().model_dir,
+        |m| cram::index::model::resolve(Path::new(&m)),
+    );
+    println!("model: {}", model_dir.display());
     let paths = Paths {
         corpus: corpus.clone(),
         index: tmp.path().join("index"),
+        model_dir,
         ..Paths::defaults()
     };
     let t = Instant::now();
@@ -82,19 +92,39 @@ fn main() {
         );
     }
 
-    let mut full: Vec<f64> = dev
-        .iter()
-        .map(|q| {
-            let t = Instant::now();
-            engine.ask(&q.query, &SearchParams::default()).unwrap();
-            t.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
+    // The whole default answer, and where its time goes: the query
+    // embedding, retrieval (both arms, fusion, MMR), key points, and the rest
+    // (query understanding, the abstention evidence, assembling the answer).
+    let (mut full, mut parts) = (Vec::new(), [Vec::new(), Vec::new(), Vec::new(), Vec::new()]);
+    for q in &dev {
+        let t = Instant::now();
+        let a = engine.ask(&q.query, &SearchParams::default()).unwrap();
+        full.push(t.elapsed().as_secs_f64() * 1000.0);
+        let tm = &a.timings_ms;
+        let retrieval = tm.bm25 + tm.dense + tm.fuse + tm.mmr;
+        for (v, x) in parts.iter_mut().zip([
+            tm.embed,
+            retrieval,
+            tm.key_points,
+            tm.total - tm.embed - retrieval - tm.key_points,
+        ]) {
+            v.push(x);
+        }
+    }
     println!(
         "warm `cram ask` default (retrieval + 5 key points): p50 {:.1} ms, p95 {:.1} ms ({} queries)",
         percentile(&mut full, 0.50),
         percentile(&mut full, 0.95),
         full.len()
+    );
+    let [e, r, k, rest] = &mut parts;
+    println!(
+        "  of which (p50 each): query embedding {:.2} ms, retrieval {:.2} ms, key points {:.2} ms, \
+         the rest {:.2} ms",
+        percentile(e, 0.50),
+        percentile(r, 0.50),
+        percentile(k, 0.50),
+        percentile(rest, 0.50)
     );
 
     // The same answers rendered for an 80-column terminal (compact, colour
@@ -129,6 +159,7 @@ fn main() {
         let out = Command::new(bin)
             .env("CRAM_CORPUS", &corpus)
             .env("CRAM_INDEX", &paths.index)
+            .env("CRAM_MODEL_DIR", &paths.model_dir)
             .args(args)
             .output()
             .expect("run cram");
