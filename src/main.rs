@@ -80,7 +80,12 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
             params.validate()?;
             let question = args.question();
             cram::config::validate_query(&question)?;
+            // The model loads while the index opens (a cold answer is mostly the load).
+            let model = (params.mode != cram::Mode::Bm25).then(|| Engine::preload_model(&paths));
             let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
+            if let Some(m) = model {
+                engine.adopt_model(m);
+            }
             let answer = engine.ask(&question, &params)?;
             let mut out = std::io::stdout().lock();
             if args.json || args.format == cli::Format::Json {
@@ -191,7 +196,9 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
             clap_mangen::Man::new(cli::Cli::command()).render(&mut std::io::stdout())?;
         }
         cli::Command::Repl => {
+            let model = Engine::preload_model(&paths);
             let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
+            engine.adopt_model(model);
             engine.load_model()?;
             let session = repl::Session {
                 style: Style {

@@ -98,7 +98,42 @@ pub struct Embedder {
     dir: PathBuf,
 }
 
+/// A model being loaded on another thread ([`Embedder::load_in_background`]),
+/// so that a cold command opens its index while the model loads. Dropping it
+/// waits for the thread: no load is ever left running inside ONNX Runtime
+/// while the process exits (an error path, or a model nobody took).
+pub struct PendingModel(Option<std::thread::JoinHandle<Result<Embedder>>>);
+
+impl PendingModel {
+    /// Waits for the load: the model, or the error [`Embedder::load`] gave.
+    pub fn wait(mut self) -> Result<Embedder> {
+        let handle = self.0.take().expect("a pending model is waited for once");
+        handle.join().unwrap_or_else(|_| {
+            Err(Error::Embed(
+                "loading the model panicked (a bug in cram or ONNX Runtime; see stderr)".into(),
+            ))
+        })
+    }
+}
+
+impl Drop for PendingModel {
+    fn drop(&mut self) {
+        if let Some(h) = self.0.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 impl Embedder {
+    /// Starts [`Embedder::load`] on its own thread. Loading is most of a cold
+    /// `cram ask` (0.3-0.6 s) and needs nothing from the index.
+    pub fn load_in_background(model_dir: &Path, ort_lib: Option<&Path>) -> PendingModel {
+        let (dir, lib) = (model_dir.to_path_buf(), ort_lib.map(Path::to_path_buf));
+        PendingModel(Some(std::thread::spawn(move || {
+            Embedder::load(&dir, lib.as_deref())
+        })))
+    }
+
     /// Loads the model in `model_dir` with the runtime at `ort_lib` (or found by
     /// [`find_runtime`]). Takes about 0.5 s for the fp32 MiniLM.
     pub fn load(model_dir: &Path, ort_lib: Option<&Path>) -> Result<Embedder> {

@@ -14,7 +14,7 @@ use crate::config::{Mode, Paths, SearchParams, validate_query};
 use crate::error::{Error, Result};
 use crate::index::corpus::{Source, SourceKind};
 use crate::index::dense::Flat;
-use crate::index::embed::{Embedder, ModelInfo};
+use crate::index::embed::{Embedder, ModelInfo, PendingModel};
 use crate::index::{CorpusSnapshot, Generation, IndexDir, Manifest, NoteRecord};
 use crate::retrieval::abstain;
 use crate::retrieval::answer::{
@@ -114,6 +114,8 @@ pub struct Engine {
     paths: Paths,
     generation: Generation,
     embedder: Option<Embedder>,
+    /// A model loading on another thread, taken by [`Engine::load_model`].
+    pending: Option<PendingModel>,
     lexicon: OnceLock<Lexicon>,
     /// Per note (in `generation.notes` order), its analysed terms.
     note_terms: OnceLock<Vec<OnceLock<NoteTerms>>>,
@@ -138,6 +140,7 @@ impl Engine {
             paths: paths.clone(),
             generation,
             embedder: None,
+            pending: None,
             lexicon: Default::default(),
             note_terms: Default::default(),
         }
@@ -277,15 +280,34 @@ impl Engine {
             .ok_or_else(|| Error::UnknownQuestion(id.to_string()))
     }
 
-    /// Loads the embedding model now (it is otherwise loaded on first use).
+    /// Loads the embedding model now (it is otherwise loaded on first use),
+    /// or waits for the one started by [`Engine::preload_model`].
     pub fn load_model(&mut self) -> Result<&mut Embedder> {
         if self.embedder.is_none() {
-            self.embedder = Some(Embedder::load(
-                &self.paths.model_dir,
-                self.paths.ort_lib.as_deref(),
-            )?);
+            let loaded = match self.pending.take() {
+                Some(p) => p.wait()?,
+                None => Embedder::load(&self.paths.model_dir, self.paths.ort_lib.as_deref())?,
+            };
+            self.embedder = Some(loaded);
         }
         Ok(self.embedder.as_mut().expect("loaded above"))
+    }
+
+    /// Starts loading the model of `paths` on another thread, before the
+    /// index is opened: a cold `cram ask` then opens the index, analyses the
+    /// question and runs BM25 while the model loads. Hand the result to
+    /// [`Engine::adopt_model`]. Same model folder and runtime as [`Engine::open`]
+    /// with the same `paths` would load.
+    pub fn preload_model(paths: &Paths) -> PendingModel {
+        Embedder::load_in_background(&paths.model_dir, paths.ort_lib.as_deref())
+    }
+
+    /// Takes a model started by [`Engine::preload_model`] for the same paths;
+    /// ignored when a model is already loaded (opening rebuilt the index).
+    pub fn adopt_model(&mut self, pending: PendingModel) {
+        if self.embedder.is_none() {
+            self.pending = Some(pending);
+        }
     }
 
     /// Answers one question.
