@@ -74,6 +74,24 @@ fn ago(unix: u64) -> String {
 }
 
 /// Runs every check. `verify_model` also hashes `model.onnx` (about 0.3 s).
+/// The `cram index` command that builds the index `status` looked at: with
+/// `--model` when the model is not the default one (its index lives in its
+/// own folder, [`Paths::default_index_for`]), so the fix builds the right one.
+fn index_command(paths: &Paths) -> String {
+    let default = Paths::defaults().model_dir;
+    if paths.model_dir == default {
+        return "cram index".into();
+    }
+    let name = crate::index::model::PROVISIONED
+        .iter()
+        .find(|(short, _)| {
+            crate::index::model::resolve(std::path::Path::new(short)) == paths.model_dir
+        })
+        .map(|(short, _)| short.to_string())
+        .unwrap_or_else(|| paths.model_dir.display().to_string());
+    format!("cram --model {name} index")
+}
+
 pub fn status(paths: &Paths, verify_model: bool) -> Status {
     let setup = "run `make setup` (or `python3 scripts/provision.py`)".to_string();
     let mut checks = Vec::new();
@@ -128,14 +146,15 @@ pub fn status(paths: &Paths, verify_model: bool) -> Status {
 
     // Index.
     let dir = IndexDir::new(&paths.index);
-    let rebuild = "run `cram index` to rebuild it".to_string();
+    let index_cmd = index_command(paths);
+    let rebuild = format!("run `{index_cmd}` to rebuild it");
     let manifest = match dir.current() {
         Ok(None) => {
             checks.push(check(
                 "index",
                 Err((
                     format!("no index at {}", paths.index.display()),
-                    "run `cram index`".into(),
+                    format!("run `{index_cmd}`"),
                 )),
             ));
             None
@@ -219,12 +238,12 @@ pub fn status(paths: &Paths, verify_model: bool) -> Status {
                     } else if m.model != *model {
                         Err((
                             "the index was built with another model".into(),
-                            "run `cram index`".into(),
+                            format!("run `{index_cmd}`"),
                         ))
                     } else {
                         Err((
                             "the notes changed since the index was built".into(),
-                            "run `cram index` (or just `cram ask`)".into(),
+                            format!("run `{index_cmd}` (or just `cram ask`)"),
                         ))
                     },
                 ));
@@ -291,4 +310,19 @@ pub fn render(s: &Status) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fix_builds_the_index_of_the_model_in_use() {
+        let mut p = Paths::defaults();
+        assert_eq!(index_command(&p), "cram index");
+        p.model_dir = crate::index::model::resolve(std::path::Path::new("int8"));
+        assert_eq!(index_command(&p), "cram --model int8 index");
+        p.model_dir = "/models/e5-small".into();
+        assert_eq!(index_command(&p), "cram --model /models/e5-small index");
+    }
 }

@@ -341,7 +341,8 @@ fn status_reports_each_check_and_the_fix() {
         "{text}"
     );
     assert!(
-        text.contains("index       FAIL") && text.contains("run `cram index`"),
+        text.contains("index       FAIL")
+            && text.contains("run `cram --model /nonexistent/model index`"),
         "{text}"
     );
     if !util::require_model() {
