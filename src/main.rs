@@ -484,6 +484,33 @@ fn fit_key_points(
     Ok(())
 }
 
+/// `cram eval --fit-closest`: the closest-question model's held-out fit.
+fn fit_closest(
+    engine: &mut Engine,
+    dev: &[cram::eval::DevQuery],
+    realistic: &[cram::eval::quality::RealQuery],
+    base: &cram::SearchParams,
+) -> anyhow::Result<()> {
+    let ex = cram::eval::quality::closest_examples(engine, dev, realistic, base)?;
+    let r = cram::eval::quality::cross_validate_closest(&ex);
+    let mut out = String::from(
+        "closest@1 over the queries `ask` answers (hybrid), five-fold cross-validation grouped by note:\n\
+         | set | queries | fused order | fitted, held out | weights in use |\n|---|---|---|---|---|\n",
+    );
+    for (name, n, fused, held, current) in &r.sets {
+        out.push_str(&format!(
+            "| {name} | {n} | {fused:.3} | {held:.3} | {current:.3} |\n"
+        ));
+    }
+    out.push_str(&format!(
+        "weights fitted on all ({}):\npub const WEIGHTS: [f32; N_FEATURES + 1] = {:?};\n",
+        weight_names(&cram::retrieval::closest::FEATURES),
+        r.weights
+    ));
+    write!(std::io::stdout(), "{out}")?;
+    Ok(())
+}
+
 /// `cram eval` on the notes: the method table, the realistic set, key points,
 /// or with `--fit-abstention` the abstention model's fit.
 fn eval_notes(
@@ -517,6 +544,9 @@ fn eval_notes(
     }
     if args.fit_key_points {
         return fit_key_points(&mut engine, &args, &labels, &base);
+    }
+    if args.fit_closest {
+        return fit_closest(&mut engine, &dev, &realistic, &base);
     }
     let scores = if args.realistic_only {
         Vec::new()

@@ -525,6 +525,10 @@ pub struct EvalArgs {
     /// (five-fold) rates and the weights for src/retrieval/keypoints.rs
     #[arg(long)]
     pub fit_key_points: bool,
+    /// Notes: fit the closest-question model on the dev and realistic sets, print held-out
+    /// (five-fold, by note) closest@1 and the weights for src/retrieval/closest.rs
+    #[arg(long)]
+    pub fit_closest: bool,
     /// Notes: run only the realistic query set and key-point labels (skip the method table)
     #[arg(long)]
     pub realistic_only: bool,

@@ -20,8 +20,8 @@ use crate::eval::DevQuery;
 use crate::retrieval::abstain;
 use crate::retrieval::answer::{Answer, Coverage};
 use crate::retrieval::engine::Engine;
-use crate::retrieval::keypoints;
 use crate::retrieval::query::Steps;
+use crate::retrieval::{closest, keypoints};
 
 /// Kinds of in-scope queries, in report order.
 pub const IN_SCOPE_KINDS: &[&str] = &[
@@ -795,5 +795,116 @@ mod tests {
                 abstain::FEATURES[j]
             );
         }
+    }
+}
+
+/// One query for fitting the closest-question model: its candidate notes and
+/// which of them are acceptable.
+#[derive(Debug, Clone)]
+pub struct ClosestExample {
+    /// Where it comes from: `dev` or a realistic kind.
+    pub set: String,
+    /// The candidates ([`Engine::closest_pool`]).
+    pub cands: Vec<closest::Candidate>,
+    /// Per candidate: an acceptable note.
+    pub ok: Vec<bool>,
+    /// Cross-validation fold (by the first acceptable note).
+    pub fold: usize,
+}
+
+/// The dev queries and the realistic set's in-scope queries that `ask`
+/// answers in hybrid mode, with their candidate notes.
+pub fn closest_examples(
+    engine: &mut Engine,
+    dev: &[DevQuery],
+    realistic: &[RealQuery],
+    p: &SearchParams,
+) -> Result<Vec<ClosestExample>> {
+    let queries = dev
+        .iter()
+        .map(|d| ("dev", std::slice::from_ref(&d.expected), &d.query))
+        .chain(
+            realistic
+                .iter()
+                .filter(|r| r.in_scope())
+                .map(|r| (r.kind.as_str(), &r.ids[..], &r.query)),
+        );
+    let mut out = Vec::new();
+    for (set, ids, query) in queries {
+        let cands = engine.closest_pool(query, p)?;
+        if cands.is_empty() || ids.is_empty() {
+            continue;
+        }
+        out.push(ClosestExample {
+            set: set.to_string(),
+            ok: cands.iter().map(|c| ids.contains(&c.note)).collect(),
+            cands,
+            fold: fold_of(&ids[0]),
+        });
+    }
+    Ok(out)
+}
+
+/// The closest-question model's fit: closest@1 over the answered queries
+/// of each set, in the fused order, held out, and with the weights in use.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClosestFit {
+    /// Weights fitted on all queries (intercept first).
+    pub weights: Vec<f32>,
+    /// Per set (`dev`, each realistic kind, `realistic`): queries, then
+    /// closest@1 in the fused order, held out, and with [`closest::WEIGHTS`].
+    pub sets: Vec<(String, usize, f64, f64, f64)>,
+}
+
+/// Five-fold cross-validation grouped by note, then a fit on everything.
+pub fn cross_validate_closest(ex: &[ClosestExample]) -> ClosestFit {
+    let fit_on = |train: &[&ClosestExample]| {
+        let (mut xs, mut ys): (Vec<&[f32]>, Vec<bool>) = (Vec::new(), Vec::new());
+        for e in train {
+            for (c, &y) in e.cands.iter().zip(&e.ok) {
+                xs.push(&c.x);
+                ys.push(y);
+            }
+        }
+        fit_logistic(&xs, &ys, &closest::SIGNS)
+    };
+    let first_ok = |w: &[f32], e: &ClosestExample| e.ok[closest::order(w, &e.cands)[0]];
+    let mut held_out = vec![false; ex.len()];
+    for f in 0..FOLDS {
+        let train: Vec<&ClosestExample> = ex.iter().filter(|e| e.fold != f).collect();
+        let w = fit_on(&train);
+        for (i, e) in ex.iter().enumerate().filter(|(_, e)| e.fold == f) {
+            held_out[i] = first_ok(&w, e);
+        }
+    }
+    let mut names: Vec<String> = Vec::new();
+    for e in ex {
+        if !names.contains(&e.set) {
+            names.push(e.set.clone());
+        }
+    }
+    names.push("realistic".into());
+    let sets = names
+        .into_iter()
+        .map(|name| {
+            let idx: Vec<usize> = (0..ex.len())
+                .filter(|&i| ex[i].set == name || (name == "realistic" && ex[i].set != "dev"))
+                .collect();
+            let n = idx.len().max(1) as f64;
+            let rate =
+                |hit: &dyn Fn(usize) -> bool| idx.iter().filter(|&&i| hit(i)).count() as f64 / n;
+            (
+                name,
+                idx.len(),
+                rate(&|i| ex[i].ok[0]),
+                rate(&|i| held_out[i]),
+                rate(&|i| first_ok(&closest::WEIGHTS, &ex[i])),
+            )
+        })
+        .collect();
+    let all: Vec<&ClosestExample> = ex.iter().collect();
+    ClosestFit {
+        weights: fit_on(&all),
+        sets,
     }
 }

@@ -16,7 +16,6 @@ use crate::index::corpus::{Source, SourceKind};
 use crate::index::dense::Flat;
 use crate::index::embed::{Embedder, ModelInfo, PendingModel};
 use crate::index::{CorpusSnapshot, Generation, IndexDir, Manifest, NoteRecord};
-use crate::retrieval::abstain;
 use crate::retrieval::answer::{
     Answer, Coverage, Evidence, IndexUsed, Mention, ParamsUsed, Passage, QuestionRef, SCHEMA,
     Timings,
@@ -25,6 +24,7 @@ use crate::retrieval::fuse::Fused;
 use crate::retrieval::keypoints::{self, KeyPoint};
 use crate::retrieval::query::{self, Lexicon};
 use crate::retrieval::search::{self, Searcher, ms};
+use crate::retrieval::{abstain, closest};
 
 /// A second closest question is shown ("also:") only when its best passage
 /// scores at least this share of the first question's best fused score.
@@ -323,7 +323,7 @@ impl Engine {
         question: &str,
         p: &SearchParams,
     ) -> Result<Option<keypoints::Pool>> {
-        let (a, cands) = self.answer(question, p, false)?;
+        let (a, cands, _) = self.answer(question, p, false)?;
         if a.abstained || cands.is_empty() {
             return Ok(None);
         }
@@ -364,7 +364,7 @@ impl Engine {
     /// The question ids of the passages `ask` would show, even when it would
     /// abstain (for evaluation: ranking and abstention are judged separately).
     pub fn ask_ranked(&mut self, question: &str, p: &SearchParams) -> Result<Vec<Option<String>>> {
-        let (a, _) = self.answer(question, p, true)?;
+        let (a, _, _) = self.answer(question, p, true)?;
         Ok(a.results.into_iter().map(|r| r.question_id).collect())
     }
 
@@ -374,7 +374,7 @@ impl Engine {
         question: &str,
         p: &SearchParams,
         keep_on_abstain: bool,
-    ) -> Result<(Answer, Vec<keypoints::Candidate>)> {
+    ) -> Result<(Answer, Vec<keypoints::Candidate>, Vec<closest::Candidate>)> {
         p.validate()?;
         let q = validate_query(question)?;
         let started = Instant::now();
@@ -438,10 +438,15 @@ impl Engine {
             _ => (Vec::new(), Vec::new()),
         };
 
+        let closest = if p.mode == Mode::Hybrid && (!abstained || keep_on_abstain) {
+            self.closest_candidates(&ranking, &content)
+        } else {
+            Vec::new()
+        };
         let questions = if abstained && !keep_on_abstain {
             self.nearest_questions(qvec.as_deref(), &ranking.fused, 3)
         } else {
-            self.top_questions(&ranking.fused)
+            self.top_questions(&ranking.fused, &closest)
         };
         let related = questions
             .first()
@@ -484,7 +489,7 @@ impl Engine {
             results,
             related,
         };
-        Ok((answer, candidates))
+        Ok((answer, candidates, closest))
     }
 
     /// The notes' vocabulary, built on first use.
@@ -868,26 +873,76 @@ impl Engine {
     /// passage scores at least [`ALSO_MARGIN`] of the first's: at most two.
     /// (Adding the question-title cosine to the note score did not raise
     /// closest@1 on the dev set: 0.873 without, 0.869 with weight 0.5 or 1.)
-    fn top_questions(&self, fused: &[Fused]) -> Vec<QuestionRef> {
+    fn top_questions(&self, fused: &[Fused], closest: &[closest::Candidate]) -> Vec<QuestionRef> {
         let g = &self.generation;
         let mut notes: Vec<(&str, f32)> = Vec::new();
-        for f in fused {
-            let id = g.chunks[f.ord as usize].note_id.as_str();
-            if !notes.iter().any(|(n, _)| *n == id) {
-                notes.push((id, f.score));
+        if closest.is_empty() {
+            for f in fused {
+                let id = g.chunks[f.ord as usize].note_id.as_str();
+                if !notes.iter().any(|(n, _)| *n == id) {
+                    notes.push((id, f.score));
+                }
             }
+        } else {
+            notes = closest::order(&closest::WEIGHTS, closest)
+                .into_iter()
+                .map(|i| (closest[i].note.as_str(), closest[i].best))
+                .collect();
         }
-        let Some(&(_, best)) = notes.first() else {
+        let Some(&(_, first)) = notes.first() else {
             return Vec::new();
         };
         notes
             .iter()
             .take(2)
             .enumerate()
-            .filter(|&(i, (_, s))| i == 0 || *s >= ALSO_MARGIN * best)
+            .filter(|&(i, (_, s))| i == 0 || s.min(first) >= ALSO_MARGIN * s.max(first))
             .filter_map(|(_, (id, _))| g.note(id))
             .map(question_ref)
             .collect()
+    }
+
+    /// The first notes of the fused list with their evidence for
+    /// [`closest`] (arms, phrases, concepts, coverage).
+    fn closest_candidates(
+        &self,
+        ranking: &search::Ranking,
+        content: &[String],
+    ) -> Vec<closest::Candidate> {
+        let g = &self.generation;
+        let passages = ranking.fused.iter().map(|f| {
+            (
+                g.chunks[f.ord as usize].note_id.as_str(),
+                f.score,
+                f.bm25.map(|e| (e.rank, e.score)),
+                f.dense.map(|e| (e.rank, e.score)),
+            )
+        });
+        let best_dense = ranking.dense.first().map(|h| h.score);
+        closest::arm_features(passages, best_dense)
+            .into_iter()
+            .filter_map(|(id, best, mut f)| {
+                let n = g.note(id)?;
+                let e = self.note_evidence(n, content);
+                (f.phrase, f.concept, f.coverage) = (e.phrase, e.concept, e.coverage);
+                Some(closest::Candidate {
+                    note: id.to_string(),
+                    best,
+                    x: f.vector(),
+                })
+            })
+            .collect()
+    }
+
+    /// The candidate notes `ask` named its closest question from, with their
+    /// features (for fitting [`closest::WEIGHTS`]); empty when it abstains or
+    /// the mode is not hybrid.
+    pub fn closest_pool(
+        &mut self,
+        question: &str,
+        p: &SearchParams,
+    ) -> Result<Vec<closest::Candidate>> {
+        Ok(self.answer(question, p, false)?.2)
     }
 
     /// Nearest questions by title vector (or by the fused order in BM25 mode).

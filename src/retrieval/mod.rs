@@ -5,7 +5,8 @@
 //! (BM25 and dense), optionally moving each arm's query towards its first
 //! pass's best passages ([`feedback`]: RM3, Rocchio), fuses them ([`fuse`])
 //! and diversifies ([`mmr`]);
-//! [`abstain`] decides whether the notes cover the question; [`keypoints`]
+//! [`abstain`] decides whether the notes cover the question; [`closest`]
+//! names the note the question is about; [`keypoints`]
 //! chooses the sentences shown on top; [`engine`] ties them together and
 //! keeps the index fresh; [`answer`] is the result, the `cram.ask` JSON
 //! contract every front-end prints.
@@ -17,6 +18,7 @@
 
 pub mod abstain;
 pub mod answer;
+pub mod closest;
 pub mod engine;
 pub mod feedback;
 pub mod fuse;

@@ -100,6 +100,37 @@ fn realistic_queries_reach_their_floors() {
     assert!(kp.behavioural_leaks <= 0.01, "{}", kp.behavioural_leaks);
 }
 
+/// The closest-question model names an acceptable question at least as often
+/// as the note of the best passage, held out by note, on the dev set and on
+/// the realistic set (what `cram eval --fit-closest` prints), and the weights
+/// in use are not worse than a fresh fit's held-out rate by much.
+#[test]
+fn the_closest_question_model_beats_the_best_passage_held_out() {
+    if !util::require_model() {
+        return;
+    }
+    let root = util::root().join("tests/data");
+    let dev = cram::eval::load_dev_queries(&root.join("dev_queries.tsv")).unwrap();
+    let real = cram::eval::quality::load_realistic(&root.join("realistic_queries.tsv")).unwrap();
+    let mut engine = util::bundled_engine();
+    let p = cram::SearchParams::default();
+    let ex = cram::eval::quality::closest_examples(&mut engine, &dev, &real, &p).unwrap();
+    let fit = cram::eval::quality::cross_validate_closest(&ex);
+    eprintln!("{:?}", fit.sets);
+    for set in ["dev", "realistic"] {
+        let (_, n, fused, held_out, in_use) = fit.sets.iter().find(|s| s.0 == set).unwrap().clone();
+        assert!(n >= 200, "{set}: {n} queries");
+        assert!(
+            held_out >= fused,
+            "{set}: held out {held_out} < fused order {fused}"
+        );
+        assert!(
+            in_use >= held_out - 0.01,
+            "{set}: weights in use {in_use}, held out {held_out}"
+        );
+    }
+}
+
 /// The labelled files stay valid as the notes change: every id exists and
 /// every answer label still matches a sentence of its note.
 #[test]
