@@ -7,7 +7,8 @@
 //! happened to put first. So the first [`CANDIDATES`] notes of the fused list
 //! are scored by a logistic model over [`FEATURES`] (fitted by
 //! `cram eval --fit-closest` on the dev set and the realistic set, held out
-//! by note) and the answer names them in that order. Only in hybrid mode:
+//! by note) and the answer names them in that order, leading its passages
+//! with the first one's best passage. Only in hybrid mode:
 //! the features need both arms, and the single-arm modes keep the fused
 //! order.
 

@@ -415,11 +415,17 @@ impl Engine {
             (Coverage::Covered, None)
         };
 
+        let closest = if p.mode == Mode::Hybrid && (!abstained || keep_on_abstain) {
+            self.closest_candidates(&ranking, &content)
+        } else {
+            Vec::new()
+        };
+        let order = self.lead_with_closest(&ranking, &closest);
         let shown: &[(usize, Option<crate::retrieval::answer::MmrDetail>)] =
             if abstained && !keep_on_abstain {
                 &[]
             } else {
-                &ranking.order
+                &order
             };
         let ords: Vec<usize> = shown
             .iter()
@@ -438,11 +444,6 @@ impl Engine {
             _ => (Vec::new(), Vec::new()),
         };
 
-        let closest = if p.mode == Mode::Hybrid && (!abstained || keep_on_abstain) {
-            self.closest_candidates(&ranking, &content)
-        } else {
-            Vec::new()
-        };
         let questions = if abstained && !keep_on_abstain {
             self.nearest_questions(qvec.as_deref(), &ranking.fused, 3)
         } else {
@@ -900,6 +901,35 @@ impl Engine {
             .filter_map(|(_, (id, _))| g.note(id))
             .map(question_ref)
             .collect()
+    }
+
+    /// The shown order with the closest question's best passage first, so
+    /// that passage [1] is from the note the answer names: moved up if MMR
+    /// chose it, else put first in place of the last one. Unchanged without
+    /// candidates (abstained, or not hybrid).
+    fn lead_with_closest(
+        &self,
+        ranking: &search::Ranking,
+        closest: &[closest::Candidate],
+    ) -> Vec<(usize, Option<crate::retrieval::answer::MmrDetail>)> {
+        let mut order = ranking.order.clone();
+        let Some(&first) = closest::order(&closest::WEIGHTS, closest).first() else {
+            return order;
+        };
+        let g = &self.generation;
+        let note = closest[first].note.as_str();
+        let of_note = |i: usize| g.chunks[ranking.fused[i].ord as usize].note_id == note;
+        match order.iter().position(|&(i, _)| of_note(i)) {
+            Some(0) => {}
+            Some(j) => order[..=j].rotate_right(1),
+            None => {
+                if let Some(i) = (0..ranking.fused.len()).find(|&i| of_note(i)) {
+                    order.pop();
+                    order.insert(0, (i, None));
+                }
+            }
+        }
+        order
     }
 
     /// The first notes of the fused list with their evidence for

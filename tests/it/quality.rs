@@ -129,6 +129,13 @@ fn the_closest_question_model_beats_the_best_passage_held_out() {
             "{set}: weights in use {in_use}, held out {held_out}"
         );
     }
+    // Passage [1] comes from the question the answer names first.
+    for d in dev.iter().take(40) {
+        let a = engine.ask(&d.query, &p).unwrap();
+        if let (Some(q), Some(r)) = (a.questions.first(), a.results.first()) {
+            assert_eq!(r.question_id.as_deref(), Some(q.id.as_str()), "{}", d.query);
+        }
+    }
 }
 
 /// The labelled files stay valid as the notes change: every id exists and
