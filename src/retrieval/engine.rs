@@ -449,17 +449,7 @@ impl Engine {
         } else {
             self.top_questions(&ranking.fused, &closest)
         };
-        let related = questions
-            .first()
-            .and_then(|top| self.generation.note(&top.id))
-            .map(|n| {
-                n.related
-                    .iter()
-                    .filter_map(|id| self.generation.note(id))
-                    .map(question_ref)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let related = self.related(&questions);
         t.total = ms(started);
         tracing::debug!(
             embed_ms = t.embed,
@@ -491,6 +481,21 @@ impl Engine {
             related,
         };
         Ok((answer, candidates, closest))
+    }
+
+    /// The questions the first named question's note lists as related.
+    fn related(&self, questions: &[QuestionRef]) -> Vec<QuestionRef> {
+        questions
+            .first()
+            .and_then(|top| self.generation.note(&top.id))
+            .map(|n| {
+                n.related
+                    .iter()
+                    .filter_map(|id| self.generation.note(id))
+                    .map(question_ref)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The notes' vocabulary, built on first use.
