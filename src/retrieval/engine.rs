@@ -26,8 +26,8 @@ use crate::retrieval::query::{self, Lexicon};
 use crate::retrieval::search::{self, Searcher, ms};
 use crate::retrieval::{abstain, closest};
 
-/// A second closest question is shown ("also:") only when its best passage
-/// scores at least this share of the first question's best fused score.
+/// A second closest question is shown ("also:") only when the lower of the
+/// two notes' best fused scores is at least this share of the higher.
 /// Measured on the dev set with `cram eval` (share of "also" lines that name
 /// an acceptable note).
 pub const ALSO_MARGIN: f32 = 0.9;
@@ -873,12 +873,12 @@ impl Engine {
             .collect()
     }
 
-    /// The closest questions: the notes of the fused candidates, ranked by
-    /// their best fused score (not by MMR's first pick, which trades
-    /// relevance for diversity). The second is kept only when its best
-    /// passage scores at least [`ALSO_MARGIN`] of the first's: at most two.
-    /// (Adding the question-title cosine to the note score did not raise
-    /// closest@1 on the dev set: 0.873 without, 0.869 with weight 0.5 or 1.)
+    /// The closest questions: in hybrid mode the [`closest`] model's order of
+    /// the candidate notes, otherwise the notes of the fused candidates by
+    /// their best fused score (never MMR's first pick, which trades relevance
+    /// for diversity). The second is kept only when the lower of the two
+    /// notes' best passage scores is at least [`ALSO_MARGIN`] of the higher:
+    /// at most two.
     fn top_questions(&self, fused: &[Fused], closest: &[closest::Candidate]) -> Vec<QuestionRef> {
         let g = &self.generation;
         let mut notes: Vec<(&str, f32)> = Vec::new();
