@@ -73,7 +73,6 @@ fn ago(unix: u64) -> String {
     }
 }
 
-/// Runs every check. `verify_model` also hashes `model.onnx` (about 0.3 s).
 /// The `cram index` command that builds the index `status` looked at: with
 /// `--model` when the model is not the default one (its index lives in its
 /// own folder, [`Paths::default_index_for`]), so the fix builds the right one.
@@ -92,6 +91,7 @@ fn index_command(paths: &Paths) -> String {
     format!("cram --model {name} index")
 }
 
+/// Runs every check. `verify_model` also hashes `model.onnx` (about 0.3 s).
 pub fn status(paths: &Paths, verify_model: bool) -> Status {
     let setup = "run `make setup` (or `python3 scripts/provision.py`)".to_string();
     let mut checks = Vec::new();
