@@ -196,10 +196,8 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
             clap_mangen::Man::new(cli::Cli::command()).render(&mut std::io::stdout())?;
         }
         cli::Command::Repl => {
-            let model = Engine::preload_model(&paths);
-            let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
-            engine.adopt_model(model);
-            engine.load_model()?;
+            let (mut engine, _) =
+                Engine::open_loaded(&paths, &OpenOptions::default(), &mut on_event)?;
             let session = repl::Session {
                 style: Style {
                     session: true,
@@ -230,8 +228,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
             }
         }
         cli::Command::Mcp => {
-            let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
-            engine.load_model()?;
+            let (engine, _) = Engine::open_loaded(&paths, &OpenOptions::default(), &mut on_event)?;
             tracing::info!(notes = engine.notes().len(), "cram mcp: serving on stdio");
             cram::frontend::mcp::Server::new(engine, paths.clone())
                 .serve(std::io::stdin(), std::io::stdout())?;
@@ -537,8 +534,7 @@ fn eval_notes(
         Some(p) => cram::eval::quality::load_labels(&p)?,
         None => Vec::new(),
     };
-    let (mut engine, _) = Engine::open(paths, &OpenOptions::default(), on_event)?;
-    engine.load_model()?;
+    let (mut engine, _) = Engine::open_loaded(paths, &OpenOptions::default(), on_event)?;
     if args.fit_abstention {
         return fit_abstention(&mut engine, &args, &dev, &realistic, &off, &base);
     }
@@ -620,8 +616,7 @@ fn serve(
     on_event: &mut dyn FnMut(Event),
 ) -> anyhow::Result<()> {
     let opts = args.options()?;
-    let (mut engine, _) = Engine::open(paths, &OpenOptions::default(), on_event)?;
-    engine.load_model()?;
+    let (engine, _) = Engine::open_loaded(paths, &OpenOptions::default(), on_event)?;
     let loopback = opts.addr.ip().is_loopback();
     cram::frontend::serve::run(engine, paths.clone(), opts, |l| {
         if !loopback {

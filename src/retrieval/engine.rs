@@ -302,6 +302,20 @@ impl Engine {
         Embedder::load_in_background(&paths.model_dir, paths.ort_lib.as_deref())
     }
 
+    /// [`Engine::open`] while the model loads on a second thread, returning
+    /// with the model loaded: for sessions and servers, which need it at once.
+    pub fn open_loaded(
+        paths: &Paths,
+        opts: &OpenOptions,
+        on_event: &mut dyn FnMut(Event),
+    ) -> Result<(Engine, IndexState)> {
+        let model = Engine::preload_model(paths);
+        let (mut engine, state) = Engine::open(paths, opts, on_event)?;
+        engine.adopt_model(model);
+        engine.load_model()?;
+        Ok((engine, state))
+    }
+
     /// Takes a model started by [`Engine::preload_model`] for the same paths;
     /// ignored when a model is already loaded (opening rebuilt the index).
     pub fn adopt_model(&mut self, pending: PendingModel) {
