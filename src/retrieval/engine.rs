@@ -430,7 +430,7 @@ impl Engine {
         };
 
         let closest = if p.mode == Mode::Hybrid && (!abstained || keep_on_abstain) {
-            self.closest_candidates(&ranking, &content)
+            self.closest_candidates(&ranking, &content, qvec.as_deref())
         } else {
             Vec::new()
         };
@@ -957,6 +957,7 @@ impl Engine {
         &self,
         ranking: &search::Ranking,
         content: &[String],
+        qvec: Option<&[f32]>,
     ) -> Vec<closest::Candidate> {
         let g = &self.generation;
         let passages = ranking.fused.iter().map(|f| {
@@ -968,7 +969,19 @@ impl Engine {
             )
         });
         let best_dense = ranking.dense.first().map(|h| h.score);
-        closest::arm_features(passages, best_dense)
+        let title_cos = |id: &str| {
+            let i = g.notes.iter().position(|n| n.id == id)?;
+            Some(crate::index::dense::dot(qvec?, g.titles.row(i)))
+        };
+        let mut notes = closest::arm_features(passages, best_dense);
+        let best_title = notes
+            .iter()
+            .filter_map(|(id, _, _)| title_cos(id))
+            .fold(f32::NEG_INFINITY, f32::max);
+        for (id, _, f) in &mut notes {
+            f.title_gap = title_cos(id).map(|c| c - best_title);
+        }
+        notes
             .into_iter()
             .filter_map(|(id, best, mut f)| {
                 let n = g.note(id)?;
