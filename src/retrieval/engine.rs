@@ -434,7 +434,13 @@ impl Engine {
         } else {
             Vec::new()
         };
-        let order = self.lead_with_closest(&ranking, &closest);
+        // The candidate notes in the model's order, computed once for the
+        // named questions and for passage [1].
+        let named: Vec<(&str, f32)> = closest::order(&closest::WEIGHTS, &closest)
+            .into_iter()
+            .map(|i| (closest[i].note.as_str(), closest[i].best))
+            .collect();
+        let order = self.lead_with_closest(&ranking, named.first().map(|&(id, _)| id));
         let shown: &[(usize, Option<crate::retrieval::answer::MmrDetail>)] =
             if abstained && !keep_on_abstain {
                 &[]
@@ -461,7 +467,7 @@ impl Engine {
         let questions = if abstained && !keep_on_abstain {
             self.nearest_questions(qvec.as_deref(), &ranking.fused, 3)
         } else {
-            self.top_questions(&ranking.fused, &closest)
+            self.top_questions(&ranking.fused, &named)
         };
         let related = self.related(&questions);
         t.total = ms(started);
@@ -893,21 +899,16 @@ impl Engine {
     /// for diversity). The second is kept only when the lower of the two
     /// notes' best passage scores is at least [`ALSO_MARGIN`] of the higher:
     /// at most two.
-    fn top_questions(&self, fused: &[Fused], closest: &[closest::Candidate]) -> Vec<QuestionRef> {
+    fn top_questions<'a>(&'a self, fused: &[Fused], named: &[(&'a str, f32)]) -> Vec<QuestionRef> {
         let g = &self.generation;
-        let mut notes: Vec<(&str, f32)> = Vec::new();
-        if closest.is_empty() {
+        let mut notes: Vec<(&str, f32)> = named.to_vec();
+        if notes.is_empty() {
             for f in fused {
                 let id = g.chunks[f.ord as usize].note_id.as_str();
                 if !notes.iter().any(|(n, _)| *n == id) {
                     notes.push((id, f.score));
                 }
             }
-        } else {
-            notes = closest::order(&closest::WEIGHTS, closest)
-                .into_iter()
-                .map(|i| (closest[i].note.as_str(), closest[i].best))
-                .collect();
         }
         let Some(&(_, first)) = notes.first() else {
             return Vec::new();
@@ -929,14 +930,13 @@ impl Engine {
     fn lead_with_closest(
         &self,
         ranking: &search::Ranking,
-        closest: &[closest::Candidate],
+        note: Option<&str>,
     ) -> Vec<(usize, Option<crate::retrieval::answer::MmrDetail>)> {
         let mut order = ranking.order.clone();
-        let Some(&first) = closest::order(&closest::WEIGHTS, closest).first() else {
+        let Some(note) = note else {
             return order;
         };
         let g = &self.generation;
-        let note = closest[first].note.as_str();
         let of_note = |i: usize| g.chunks[ranking.fused[i].ord as usize].note_id == note;
         match order.iter().position(|&(i, _)| of_note(i)) {
             Some(0) => {}
