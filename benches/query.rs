@@ -6,7 +6,7 @@
 //!    and `cram show q18` (no model: index opening and rendering);
 //! 3. re-index after editing one note: median wall time of `cram index`.
 //!
-//! `CRAM_BENCH_MODEL=int8 make bench` (or a model folder) measures another
+//! `CRAM_BENCH_MODEL=fp32 make bench` (or a model folder) measures another
 //! model; the index is always built from scratch in a temp folder.
 //!
 //! Plain `harness = false` timing loops: no bench framework, so the crate's
@@ -30,7 +30,7 @@ fn main() {
         let e = e.unwrap();
         std::fs::copy(e.path(), corpus.join(e.file_name())).unwrap();
     }
-    // CRAM_BENCH_MODEL=int8 (or a model folder) benches another model.
+    // CRAM_BENCH_MODEL=fp32 (or a model folder) benches another model.
     let model_dir = std::env::var_os("CRAM_BENCH_MODEL").map_or_else(
         || Paths::defaults().model_dir,
         |m| cram::index::model::resolve(Path::new(&m)),

@@ -301,10 +301,10 @@ mod tests {
     fn each_model_has_its_own_default_index() {
         let d = Paths::defaults();
         assert_eq!(Paths::default_index_for(&d.model_dir), d.index);
-        let int8 = crate::index::model::resolve(std::path::Path::new("int8"));
+        let fp32 = crate::index::model::resolve(std::path::Path::new("fp32"));
         assert_eq!(
-            Paths::default_index_for(&int8),
-            d.index.join(MODEL_INDEXES).join("all-MiniLM-L6-v2-int8")
+            Paths::default_index_for(&fp32),
+            d.index.join(MODEL_INDEXES).join("all-MiniLM-L6-v2")
         );
         assert_eq!(
             Paths::default_index_for(std::path::Path::new("/models/e5-small/")),

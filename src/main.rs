@@ -446,13 +446,16 @@ fn fit_key_points(
 ) -> anyhow::Result<()> {
     let ex = cram::eval::quality::key_point_examples(engine, labels, base)?;
     if let Some(path) = &args.features_out {
-        // One JSON object per labelled query: fold, per candidate its
-        // position, features and whether it answers, and their cosines.
+        // One JSON object per labelled query: the query, its fold, per
+        // candidate its sentence, position, features and whether it
+        // answers, and their cosines.
         let mut lines = String::new();
         for e in &ex {
             let c = &e.pool.candidates;
             let v = serde_json::json!({
+                "query": e.query,
                 "fold": e.fold,
+                "texts": e.pool.texts,
                 "features": cram::retrieval::keypoints::FEATURES,
                 "at": c.iter().map(|c| [c.at.0, c.at.1]).collect::<Vec<_>>(),
                 "x": c.iter().map(|c| c.x.to_vec()).collect::<Vec<_>>(),

@@ -33,7 +33,7 @@ pub struct Global {
     #[arg(long, global = true, env = "CRAM_INDEX", value_name = "DIR", help_heading = PATHS)]
     pub index: Option<PathBuf>,
     /// Embedding model: a folder with model.onnx, tokenizer.json and model.json
-    /// (README, "Models"), or a provisioned one: fp32 (default) or int8
+    /// (README, "Models"), or a provisioned one: int8 (default) or fp32
     #[arg(long = "model", visible_alias = "model-dir", global = true, env = "CRAM_MODEL_DIR", value_name = "DIR", help_heading = PATHS)]
     pub model_dir: Option<PathBuf>,
     /// ONNX Runtime shared library [default: from $CRAM_HOME/onnxruntime/ort.json]

@@ -568,6 +568,8 @@ pub fn fit_logistic(xs: &[&[f32]], ys: &[bool], signs: &[i8]) -> Vec<f32> {
 /// One labelled query's key-point candidates and which of them answer it.
 #[derive(Debug, Clone)]
 pub struct KeyPointExample {
+    /// The labelled query.
+    pub query: String,
     /// What `ask` chose its key points from.
     pub pool: keypoints::Pool,
     /// Per candidate: the sentence answers the query (has every label term).
@@ -589,6 +591,7 @@ pub fn key_point_examples(
         };
         let answers = pool.texts.iter().map(|t| l.answered_by(t)).collect();
         out.push(KeyPointExample {
+            query: l.query.clone(),
             pool,
             answers,
             fold: fold_of(&l.expected),

@@ -320,8 +320,8 @@ mod tests {
     fn the_fix_builds_the_index_of_the_model_in_use() {
         let mut p = Paths::defaults();
         assert_eq!(index_command(&p), "cram index");
-        p.model_dir = crate::index::model::resolve(std::path::Path::new("int8"));
-        assert_eq!(index_command(&p), "cram --model int8 index");
+        p.model_dir = crate::index::model::resolve(std::path::Path::new("fp32"));
+        assert_eq!(index_command(&p), "cram --model fp32 index");
         p.model_dir = "/models/e5-small".into();
         assert_eq!(index_command(&p), "cram --model /models/e5-small index");
     }

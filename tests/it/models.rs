@@ -9,9 +9,7 @@ use crate::util;
 
 /// The provisioned fp32 model folder.
 fn fp32_dir() -> PathBuf {
-    std::env::var_os("CRAM_MODEL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| cram::Paths::defaults().model_dir)
+    cram::index::model::provisioned_dir("fp32").unwrap()
 }
 
 /// A model folder in `parent` whose files are links to the fp32 model's,
@@ -102,7 +100,7 @@ fn index_fingerprint_follows_the_model() {
         util::json_of(&c.args(["index", "--json"]).output().unwrap())
     };
     let e5 = linked_model(s.dir.path(), "cls-e5", CLS_E5);
-    let fp32 = index(None);
+    let default = index(None);
     assert_eq!(index(None)["rebuilt"], false, "same model: no rebuild");
     let other = index(Some(&e5));
     assert_eq!(other["rebuilt"], true, "another model: rebuilt");
@@ -110,13 +108,13 @@ fn index_fingerprint_follows_the_model() {
         other["embedded"].as_u64().unwrap() > 0,
         "vectors of another model are not reused"
     );
-    let int8 = index(Some(Path::new("int8")));
-    let prints = [&fp32, &other, &int8].map(|v| v["fingerprint"].as_str().unwrap().to_string());
+    let fp32 = index(Some(Path::new("fp32")));
+    let prints = [&default, &other, &fp32].map(|v| v["fingerprint"].as_str().unwrap().to_string());
     assert!(
         prints[0] != prints[1] && prints[1] != prints[2] && prints[0] != prints[2],
         "{prints:?}"
     );
-    // The answer names the model it was searched with.
+    // The answer names the model it was searched with (int8 is the default).
     let mut c = s.cram();
     let out = c
         .args(["--model", "int8", "ask", "--json", "what is mmr"])
