@@ -32,6 +32,36 @@ use crate::retrieval::{abstain, closest};
 /// an acceptable note).
 pub const ALSO_MARGIN: f32 = 0.9;
 
+/// A passage to show: its ordinal, its place in the fused list (none for a
+/// passage neither arm fetched) and what MMR decided about it (none for one
+/// MMR did not place first-hand).
+#[derive(Debug, Clone, Copy)]
+struct Shown {
+    ord: usize,
+    fused: Option<usize>,
+    mmr: Option<crate::retrieval::answer::MmrDetail>,
+}
+
+/// A passage key points may come from ([`Engine::key_point_sources`]).
+#[derive(Debug, Clone, Copy)]
+struct KeyPointSource {
+    ord: usize,
+    fused: Option<usize>,
+    /// Its fused score (0 when neither arm fetched it).
+    score: f32,
+    /// Among the shown passages before key points were chosen.
+    shown: bool,
+}
+
+/// How an answer was reached, for the fits: the key-point sources (passage
+/// ordinals) and candidates, and the closest-question candidates.
+#[derive(Debug, Default)]
+struct Workings {
+    key_point_sources: Vec<usize>,
+    key_point_candidates: Vec<keypoints::Candidate>,
+    closest: Vec<closest::Candidate>,
+}
+
 /// Coverage of a question's terms by one note (see [`Engine::evidence`]).
 #[derive(Debug, Clone, Copy, Default)]
 struct NoteEvidence {
@@ -337,16 +367,12 @@ impl Engine {
         question: &str,
         p: &SearchParams,
     ) -> Result<Option<keypoints::Pool>> {
-        let (a, cands, _) = self.answer(question, p, false)?;
+        let (a, w) = self.answer(question, p, false)?;
+        let (cands, ords) = (w.key_point_candidates, w.key_point_sources);
         if a.abstained || cands.is_empty() {
             return Ok(None);
         }
         let g = &self.generation;
-        let ords: Vec<usize> = a
-            .results
-            .iter()
-            .filter_map(|r| g.chunks.iter().position(|c| c.id == r.chunk_id))
-            .collect();
         let at = |c: &keypoints::Candidate| g.sentence_vector(ords[c.at.0], c.at.1);
         let sims = cands
             .iter()
@@ -378,17 +404,17 @@ impl Engine {
     /// The question ids of the passages `ask` would show, even when it would
     /// abstain (for evaluation: ranking and abstention are judged separately).
     pub fn ask_ranked(&mut self, question: &str, p: &SearchParams) -> Result<Vec<Option<String>>> {
-        let (a, _, _) = self.answer(question, p, true)?;
+        let (a, _) = self.answer(question, p, true)?;
         Ok(a.results.into_iter().map(|r| r.question_id).collect())
     }
 
-    /// The answer, and the key-point candidates it chose from.
+    /// The answer, and how it was reached (for the fits).
     fn answer(
         &mut self,
         question: &str,
         p: &SearchParams,
         keep_on_abstain: bool,
-    ) -> Result<(Answer, Vec<keypoints::Candidate>, Vec<closest::Candidate>)> {
+    ) -> Result<(Answer, Workings)> {
         p.validate()?;
         let q = validate_query(question)?;
         let started = Instant::now();
@@ -440,29 +466,38 @@ impl Engine {
             .into_iter()
             .map(|i| (closest[i].note.as_str(), closest[i].best))
             .collect();
-        let order = self.lead_with_closest(&ranking, named.first().map(|&(id, _)| id));
-        let shown: &[(usize, Option<crate::retrieval::answer::MmrDetail>)] =
-            if abstained && !keep_on_abstain {
-                &[]
-            } else {
-                &order
-            };
-        let ords: Vec<usize> = shown
-            .iter()
-            .map(|&(i, _)| ranking.fused[i].ord as usize)
-            .collect();
-        let results = self.passages(&ranking.fused, shown);
-
-        let (key_points, candidates) = match (&qvec, abstained) {
-            (Some(v), false) if p.key_points > 0 => {
-                let s = Instant::now();
-                let cands = self.key_point_candidates(v, &content, &results, &ords);
-                let kp = self.key_points(&cands, &results, &ords, p.key_points);
-                t.key_points = ms(s);
-                (kp, cands)
-            }
-            _ => (Vec::new(), Vec::new()),
+        let mut shown: Vec<Shown> = if abstained && !keep_on_abstain {
+            Vec::new()
+        } else {
+            self.lead_with_closest(&ranking, named.first().map(|&(id, _)| id))
+                .into_iter()
+                .map(|(i, mmr)| Shown {
+                    ord: ranking.fused[i].ord as usize,
+                    fused: Some(i),
+                    mmr,
+                })
+                .collect()
         };
+
+        let mut workings = Workings::default();
+        let key_points = match (&qvec, abstained) {
+            (Some(v), false) if p.key_points > 0 && !shown.is_empty() => {
+                let s = Instant::now();
+                let note = named.first().map(|&(id, _)| id);
+                let sources = self.key_point_sources(&shown, note, &ranking.fused);
+                let cands = self.key_point_candidates(v, &content, &sources);
+                let picked = self.pick_key_points(&cands, &sources, p.key_points);
+                let (kp, now_shown) =
+                    self.show_key_point_sources(shown, &sources, &picked, &cands);
+                shown = now_shown;
+                t.key_points = ms(s);
+                workings.key_point_sources = sources.iter().map(|s| s.ord).collect();
+                workings.key_point_candidates = cands;
+                kp
+            }
+            _ => Vec::new(),
+        };
+        let results = self.passages(&ranking.fused, &shown);
 
         let questions = if abstained && !keep_on_abstain {
             self.nearest_questions(qvec.as_deref(), &ranking.fused, 3)
@@ -500,7 +535,8 @@ impl Engine {
             results,
             related,
         };
-        Ok((answer, candidates, closest))
+        workings.closest = closest;
+        Ok((answer, workings))
     }
 
     /// The questions the first named question's note lists as related.
@@ -730,18 +766,14 @@ impl Engine {
         })
     }
 
-    /// The passages `shown` (indexes into `fused`, best first).
-    fn passages(
-        &self,
-        fused: &[Fused],
-        shown: &[(usize, Option<crate::retrieval::answer::MmrDetail>)],
-    ) -> Vec<Passage> {
+    /// The passages `shown`, best first, ranked from 1.
+    fn passages(&self, fused: &[Fused], shown: &[Shown]) -> Vec<Passage> {
         shown
             .iter()
             .enumerate()
-            .map(|(rank, &(i, mmr))| {
-                let f = &fused[i];
-                let c = &self.generation.chunks[f.ord as usize];
+            .map(|(rank, s)| {
+                let c = &self.generation.chunks[s.ord];
+                let f = s.fused.map(|i| &fused[i]);
                 Passage {
                     rank: rank + 1,
                     chunk_id: c.id.clone(),
@@ -750,10 +782,10 @@ impl Engine {
                     heading: c.heading.clone(),
                     lines: [c.line_start, c.line_end],
                     text: c.text.clone(),
-                    score: f.score,
-                    bm25: f.bm25,
-                    dense: f.dense,
-                    mmr,
+                    score: f.map_or(0.0, |f| f.score),
+                    bm25: f.and_then(|f| f.bm25),
+                    dense: f.and_then(|f| f.dense),
+                    mmr: s.mmr,
                 }
             })
             .collect()
@@ -787,53 +819,93 @@ impl Engine {
         }
     }
 
-    /// Up to `n` key-point sentences from the shown passages (see
-    /// [`crate::retrieval::keypoints`]); `ords[i]` is the passage ordinal of `results[i]`.
-    /// The sentences and their vectors come from the index.
-    /// The candidate key-point sentences of the shown passages, with their
-    /// features (see [`keypoints::FEATURES`]). A behavioural note's
-    /// sentences are candidates only for a behavioural question.
+    /// Where key points may come from: the shown passages, then the other
+    /// passages of `note` (the closest question's; the first passage's when
+    /// there is none) in reading order, each with its fused score (0 when
+    /// neither arm fetched it). An answering sentence is often in another
+    /// section of the right note than the ones MMR showed: on the labelled
+    /// queries, the candidates hold one for 83% instead of 75%
+    /// (`cram eval --fit-key-points`).
+    fn key_point_sources(
+        &self,
+        shown: &[Shown],
+        note: Option<&str>,
+        fused: &[Fused],
+    ) -> Vec<KeyPointSource> {
+        let g = &self.generation;
+        let score = |s: &Shown| s.fused.map_or(0.0, |i| fused[i].score);
+        let mut out: Vec<KeyPointSource> = shown
+            .iter()
+            .map(|s| KeyPointSource {
+                ord: s.ord,
+                fused: s.fused,
+                score: score(s),
+                shown: true,
+            })
+            .collect();
+        let note = note.or_else(|| shown.first().map(|s| g.chunks[s.ord].note_id.as_str()));
+        let Some(note) = note else {
+            return out;
+        };
+        for (ord, c) in g.chunks.iter().enumerate() {
+            if c.note_id == note && !out.iter().any(|s| s.ord == ord) {
+                let i = fused.iter().position(|f| f.ord as usize == ord);
+                out.push(KeyPointSource {
+                    ord,
+                    fused: i,
+                    score: i.map_or(0.0, |i| fused[i].score),
+                    shown: false,
+                });
+            }
+        }
+        out
+    }
+
+    /// The candidate key-point sentences of the `sources`, with their
+    /// features (see [`keypoints::FEATURES`]; `passage_rank` is the index
+    /// in `sources`, so the passages not shown rank after the shown ones). A
+    /// behavioural note's sentences are candidates only for a behavioural
+    /// question.
     fn key_point_candidates(
         &self,
         qvec: &[f32],
         content: &[String],
-        results: &[Passage],
-        ords: &[usize],
+        sources: &[KeyPointSource],
     ) -> Vec<keypoints::Candidate> {
         let g = &self.generation;
         let note_of = |ord: usize| g.note(&g.chunks[ord].note_id);
-        let top_note = ords.first().map(|&o| g.chunks[o].note_id.as_str());
-        let behavioural_question = ords
+        let top_note = sources.first().map(|s| g.chunks[s.ord].note_id.as_str());
+        let behavioural_question = sources
             .first()
-            .and_then(|&o| note_of(o))
+            .and_then(|s| note_of(s.ord))
             .is_some_and(|n| n.is_behavioural());
-        let at: Vec<(usize, usize)> = ords
+        let at: Vec<(usize, usize)> = sources
             .iter()
             .enumerate()
-            .filter(|&(_, &ord)| {
-                behavioural_question || !note_of(ord).is_some_and(|n| n.is_behavioural())
+            .filter(|&(_, s)| {
+                behavioural_question || !note_of(s.ord).is_some_and(|n| n.is_behavioural())
             })
-            .flat_map(|(r, &ord)| (0..g.sentences[ord].len()).map(move |j| (r, j)))
+            .flat_map(|(r, s)| (0..g.sentences[s.ord].len()).map(move |j| (r, j)))
             .collect();
         let idf = |t: &str| g.lexical.idf(t);
-        let best_score = results.first().map_or(0.0, |r| r.score);
-        let headings: Vec<HashSet<String>> = ords
+        let best_score = sources.first().map_or(0.0, |s| s.score);
+        let headings: Vec<HashSet<String>> = sources
             .iter()
-            .map(|&o| {
-                crate::index::lexical::analyze(&g.chunks[o].heading.join(" "))
+            .map(|s| {
+                crate::index::lexical::analyze(&g.chunks[s.ord].heading.join(" "))
                     .into_iter()
                     .collect()
             })
             .collect();
         let cos: Vec<f32> = at
             .iter()
-            .map(|&(r, j)| crate::index::dense::dot(qvec, g.sentence_vector(ords[r], j)))
+            .map(|&(r, j)| crate::index::dense::dot(qvec, g.sentence_vector(sources[r].ord, j)))
             .collect();
         let best_cos = cos.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         at.iter()
             .zip(&cos)
             .map(|(&(r, j), &cosine)| {
-                let ord = ords[r];
+                let ord = sources[r].ord;
                 let text = &g.sentences[ord][j];
                 let words: HashSet<String> =
                     crate::index::lexical::analyze(text).into_iter().collect();
@@ -850,7 +922,7 @@ impl Engine {
                         heading: abstain::coverage(content, &headings[r], idf),
                         words: text.split_whitespace().count(),
                         passage_score: if best_score > 0.0 {
-                            results[r].score / best_score
+                            sources[r].score / best_score
                         } else {
                             0.0
                         },
@@ -861,36 +933,86 @@ impl Engine {
             .collect()
     }
 
-    /// Chooses the key points among the candidates (see [`keypoints::choose`]).
-    fn key_points(
+    /// Chooses up to `n` key points among the candidates (see
+    /// [`keypoints::choose`]): indexes into `cands`, in reading order.
+    fn pick_key_points(
         &self,
         cands: &[keypoints::Candidate],
-        results: &[Passage],
-        ords: &[usize],
+        sources: &[KeyPointSource],
         n: usize,
-    ) -> Vec<KeyPoint> {
+    ) -> Vec<usize> {
         let g = &self.generation;
         let at: Vec<(usize, usize)> = cands.iter().map(|c| c.at).collect();
         let relevance: Vec<f32> = cands
             .iter()
             .map(|c| keypoints::relevance(&keypoints::WEIGHTS, &c.x))
             .collect();
-        let vec_of = |i: usize| g.sentence_vector(ords[at[i].0], at[i].1);
-        let picked = keypoints::choose(&at, &relevance, n, |a, b| {
+        let vec_of = |i: usize| g.sentence_vector(sources[at[i].0].ord, at[i].1);
+        keypoints::choose(&at, &relevance, n, |a, b| {
             crate::index::dense::dot(vec_of(a), vec_of(b))
-        });
-        picked
-            .into_iter()
-            .map(|i| {
-                let (r, j) = at[i];
-                KeyPoint {
-                    text: g.sentences[ords[r]][j].clone(),
-                    passage: results[r].rank,
-                    chunk_id: results[r].chunk_id.clone(),
-                    cosine: cands[i].cosine,
-                }
+        })
+    }
+
+    /// Makes every key point's passage a shown one: a passage of the
+    /// closest note that a key point comes from but MMR did not show takes
+    /// the place of the last shown passage no key point cites (never
+    /// passage [1]); a key point whose passage finds no place is dropped.
+    /// Returns the key points, cited by their passage's final rank and in
+    /// reading order, and the passages to show.
+    fn show_key_point_sources(
+        &self,
+        mut shown: Vec<Shown>,
+        sources: &[KeyPointSource],
+        picked: &[usize],
+        cands: &[keypoints::Candidate],
+    ) -> (Vec<KeyPoint>, Vec<Shown>) {
+        let g = &self.generation;
+        let cited = |shown: &[Shown], ord: usize| {
+            picked
+                .iter()
+                .any(|&i| sources[cands[i].at.0].ord == ord && shown.iter().any(|s| s.ord == ord))
+        };
+        // Unshown sources in the order their first key point appears.
+        let mut wanted: Vec<usize> = Vec::new();
+        for &i in picked {
+            let r = cands[i].at.0;
+            if !sources[r].shown && !wanted.contains(&r) {
+                wanted.push(r);
+            }
+        }
+        for r in wanted {
+            let free = (1..shown.len())
+                .rev()
+                .find(|&k| !cited(&shown, shown[k].ord));
+            let Some(k) = free else { break };
+            shown.remove(k);
+            shown.push(Shown {
+                ord: sources[r].ord,
+                fused: sources[r].fused,
+                mmr: None,
+            });
+        }
+        let mut points: Vec<(usize, usize, KeyPoint)> = picked
+            .iter()
+            .filter_map(|&i| {
+                let (r, j) = cands[i].at;
+                let ord = sources[r].ord;
+                let rank = shown.iter().position(|s| s.ord == ord)?;
+                let c = &g.chunks[ord];
+                Some((
+                    rank,
+                    j,
+                    KeyPoint {
+                        text: g.sentences[ord][j].clone(),
+                        passage: rank + 1,
+                        chunk_id: c.id.clone(),
+                        cosine: cands[i].cosine,
+                    },
+                ))
             })
-            .collect()
+            .collect();
+        points.sort_by_key(|&(rank, j, _)| (rank, j));
+        (points.into_iter().map(|(_, _, k)| k).collect(), shown)
     }
 
     /// The closest questions: in hybrid mode the [`closest`] model's order of
@@ -1004,7 +1126,7 @@ impl Engine {
         question: &str,
         p: &SearchParams,
     ) -> Result<Vec<closest::Candidate>> {
-        Ok(self.answer(question, p, false)?.2)
+        Ok(self.answer(question, p, false)?.1.closest)
     }
 
     /// Nearest questions by title vector (or by the fused order in BM25 mode).

@@ -1,8 +1,9 @@
 //! Key points: a few sentences from the retrieved passages that answer the
 //! question, each cited to its passage.
 //!
-//! Nothing is generated. Candidate sentences are the shown passages' prose
-//! sentences that read on their own, cut and embedded when the index is
+//! Nothing is generated. Candidate sentences are the prose sentences that
+//! read on their own of the shown passages and of the closest note's other
+//! passages (a passage a key point comes from is then shown), cut and embedded when the index is
 //! built ([`crate::index::sentences`]) with the same model as the question,
 //! so a question costs only dot products. They are
 //! chosen by sentence-level
@@ -54,24 +55,17 @@ pub const SIGNS: [i8; N_FEATURES] = [1, 1, 1, 1, 1, 0, 1, 0, 1];
 /// Logistic-regression weights (intercept first) of "this sentence answers
 /// the question", fitted by `cram eval --fit-key-points` on the answer
 /// labels (tests/data/answer_labels.tsv); that command prints the
-/// cross-validated rates next to these weights' own. On the 249 labelled
-/// queries `ask` answers, an answering sentence is among the candidates for
-/// 75.1%; the key points contain one for 56.2% held out (five folds grouped
-/// by note), against 55.4% for the hand-set score this replaced (cosine +
-/// 0.2 x lexical + 0.15 for the best note). Both the candidates and the
-/// choice limit it: held out, the fitted score ranks an answering sentence
-/// first for a third of the queries and among the first five for 59%.
+/// cross-validated rates next to these weights' own. Candidates are the
+/// sentences of the shown passages and of the closest note's other
+/// passages. On the 247 labelled queries `ask` answers, an answering
+/// sentence is among them for 83.0% (75.0% from the shown passages alone);
+/// the key points contain one for 59.9% held out (five folds grouped by
+/// note; 56.3% from the shown passages alone). The choice limits it more
+/// than the candidates: the fitted score is linear in a handful of
+/// features over one bi-encoder's cosines.
 pub const WEIGHTS: [f32; N_FEATURES + 1] = [
-    -5.212_403,
-    2.536_724,
-    3.656_102,
-    3.902_875,
-    0.788_890_4,
-    0.0,
-    1.013_507_7,
-    2.150_904_7,
-    1.582_743_5,
-    2.54481,
+    -4.085518, 0.9055668, 4.7562447, 4.307374, 1.2284106, 0.0, 0.7706193, 2.347876, 1.5599804,
+    2.224122,
 ];
 
 /// What is known of one candidate sentence when key points are chosen.
