@@ -87,9 +87,10 @@ MODEL_JSON = {  # the model folder contract of `cram --model DIR` (README, "Mode
     "passage_prefix": "",
 }
 INT8_NAME = MODEL_NAME + "-int8"
-INT8_JSON = dict(MODEL_JSON, exporter="cram-export-onnx/1 + cram-quantize-onnx/1",
+INT8_JSON = dict(MODEL_JSON, exporter="cram-export-onnx/1 + cram-quantize-onnx/2",
                  quantization="onnxruntime 1.24.4 quantize_dynamic: int8 weights per channel, 7-bit "
-                              "(reduce_range); uint8 activations per tensor at run time; MatMul and Gather")
+                              "(reduce_range); uint8 activations per tensor at run time; MatMul and Gather",
+                 optimization="saved as onnxruntime 1.24.4 optimises it at ORT_ENABLE_EXTENDED")
 SHIPPED = ["model.onnx", "tokenizer.json", "config.json", "tokenizer_config.json", "special_tokens_map.json"]
 # Export venv. All current releases with wheels for CPython 3.11-3.14 on Linux x86_64/aarch64 and
 # macOS arm64; onnx's own dependencies are pinned too, so the export is reproducible.

@@ -149,6 +149,15 @@ pub struct Engine {
     lexicon: OnceLock<Lexicon>,
     /// Per note (in `generation.notes` order), its analysed terms.
     note_terms: OnceLock<Vec<OnceLock<NoteTerms>>>,
+    /// Per passage (by ordinal), the analysed terms of its headings and of
+    /// its key-point sentences.
+    chunk_terms: OnceLock<Vec<OnceLock<ChunkTerms>>>,
+}
+
+/// A passage's analysed terms, for the key-point features.
+struct ChunkTerms {
+    heading: HashSet<String>,
+    sentences: Vec<HashSet<String>>,
 }
 
 /// A note's analysed terms, for the abstention evidence.
@@ -173,6 +182,7 @@ impl Engine {
             pending: None,
             lexicon: Default::default(),
             note_terms: Default::default(),
+            chunk_terms: Default::default(),
         }
     }
 
@@ -675,6 +685,22 @@ impl Engine {
     }
 
     /// The analysed terms of note `n`, computed on first use.
+    /// The analysed terms of passage `ord`'s headings and sentences,
+    /// computed once per passage.
+    fn chunk_terms(&self, ord: usize) -> &ChunkTerms {
+        let g = &self.generation;
+        let cache = self
+            .chunk_terms
+            .get_or_init(|| (0..g.chunks.len()).map(|_| OnceLock::new()).collect());
+        cache[ord].get_or_init(|| {
+            let set = |t: &str| crate::index::lexical::analyze(t).into_iter().collect();
+            ChunkTerms {
+                heading: set(&g.chunks[ord].heading.join(" ")),
+                sentences: g.sentences[ord].iter().map(|t| set(t)).collect(),
+            }
+        })
+    }
+
     fn note_terms(&self, n: &NoteRecord) -> &NoteTerms {
         let g = &self.generation;
         let cache = self
@@ -889,14 +915,6 @@ impl Engine {
             .collect();
         let idf = |t: &str| g.lexical.idf(t);
         let best_score = sources.first().map_or(0.0, |s| s.score);
-        let headings: Vec<HashSet<String>> = sources
-            .iter()
-            .map(|s| {
-                crate::index::lexical::analyze(&g.chunks[s.ord].heading.join(" "))
-                    .into_iter()
-                    .collect()
-            })
-            .collect();
         let cos: Vec<f32> = at
             .iter()
             .map(|&(r, j)| crate::index::dense::dot(qvec, g.sentence_vector(sources[r].ord, j)))
@@ -907,19 +925,18 @@ impl Engine {
             .map(|(&(r, j), &cosine)| {
                 let ord = sources[r].ord;
                 let text = &g.sentences[ord][j];
-                let words: HashSet<String> =
-                    crate::index::lexical::analyze(text).into_iter().collect();
+                let terms = self.chunk_terms(ord);
                 keypoints::Candidate {
                     at: (r, j),
                     cosine,
                     x: keypoints::Features {
                         cosine,
                         cosine_gap: cosine - best_cos,
-                        lexical: abstain::coverage(content, &words, idf),
+                        lexical: abstain::coverage(content, &terms.sentences[j], idf),
                         best_note: Some(g.chunks[ord].note_id.as_str()) == top_note,
                         passage_rank: r,
                         position: j,
-                        heading: abstain::coverage(content, &headings[r], idf),
+                        heading: abstain::coverage(content, &terms.heading, idf),
                         words: text.split_whitespace().count(),
                         passage_score: if best_score > 0.0 {
                             sources[r].score / best_score
