@@ -105,6 +105,12 @@ pub struct Embedder {
 pub struct PendingModel(Option<std::thread::JoinHandle<Result<Embedder>>>);
 
 impl PendingModel {
+    /// True when the load has finished (with the model or an error), so
+    /// [`PendingModel::wait`] returns at once.
+    pub fn is_ready(&self) -> bool {
+        self.0.as_ref().is_none_or(|h| h.is_finished())
+    }
+
     /// Waits for the load: the model, or the error [`Embedder::load`] gave.
     pub fn wait(mut self) -> Result<Embedder> {
         let handle = self.0.take().expect("a pending model is waited for once");

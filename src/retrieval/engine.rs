@@ -586,6 +586,7 @@ impl Engine {
         }
         if self.embedder.is_none() {
             let s = Instant::now();
+            self.warm_while_loading();
             self.load_model()?;
             t.model_load = ms(s);
         }
@@ -593,6 +594,27 @@ impl Engine {
         let v = self.load_model()?.embed_query(text)?;
         t.embed = ms(s);
         Ok(Some(v))
+    }
+
+    /// While the model is still loading on its thread, analyses the notes
+    /// and passages for the evidence and key-point features (caches the
+    /// answer would otherwise fill after the embedding, on a cold command's
+    /// critical path), one note at a time, stopping as soon as the model is
+    /// ready.
+    fn warm_while_loading(&self) {
+        let g = &self.generation;
+        let loading = || self.pending.as_ref().is_some_and(|p| !p.is_ready());
+        for n in &g.notes {
+            if !loading() {
+                return;
+            }
+            self.note_terms(n);
+            for (ord, c) in g.chunks.iter().enumerate() {
+                if c.note_id == n.id {
+                    self.chunk_terms(ord);
+                }
+            }
+        }
     }
 
     /// The evidence the abstention decision weighs (see [`crate::retrieval::abstain`]).
