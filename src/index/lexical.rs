@@ -25,7 +25,11 @@ use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::tokenizer::TextAnalyzer;
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use tantivy::tokenizer::{SimpleTokenStream, SimpleTokenizer, TextAnalyzer, Tokenizer};
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 use crate::error::Result;
@@ -44,10 +48,8 @@ pub const STOPWORDS: &[&str] = &[
 
 /// The `text` field's analyzer.
 pub fn analyzer() -> TextAnalyzer {
-    use tantivy::tokenizer::{
-        Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
-    };
-    TextAnalyzer::builder(SimpleTokenizer::default())
+    use tantivy::tokenizer::{Language, LowerCaser, RemoveLongFilter, Stemmer, StopWordFilter};
+    TextAnalyzer::builder(MathAwareTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(StopWordFilter::remove(
@@ -55,6 +57,60 @@ pub fn analyzer() -> TextAnalyzer {
         ))
         .filter(Stemmer::new(Language::English))
         .build()
+}
+
+/// tantivy's simple tokenizer over text whose inline math also spells each
+/// subscripted symbol as one word ([`join_subscripts`]): the notes write
+/// `$\sqrt{d_k}$`, which the simple tokenizer splits into `sqrt`, `d`, `k`,
+/// while a candidate types "why divide by sqrt dk". Text without `$` (every
+/// question, and BEIR's collections) is tokenized exactly as before.
+#[derive(Clone, Default)]
+pub struct MathAwareTokenizer {
+    inner: SimpleTokenizer,
+    rewritten: String,
+}
+
+impl Tokenizer for MathAwareTokenizer {
+    type TokenStream<'a> = SimpleTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> SimpleTokenStream<'a> {
+        match join_subscripts(text) {
+            Cow::Borrowed(_) => self.inner.token_stream(text),
+            Cow::Owned(s) => {
+                self.rewritten = s;
+                self.inner.token_stream(&self.rewritten)
+            }
+        }
+    }
+}
+
+/// `text` with, after each inline math span (`$...$` on one line), the
+/// joined spelling of every single-letter symbol with a plain subscript in
+/// it: `$\sqrt{d_k}$` becomes `$\sqrt{d_k}$ dk`, `$d_{model}$` gets
+/// `dmodel`, `$W_Q$` gets `WQ`. Subscripts that are not letters and digits
+/// (`x_{t-1}`, `d_{\text{ff}}`) are left alone. Borrowed when nothing changes.
+pub fn join_subscripts(text: &str) -> Cow<'_, str> {
+    static MATH: OnceLock<Regex> = OnceLock::new();
+    static SUBSCRIPT: OnceLock<Regex> = OnceLock::new();
+    if !text.contains('$') {
+        return Cow::Borrowed(text);
+    }
+    let math = MATH.get_or_init(|| Regex::new(r"\$[^$\n]+\$").expect("valid regex"));
+    let subscript = SUBSCRIPT.get_or_init(|| {
+        Regex::new(r"(?:^|[^A-Za-z0-9\\])([A-Za-z])_(?:\{([A-Za-z0-9]{1,12})\}|([A-Za-z0-9]))")
+            .expect("valid regex")
+    });
+    math.replace_all(text, |m: &regex::Captures| {
+        let span = &m[0];
+        let mut out = span.to_string();
+        for c in subscript.captures_iter(span) {
+            let sub = c.get(2).or_else(|| c.get(3)).map_or("", |s| s.as_str());
+            out.push(' ');
+            out.push_str(&c[1]);
+            out.push_str(sub);
+        }
+        out
+    })
 }
 
 fn register(index: &Index) {
@@ -282,6 +338,29 @@ pub fn analyze(q: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subscripts_in_math_are_also_one_word() {
+        assert_eq!(
+            join_subscripts(r"Dividing by $\sqrt{d_k}$ keeps unit variance"),
+            r"Dividing by $\sqrt{d_k}$ dk keeps unit variance"
+        );
+        assert_eq!(
+            join_subscripts(r"width $d_{model}$ and $W_Q x_i$"),
+            r"width $d_{model}$ dmodel and $W_Q x_i$ WQ xi"
+        );
+        // Not math, not a plain subscript, or a longer base: unchanged.
+        for t in [
+            "snake_case and d_k outside math",
+            r"$x_{t-1}$ and $d_{\text{ff}}$",
+            r"$\mathrm{max\_len}$ costs $5",
+        ] {
+            assert!(matches!(join_subscripts(t), Cow::Borrowed(_)) || join_subscripts(t) == t, "{t}");
+        }
+        let terms = analyze(r"Dividing by $\sqrt{d_k}$");
+        assert!(terms.contains(&"dk".to_string()), "{terms:?}");
+        assert_eq!(analyze("why divide by sqrt dk"), ["whi", "divid", "sqrt", "dk"]);
+    }
 
     fn fixture() -> (tempfile::TempDir, Lexical) {
         let d = tempfile::tempdir().unwrap();
