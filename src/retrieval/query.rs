@@ -131,6 +131,35 @@ pub const GLOSSARY: &[(&str, &str)] = &[
     ("prod", "production"),
     ("hparams", "hyperparameters"),
     ("lr", "learning rate"),
+    ("cot", "chain-of-thought"),
+    ("tot", "tree of thoughts"),
+    ("icl", "in-context learning"),
+    ("peft", "parameter-efficient fine-tuning"),
+    ("ppo", "proximal policy optimization"),
+    ("bpe", "byte-pair encoding"),
+    ("ner", "named entity recognition"),
+    ("nli", "natural language inference"),
+    ("mcp", "model context protocol"),
+    ("otel", "opentelemetry"),
+    ("sse", "server-sent events"),
+    ("ttl", "time to live"),
+    ("tpr", "true positive rate"),
+    ("fpr", "false positive rate"),
+    ("mcc", "matthews correlation coefficient"),
+    ("iid", "independent and identically distributed"),
+    ("pca", "principal component analysis"),
+    ("svm", "support vector machine"),
+    ("knn", "k-nearest neighbors"),
+    ("ema", "exponential moving average"),
+    ("dag", "directed acyclic graph"),
+    ("hitl", "human-in-the-loop"),
+    ("e2e", "end-to-end"),
+    ("vlm", "vision language model"),
+    ("slm", "small language model"),
+    ("asr", "automatic speech recognition"),
+    ("ocr", "optical character recognition"),
+    ("etl", "extract transform load"),
+    ("api", "application programming interface"),
 ];
 
 /// Short forms used by more notes than this are not expanded.
@@ -195,6 +224,9 @@ pub struct Lexicon {
     aliases: HashMap<String, String>,
     /// Whole words of the embedding model's WordPiece vocabulary.
     english: HashSet<String>,
+    /// Each note's words, lowercased, one space apart (for counting the
+    /// notes that use a long form).
+    texts: Vec<String>,
 }
 
 /// Lowercased alphanumeric words of `s` (apostrophes and inner hyphens split).
@@ -212,6 +244,7 @@ impl Lexicon {
         let mut lex = Lexicon::default();
         for n in notes {
             let text = format!("{} {} {}", n.title, n.tags.join(" "), n.body);
+            lex.texts.push(format!(" {} ", words(&text).collect::<Vec<_>>().join(" ")));
             let mut seen = HashSet::new();
             for w in words(&text) {
                 if seen.insert(w.clone()) {
@@ -267,12 +300,25 @@ impl Lexicon {
         self.aliases.get(short).map(String::as_str)
     }
 
-    /// True when a short form is rare enough in the notes that its long form
-    /// adds evidence: used by at most [`RARE_SHORT_FORM`] notes. A short form
-    /// the notes use everywhere ("llm", "rag") already matches by itself, and
-    /// its long form ("large language model") only adds common words.
+    /// True when the long form of a short form adds evidence: the short
+    /// form is used by at most [`RARE_SHORT_FORM`] notes, and the notes call
+    /// the thing by its long form at least as often (in as many notes). A
+    /// short form the notes use everywhere ("llm", "rag") already matches by
+    /// itself, and its long form ("large language model") only adds common
+    /// words; one they prefer to the long form ("lstm", "lora") matches the
+    /// notes that discuss it, while the long form pulls toward the one note
+    /// that spells it out.
     pub fn worth_expanding(&self, short: &str) -> bool {
-        self.words.get(short).copied().unwrap_or(0) <= RARE_SHORT_FORM
+        let uses = self.words.get(short).copied().unwrap_or(0);
+        if uses > RARE_SHORT_FORM {
+            return false;
+        }
+        let Some(long) = self.alias(short) else {
+            return false;
+        };
+        let phrase = format!(" {} ", words(long).collect::<Vec<_>>().join(" "));
+        let spelled_out = self.texts.iter().filter(|t| t.contains(&phrase)).count() as u32;
+        spelled_out >= uses
     }
 
     /// True when the notes use `word` (lowercased).
@@ -684,5 +730,26 @@ mod tests {
         let u = understand("what is gqa", &l, Steps::NONE);
         assert_eq!(u.searched, "what is gqa");
         assert!(!u.changed());
+    }
+
+    #[test]
+    fn a_short_form_the_notes_prefer_is_not_expanded() {
+        // Two notes say LSTM, one spells out long short-term memory: the
+        // short form already finds both. GQA is spelled out wherever it is
+        // used: its long form adds evidence.
+        let l = Lexicon::build(
+            &[
+                note(
+                    "q01",
+                    "A long short-term memory (LSTM) gates its cell. Grouped-query attention (GQA).",
+                ),
+                note("q02", "The LSTM forget gate keeps gradients alive."),
+            ],
+            None,
+        );
+        assert!(!l.worth_expanding("lstm"));
+        assert!(l.worth_expanding("gqa"));
+        let u = understand("lstm cell state", &l, Steps::default());
+        assert!(u.expansions.is_empty(), "{:?}", u.expansions);
     }
 }
