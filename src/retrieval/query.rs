@@ -337,7 +337,50 @@ impl Lexicon {
         {
             return None;
         }
-        self.nearest(word, if len >= 7 { 2 } else { 1 })
+        let near = self.nearest(word, if len >= 7 { 2 } else { 1 })?;
+        // A regular inflection of a known word ("tanked", "tripled": the
+        // WordPiece vocabulary keeps only the stem whole) is a word, not a
+        // typo: it is corrected only to a form of itself ("overfiting" ->
+        // "overfitting"), never to another word ("tanked" -> "talked").
+        if self.inflects_a_known_word(word) {
+            let stem = |w: &str| crate::index::lexical::analyze(w).into_iter().next();
+            return (stem(near) == stem(word)).then_some(near);
+        }
+        Some(near)
+    }
+
+    /// True when `word` is a regular inflection of a whole word of the
+    /// model's vocabulary or of the notes.
+    fn inflects_a_known_word(&self, word: &str) -> bool {
+        let known = |w: &str| w.len() >= 3 && (self.english.contains(w) || self.words.contains_key(w));
+        for suffix in ["ing", "ed", "es", "s", "er", "est", "ly", "d"] {
+            let Some(base) = word.strip_suffix(suffix) else {
+                continue;
+            };
+            if known(base) {
+                return true;
+            }
+            // A suffix that starts with a vowel may have dropped an `e`
+            // ("making"), doubled a consonant ("stopped") or turned an `f`
+            // into a `v` ("halved"); "-s", "-d" and "-ly" do none of that, so
+            // "duplicats" stays a typo of "duplicates".
+            if !suffix.starts_with(['i', 'e']) {
+                continue;
+            }
+            let undoubled = base
+                .char_indices()
+                .last()
+                .filter(|&(i, c)| i > 0 && base[..i].ends_with(c))
+                .map(|(i, _)| &base[..i]);
+            let ve_to_f = base.strip_suffix('v').map(|b| format!("{b}f"));
+            if known(&format!("{base}e"))
+                || undoubled.is_some_and(known)
+                || ve_to_f.as_deref().is_some_and(known)
+            {
+                return true;
+            }
+        }
+        false
     }
 
     /// The notes word closest to `word` within `max` edits.
@@ -730,6 +773,24 @@ mod tests {
         let u = understand("what is gqa", &l, Steps::NONE);
         assert_eq!(u.searched, "what is gqa");
         assert!(!u.changed());
+    }
+
+    #[test]
+    fn an_inflected_word_is_corrected_only_to_a_form_of_itself() {
+        let mut l = Lexicon::build(
+            &[note(
+                "q01",
+                "The team talked about overfitting: the model can overfit.",
+            )],
+            None,
+        );
+        l.english = ["tank"].iter().map(|s| s.to_string()).collect();
+        // "tanked" is "tank" + "ed", one edit from the notes' "talked".
+        assert_eq!(l.correct("tanked"), None);
+        // "overfiting" inflects the notes' "overfit": corrected to its form.
+        assert_eq!(l.correct("overfiting"), Some("overfitting"));
+        // A typo that is no inflection is corrected as before.
+        assert_eq!(l.correct("talkde"), Some("talked"));
     }
 
     #[test]
