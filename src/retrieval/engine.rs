@@ -476,36 +476,21 @@ impl Engine {
             .into_iter()
             .map(|i| (closest[i].note.as_str(), closest[i].best))
             .collect();
-        let mut shown: Vec<Shown> = if abstained && !keep_on_abstain {
+        let note = named.first().map(|&(id, _)| id);
+        let shown: Vec<Shown> = if abstained && !keep_on_abstain {
             Vec::new()
         } else {
-            self.lead_with_closest(&ranking, named.first().map(|&(id, _)| id))
-                .into_iter()
-                .map(|(i, mmr)| Shown {
-                    ord: ranking.fused[i].ord as usize,
-                    fused: Some(i),
-                    mmr,
-                })
-                .collect()
+            self.lead_with_closest(&ranking, note)
         };
 
-        let mut workings = Workings::default();
-        let key_points = match (&qvec, abstained) {
+        let (key_points, shown, mut workings) = match (&qvec, abstained) {
             (Some(v), false) if p.key_points > 0 && !shown.is_empty() => {
                 let s = Instant::now();
-                let note = named.first().map(|&(id, _)| id);
-                let sources = self.key_point_sources(&shown, note, &ranking.fused);
-                let cands = self.key_point_candidates(v, &content, &sources);
-                let picked = self.pick_key_points(&cands, &sources, p.key_points);
-                let (kp, now_shown) =
-                    self.show_key_point_sources(shown, &sources, &picked, &cands);
-                shown = now_shown;
+                let out = self.key_points(v, &content, shown, note, &ranking.fused, p.key_points);
                 t.key_points = ms(s);
-                workings.key_point_sources = sources.iter().map(|s| s.ord).collect();
-                workings.key_point_candidates = cands;
-                kp
+                out
             }
-            _ => Vec::new(),
+            _ => (Vec::new(), shown, Workings::default()),
         };
         let results = self.passages(&ranking.fused, &shown);
 
@@ -867,6 +852,32 @@ impl Engine {
         }
     }
 
+    /// The key points for a question with vector `qvec` and content terms
+    /// `content`, and the passages to show once each key point's passage is
+    /// among them (see [`Engine::show_key_point_sources`]); `note` is the
+    /// closest question's. Also returns the sources and candidates (the
+    /// fits' [`Workings`]).
+    fn key_points(
+        &self,
+        qvec: &[f32],
+        content: &[String],
+        shown: Vec<Shown>,
+        note: Option<&str>,
+        fused: &[Fused],
+        n: usize,
+    ) -> (Vec<KeyPoint>, Vec<Shown>, Workings) {
+        let sources = self.key_point_sources(&shown, note, fused);
+        let cands = self.key_point_candidates(qvec, content, &sources);
+        let picked = self.pick_key_points(&cands, &sources, n);
+        let (points, shown) = self.show_key_point_sources(shown, &sources, &picked, &cands);
+        let workings = Workings {
+            key_point_sources: sources.iter().map(|s| s.ord).collect(),
+            key_point_candidates: cands,
+            closest: Vec::new(),
+        };
+        (points, shown, workings)
+    }
+
     /// Where key points may come from: the shown passages, then the other
     /// passages of `note` (the closest question's; the first passage's when
     /// there is none) in reading order, each with its fused score (0 when
@@ -1088,14 +1099,20 @@ impl Engine {
     /// that passage [1] is from the note the answer names: moved up if MMR
     /// chose it, else put first in place of the last one. Unchanged without
     /// candidates (abstained, or not hybrid).
-    fn lead_with_closest(
-        &self,
-        ranking: &search::Ranking,
-        note: Option<&str>,
-    ) -> Vec<(usize, Option<crate::retrieval::answer::MmrDetail>)> {
+    fn lead_with_closest(&self, ranking: &search::Ranking, note: Option<&str>) -> Vec<Shown> {
+        let shown = |order: Vec<(usize, Option<crate::retrieval::answer::MmrDetail>)>| {
+            order
+                .into_iter()
+                .map(|(i, mmr)| Shown {
+                    ord: ranking.fused[i].ord as usize,
+                    fused: Some(i),
+                    mmr,
+                })
+                .collect()
+        };
         let mut order = ranking.order.clone();
         let Some(note) = note else {
-            return order;
+            return shown(order);
         };
         let g = &self.generation;
         let of_note = |i: usize| g.chunks[ranking.fused[i].ord as usize].note_id == note;
@@ -1109,7 +1126,7 @@ impl Engine {
                 }
             }
         }
-        order
+        shown(order)
     }
 
     /// The first notes of the fused list with their evidence for
