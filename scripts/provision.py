@@ -18,7 +18,8 @@ Linux ${XDG_DATA_HOME:-$HOME/.local/share}/cram, macOS $HOME/Library/Application
     models/all-MiniLM-L6-v2/       model.onnx, tokenizer.json, config.json, tokenizer_config.json,
                                    special_tokens_map.json, vocab.txt, model.json (written last)
     models/all-MiniLM-L6-v2-int8/  the same model dynamically quantised to int8 by
-                                   scripts/quantize_onnx.py (ONNX Runtime's quantize_dynamic),
+                                   scripts/quantize_onnx.py (ONNX Runtime's quantize_dynamic, then
+                                   saved pre-fused at ORT_ENABLE_EXTENDED), the default model;
                                    the same tokenizer files, model.json (written last)
     venv-export/                   numpy + onnx + safetensors + onnxruntime (pinned) for
                                    scripts/export_onnx.py and scripts/quantize_onnx.py
