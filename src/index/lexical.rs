@@ -20,13 +20,13 @@
 
 use std::path::Path;
 
+use std::borrow::Cow;
+use std::sync::OnceLock;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
-use std::borrow::Cow;
-use std::sync::OnceLock;
 
 use regex::Regex;
 use tantivy::tokenizer::{SimpleTokenStream, SimpleTokenizer, TextAnalyzer, Tokenizer};
@@ -355,11 +355,17 @@ mod tests {
             r"$x_{t-1}$ and $d_{\text{ff}}$",
             r"$\mathrm{max\_len}$ costs $5",
         ] {
-            assert!(matches!(join_subscripts(t), Cow::Borrowed(_)) || join_subscripts(t) == t, "{t}");
+            assert!(
+                matches!(join_subscripts(t), Cow::Borrowed(_)) || join_subscripts(t) == t,
+                "{t}"
+            );
         }
         let terms = analyze(r"Dividing by $\sqrt{d_k}$");
         assert!(terms.contains(&"dk".to_string()), "{terms:?}");
-        assert_eq!(analyze("why divide by sqrt dk"), ["whi", "divid", "sqrt", "dk"]);
+        assert_eq!(
+            analyze("why divide by sqrt dk"),
+            ["whi", "divid", "sqrt", "dk"]
+        );
     }
 
     fn fixture() -> (tempfile::TempDir, Lexical) {

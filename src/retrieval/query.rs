@@ -244,7 +244,8 @@ impl Lexicon {
         let mut lex = Lexicon::default();
         for n in notes {
             let text = format!("{} {} {}", n.title, n.tags.join(" "), n.body);
-            lex.texts.push(format!(" {} ", words(&text).collect::<Vec<_>>().join(" ")));
+            lex.texts
+                .push(format!(" {} ", words(&text).collect::<Vec<_>>().join(" ")));
             let mut seen = HashSet::new();
             for w in words(&text) {
                 if seen.insert(w.clone()) {
@@ -352,7 +353,8 @@ impl Lexicon {
     /// True when `word` is a regular inflection of a whole word of the
     /// model's vocabulary or of the notes.
     fn inflects_a_known_word(&self, word: &str) -> bool {
-        let known = |w: &str| w.len() >= 3 && (self.english.contains(w) || self.words.contains_key(w));
+        let known =
+            |w: &str| w.len() >= 3 && (self.english.contains(w) || self.words.contains_key(w));
         for suffix in ["ing", "ed", "es", "s", "er", "est", "ly", "d"] {
             let Some(base) = word.strip_suffix(suffix) else {
                 continue;
