@@ -903,7 +903,8 @@ impl Engine {
             })
             .collect();
         let note = note.or_else(|| shown.first().map(|s| g.chunks[s.ord].note_id.as_str()));
-        let Some(note) = note else {
+        // With one passage shown (`--k 1`) there is no place for another.
+        let Some(note) = note.filter(|_| shown.len() > 1) else {
             return out;
         };
         for (ord, c) in g.chunks.iter().enumerate() {
