@@ -45,6 +45,7 @@ pub const FRAMING: &[&str] = &[
     r"what(?:'s| is) (?:a |the )?(?:good|strong|best|senior|great) (?:answer|response|way to answer)(?: to| for| about)?",
     r"(?:in|during|for|at) (?:an?|the|my|a technical|a system design|an ml|an ai) interviews?",
     r"(?:an? )?interview questions? (?:about|on|like)?",
+    r"(?:to|for|with) (?:an?|the|my) interviewers?",
     r"(?:can|could) you (?:explain|tell me|walk me through)",
     r"(?:please )?(?:explain|tell me about|walk me through|help me understand)",
     r"(?:like i'?m five|in simple terms|in plain english|eli5|quick question|real quick)",
@@ -742,6 +743,13 @@ mod tests {
             Steps::default(),
         );
         assert!(u.searched.starts_with("TTFT"), "{}", u.searched);
+        // Framing after the topic leaves no dangling "to an".
+        let u = understand(
+            "how do I explain data leakage to an interviewer",
+            &l,
+            Steps::default(),
+        );
+        assert_eq!(u.searched, "data leakage");
         // Only framing: searched as typed.
         let u = understand("how should I answer", &l, Steps::default());
         assert_eq!(u.searched, "how should I answer");
