@@ -88,7 +88,8 @@ impl Tokenizer for MathAwareTokenizer {
 /// joined spelling of every single-letter symbol with a plain subscript in
 /// it: `$\sqrt{d_k}$` becomes `$\sqrt{d_k}$ dk`, `$d_{model}$` gets
 /// `dmodel`, `$W_Q$` gets `WQ`. Subscripts that are not letters and digits
-/// (`x_{t-1}`, `d_{\text{ff}}`) are left alone. Borrowed when nothing changes.
+/// (`x_{t-1}`, `d_{\text{ff}}`) are left alone. Borrowed when the text has no
+/// math span.
 pub fn join_subscripts(text: &str) -> Cow<'_, str> {
     static MATH: OnceLock<Regex> = OnceLock::new();
     static SUBSCRIPT: OnceLock<Regex> = OnceLock::new();

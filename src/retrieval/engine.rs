@@ -46,9 +46,8 @@ struct Shown {
 #[derive(Debug, Clone, Copy)]
 struct KeyPointSource {
     ord: usize,
+    /// Its place in the fused list (none when neither arm fetched it).
     fused: Option<usize>,
-    /// Its fused score (0 when neither arm fetched it).
-    score: f32,
     /// Among the shown passages before key points were chosen.
     shown: bool,
 }
@@ -691,7 +690,6 @@ impl Engine {
         }
     }
 
-    /// The analysed terms of note `n`, computed on first use.
     /// The analysed terms of passage `ord`'s headings and sentences,
     /// computed once per passage.
     fn chunk_terms(&self, ord: usize) -> &ChunkTerms {
@@ -708,6 +706,7 @@ impl Engine {
         })
     }
 
+    /// The analysed terms of note `n`, computed on first use.
     fn note_terms(&self, n: &NoteRecord) -> &NoteTerms {
         let g = &self.generation;
         let cache = self
@@ -867,7 +866,7 @@ impl Engine {
         n: usize,
     ) -> (Vec<KeyPoint>, Vec<Shown>, Workings) {
         let sources = self.key_point_sources(&shown, note, fused);
-        let cands = self.key_point_candidates(qvec, content, &sources);
+        let cands = self.key_point_candidates(qvec, content, &sources, fused);
         let picked = self.pick_key_points(&cands, &sources, n);
         let (points, shown) = self.show_key_point_sources(shown, &sources, &picked, &cands);
         let workings = Workings {
@@ -880,8 +879,7 @@ impl Engine {
 
     /// Where key points may come from: the shown passages, then the other
     /// passages of `note` (the closest question's; the first passage's when
-    /// there is none) in reading order, each with its fused score (0 when
-    /// neither arm fetched it). An answering sentence is often in another
+    /// there is none) in reading order. An answering sentence is often in another
     /// section of the right note than the ones MMR showed: on the labelled
     /// queries, the candidates hold one for 83% instead of 75%
     /// (`cram eval --fit-key-points`).
@@ -892,13 +890,11 @@ impl Engine {
         fused: &[Fused],
     ) -> Vec<KeyPointSource> {
         let g = &self.generation;
-        let score = |s: &Shown| s.fused.map_or(0.0, |i| fused[i].score);
         let mut out: Vec<KeyPointSource> = shown
             .iter()
             .map(|s| KeyPointSource {
                 ord: s.ord,
                 fused: s.fused,
-                score: score(s),
                 shown: true,
             })
             .collect();
@@ -909,11 +905,9 @@ impl Engine {
         };
         for (ord, c) in g.chunks.iter().enumerate() {
             if c.note_id == note && !out.iter().any(|s| s.ord == ord) {
-                let i = fused.iter().position(|f| f.ord as usize == ord);
                 out.push(KeyPointSource {
                     ord,
-                    fused: i,
-                    score: i.map_or(0.0, |i| fused[i].score),
+                    fused: fused.iter().position(|f| f.ord as usize == ord),
                     shown: false,
                 });
             }
@@ -931,6 +925,7 @@ impl Engine {
         qvec: &[f32],
         content: &[String],
         sources: &[KeyPointSource],
+        fused: &[Fused],
     ) -> Vec<keypoints::Candidate> {
         let g = &self.generation;
         let note_of = |ord: usize| g.note(&g.chunks[ord].note_id);
@@ -948,7 +943,9 @@ impl Engine {
             .flat_map(|(r, s)| (0..g.sentences[s.ord].len()).map(move |j| (r, j)))
             .collect();
         let idf = |t: &str| g.lexical.idf(t);
-        let best_score = sources.first().map_or(0.0, |s| s.score);
+        // A source's fused score, 0 when neither arm fetched it.
+        let score = |s: &KeyPointSource| s.fused.map_or(0.0, |i| fused[i].score);
+        let best_score = sources.first().map_or(0.0, score);
         let cos: Vec<f32> = at
             .iter()
             .map(|&(r, j)| crate::index::dense::dot(qvec, g.sentence_vector(sources[r].ord, j)))
@@ -973,7 +970,7 @@ impl Engine {
                         heading: abstain::coverage(content, &terms.heading, idf),
                         words: text.split_whitespace().count(),
                         passage_score: if best_score > 0.0 {
-                            sources[r].score / best_score
+                            score(&sources[r]) / best_score
                         } else {
                             0.0
                         },
@@ -1018,11 +1015,7 @@ impl Engine {
         cands: &[keypoints::Candidate],
     ) -> (Vec<KeyPoint>, Vec<Shown>) {
         let g = &self.generation;
-        let cited = |shown: &[Shown], ord: usize| {
-            picked
-                .iter()
-                .any(|&i| sources[cands[i].at.0].ord == ord && shown.iter().any(|s| s.ord == ord))
-        };
+        let cited = |ord: usize| picked.iter().any(|&i| sources[cands[i].at.0].ord == ord);
         // Unshown sources in the order their first key point appears.
         let mut wanted: Vec<usize> = Vec::new();
         for &i in picked {
@@ -1032,9 +1025,7 @@ impl Engine {
             }
         }
         for r in wanted {
-            let free = (1..shown.len())
-                .rev()
-                .find(|&k| !cited(&shown, shown[k].ord));
+            let free = (1..shown.len()).rev().find(|&k| !cited(shown[k].ord));
             let Some(k) = free else { break };
             shown.remove(k);
             shown.push(Shown {

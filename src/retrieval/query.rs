@@ -245,14 +245,14 @@ impl Lexicon {
         let mut lex = Lexicon::default();
         for n in notes {
             let text = format!("{} {} {}", n.title, n.tags.join(" "), n.body);
-            lex.texts
-                .push(format!(" {} ", words(&text).collect::<Vec<_>>().join(" ")));
+            let ws: Vec<String> = words(&text).collect();
             let mut seen = HashSet::new();
-            for w in words(&text) {
-                if seen.insert(w.clone()) {
-                    *lex.words.entry(w).or_insert(0) += 1;
+            for w in &ws {
+                if seen.insert(w.as_str()) {
+                    *lex.words.entry(w.clone()).or_insert(0) += 1;
                 }
             }
+            lex.texts.push(format!(" {} ", ws.join(" ")));
             for (short, long) in mine_acronyms(&n.body) {
                 lex.aliases.entry(short).or_insert(long);
             }
