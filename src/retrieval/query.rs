@@ -36,7 +36,8 @@ use crate::index::NoteRecord;
 /// whole words; apostrophes may be straight or curly).
 pub const FRAMING: &[&str] = &[
     r"(?:if|when) (?:an|the|my) interviewers? (?:asks?|asked) (?:me )?(?:about |for )?",
-    r"(?:the|an|my) interviewers? (?:asks?|asked) (?:me )?(?:about |for |to explain )?",
+    r"(?:(?:the|an|my|one) )?interviewers? (?:asks?|asked|asking|wants?|wanted|pushed|pushes|showed|shows|claims?|claimed|says?|said|gave|gives|kept|keeps) (?:me |us )?(?:on |about |for |to explain |to |with )?",
+    r"(?:(?:a|an|the) )?(?:good|strong|best|great|senior|interview) (?:interview )?answers? (?:for|on|to|about)",
     r"i (?:was|got|get|am) asked (?:about |to explain )?",
     r"(?:and|but) i (?:froze|blanked|panicked|stumbled|rambled)",
     r"i (?:froze|blanked|panicked)(?: on)?",
@@ -49,6 +50,9 @@ pub const FRAMING: &[&str] = &[
     r"(?:can|could) you (?:explain|tell me|walk me through)",
     r"(?:please )?(?:explain|tell me about|walk me through|help me understand)",
     r"(?:like i'?m five|in simple terms|in plain english|eli5|quick question|real quick)",
+    // Last, so the longer phrases above win where they start at the same word:
+    // "an interview" with what qualifies it, so no "an" or "system design" dangles.
+    r"(?:(?:a|an|the|my|your|this|that|next|tomorrow's) )?(?:(?:technical|system design|ml|ai|coding|behaviou?ral|final|onsite|phone) )?interview(?:er)?s?(?: prep(?:aration)?)?",
 ];
 
 /// Single words that frame a question rather than name its topic. "answer"
@@ -668,8 +672,29 @@ fn drop_framing(q: &str, dropped: &mut Vec<String>) -> String {
         s.push_str(&kept[last..]);
         kept = s;
     }
+    let tidy = if removed.is_empty() {
+        kept.split_whitespace().collect::<Vec<_>>().join(" ")
+    } else {
+        tidy_after_removal(&kept)
+    };
     dropped.extend(removed);
-    kept.split_whitespace().collect::<Vec<_>>().join(" ")
+    tidy
+}
+
+/// What removing framing leaves behind, tidied: quote marks around the
+/// question that was quoted ("how do I answer \"why not X\""), tokens of
+/// punctuation alone ("interview: ..." leaves ":") and separators at either
+/// end ("when would I use X, what's a strong answer" leaves "X,").
+fn tidy_after_removal(s: &str) -> String {
+    let words: Vec<&str> = s
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .collect();
+    words
+        .join(" ")
+        .trim_matches(|c: char| matches!(c, ',' | ';' | ':' | '-') || c.is_whitespace())
+        .to_string()
 }
 
 #[cfg(test)]
@@ -750,6 +775,37 @@ mod tests {
             Steps::default(),
         );
         assert_eq!(u.searched, "data leakage");
+        // A bare "interviewer" with its verb, a heading such as "interview:",
+        // quotes and separators go too; a determiner does not dangle.
+        for (typed, searched) in [
+            (
+                "interviewer asked why you shouldn't train on test data",
+                "why you shouldn't train on test data",
+            ),
+            (
+                "interviewer wants three ways to cut data leakage",
+                "three ways to cut data leakage",
+            ),
+            ("system design interview: data leakage", "data leakage"),
+            (
+                "I have an interview tomorrow about data leakage",
+                "I have tomorrow about data leakage",
+            ),
+            (
+                "how do I answer \"what is data leakage\"",
+                "what is data leakage",
+            ),
+            (
+                "interviewer asked about data leakage, what's a strong answer",
+                "data leakage",
+            ),
+        ] {
+            assert_eq!(
+                understand(typed, &l, Steps::default()).searched,
+                searched,
+                "{typed}"
+            );
+        }
         // Only framing: searched as typed.
         let u = understand("how should I answer", &l, Steps::default());
         assert_eq!(u.searched, "how should I answer");
