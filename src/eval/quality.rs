@@ -398,7 +398,7 @@ pub fn evaluate_key_points(
             .unwrap_or(false);
         for k in &a.key_points {
             points += 1;
-            standalone += usize::from(!crate::index::sentences::leans_on_context(&k.text));
+            standalone += usize::from(crate::index::sentences::reads_on_its_own(&k.text));
             let note = k.chunk_id.split('#').next().unwrap_or("");
             if technical
                 && engine

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! $CRAM_HOME/cache/embeddings/<hash of model fingerprint>.emb
-//!   header: b"CRAMEMB1", dim (u32 LE), fingerprint length (u32 LE), fingerprint (UTF-8)
+//!   header: b"CRAMEMB2", dim (u32 LE), fingerprint length (u32 LE), fingerprint (UTF-8)
 //!   records: SHA-256 of the text (32 bytes), dim f32 LE
 //! ```
 //!
@@ -24,7 +24,11 @@ use crate::error::{Error, IoContext, Result};
 use crate::index::dense::Vectors;
 use crate::index::embed::{Embedder, ModelInfo};
 
-const MAGIC: &[u8; 8] = b"CRAMEMB1";
+/// Format 2: vectors of texts embedded one at a time (format 1 held vectors
+/// embedded in batches of 8, which an int8 model makes depend on the batch).
+const MAGIC: &[u8; 8] = b"CRAMEMB2";
+/// Texts embedded between two appends to the file.
+const APPEND_EVERY: usize = 64;
 
 /// Cached vectors for one model.
 pub struct EmbeddingCache {
@@ -145,7 +149,7 @@ impl EmbeddingCache {
         if total > 0 {
             progress(0, total);
         }
-        for batch in missing.chunks(crate::index::embed::BATCH_SIZE * 8) {
+        for batch in missing.chunks(APPEND_EVERY) {
             let batch_texts: Vec<&str> = batch.iter().map(|&i| texts[i].as_str()).collect();
             let vecs = embedder.embed(&batch_texts)?;
             let mut buf = Vec::with_capacity(batch.len() * (32 + 4 * self.dim));

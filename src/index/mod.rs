@@ -56,12 +56,12 @@ use crate::index::dense::{Graph, GraphParams, Vectors};
 use crate::index::embed::ModelInfo;
 
 /// Version of the on-disk layout; a generation with another version is rebuilt.
-pub const FORMAT_VERSION: u32 = 7;
+pub const FORMAT_VERSION: u32 = 8;
 
 /// What `cram --version` prints after the name.
 pub const VERSION_LINE: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    " (index format 7; model sentence-transformers/all-MiniLM-L6-v2, ONNX Runtime 1.24)"
+    " (index format 8; model sentence-transformers/all-MiniLM-L6-v2, ONNX Runtime 1.24)"
 );
 
 #[cfg(test)]

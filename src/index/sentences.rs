@@ -5,8 +5,8 @@
 //!
 //! Prose only: no headings, tables, code, display math, reference lists or
 //! worked-out arithmetic such as `36 + 84 = 120`; no fragments that lean on
-//! the sentence before them, and no quoted claims (the notes' trap lists
-//! quote wrong answers).
+//! the sentence before them, and no quoted claim on its own (the notes' trap
+//! lists quote wrong answers): a claim comes only with its rebuttal.
 
 /// Words a candidate sentence must have, at least and at most.
 const MIN_WORDS: usize = 6;
@@ -20,21 +20,82 @@ const ABBREVIATIONS: &[&str] = &[
 ];
 
 /// Candidate key-point sentences of a passage, in order: its prose
-/// sentences that read on their own.
+/// sentences that read on their own, and each quoted claim of a trap list
+/// together with the start of its rebuttal ([`claim_and_rebuttal`]).
 pub fn sentences(text: &str) -> Vec<String> {
-    split_prose(text)
-        .into_iter()
-        .filter(|s| {
-            let w = s.split_whitespace().count();
-            (MIN_WORDS..=MAX_WORDS).contains(&w)
-                && !s.ends_with(':')
-                && !s.ends_with('?')
-                && !s.contains("$$")
-                && !is_arithmetic(&outside_math(s))
-                && !leans_on_context(s)
-                && !quotes_a_claim(s)
+    prose_paragraphs(text)
+        .iter()
+        .flat_map(|p| {
+            let sents = split_sentences(&p.replace("**", ""));
+            let (pair, used) = match claim_and_rebuttal(&sents) {
+                Some((pair, used)) => (Some(pair), used),
+                None => (None, 0),
+            };
+            pair.into_iter()
+                .chain(sents.into_iter().skip(used).filter(|s| stands_alone(s)))
+                .collect::<Vec<_>>()
         })
         .collect()
+}
+
+/// A prose sentence that can be a key point by itself.
+fn stands_alone(s: &str) -> bool {
+    let w = s.split_whitespace().count();
+    (MIN_WORDS..=MAX_WORDS).contains(&w)
+        && !s.ends_with(':')
+        && !s.ends_with('?')
+        && !s.contains("$$")
+        && !is_arithmetic(&outside_math(s))
+        && !leans_on_context(s)
+        && !quotes_a_claim(s)
+}
+
+/// True for a whole sentence in quote marks.
+fn is_quoted(s: &str) -> bool {
+    (s.starts_with('"') && s.ends_with('"')) || (s.starts_with('“') && s.ends_with('”'))
+}
+
+/// True when a key point reads without the text around it: a sentence that
+/// does not lean on context, or a quoted claim that does not and its
+/// rebuttal (which leans on the claim, printed just before it).
+pub fn reads_on_its_own(s: &str) -> bool {
+    let sents = split_sentences(s);
+    match sents.first() {
+        Some(claim) if sents.len() > 1 && is_quoted(claim) => !leans_on_context(claim),
+        _ => !leans_on_context(s),
+    }
+}
+
+/// The notes' trap lists quote a wrong claim or an interviewer's follow-up
+/// and answer it in the same item: `"Clipping fixes vanishing gradients." No.
+/// Clipping only caps large norms ...`. Apart, neither half is a key point
+/// (the claim is wrong, the rebuttal opens with "No." or "It does not"), but
+/// together they read on their own and answer the follow-up a candidate is
+/// most likely to type. Returns the claim with the first rebuttal sentence
+/// (and the second when the first is a bare verdict such as "Only half
+/// right."), verbatim, and how many sentences of `sents` that used; `None`
+/// unless `sents` opens with a whole quoted sentence and the pair is prose
+/// of key-point length.
+fn claim_and_rebuttal(sents: &[String]) -> Option<(String, usize)> {
+    /// A first rebuttal sentence this short is a verdict; the reason follows.
+    const VERDICT_WORDS: usize = 5;
+    let claim = sents.first()?;
+    if !is_quoted(claim) || leans_on_context(claim) || sents.len() < 2 {
+        return None;
+    }
+    let words = |s: &String| s.split_whitespace().count();
+    let used = if words(&sents[1]) <= VERDICT_WORDS && sents.len() > 2 {
+        3
+    } else {
+        2
+    };
+    let pair = sents[..used].join(" ");
+    let rebuttal = &sents[1..used];
+    let prose = rebuttal
+        .iter()
+        .all(|s| !s.contains("$$") && !is_arithmetic(&outside_math(s)) && !s.ends_with(':'));
+    ((MIN_WORDS..=MAX_WORDS).contains(&pair.split_whitespace().count()) && prose)
+        .then_some((pair, used))
 }
 
 /// `s` without its inline math (`$...$`): inline math is rendered and may
@@ -61,6 +122,15 @@ fn is_arithmetic(prose: &str) -> bool {
 /// All prose sentences of a passage, in order (no headings, tables, code,
 /// display math or reference lists; `**` removed).
 pub fn split_prose(text: &str) -> Vec<String> {
+    prose_paragraphs(text)
+        .iter()
+        .flat_map(|p| split_sentences(&p.replace("**", "")))
+        .collect()
+}
+
+/// The prose paragraphs of a passage, in order (a list item is a paragraph
+/// of its own), with their `**` still in.
+fn prose_paragraphs(text: &str) -> Vec<String> {
     let mut paragraphs: Vec<String> = Vec::new();
     let mut cur = String::new();
     let mut fence = crate::index::chunk::Fence::default();
@@ -100,9 +170,6 @@ pub fn split_prose(text: &str) -> Vec<String> {
     }
     flush(&mut cur, &mut paragraphs);
     paragraphs
-        .iter()
-        .flat_map(|p| split_sentences(&p.replace("**", "")))
-        .collect()
 }
 
 /// True for a sentence that opens by pointing back ("This ...", "So ...")
@@ -289,21 +356,38 @@ mod tests {
                 "BM25 scores a document by summing term weights over the query terms.",
                 "Saturation means, e.g. repeated terms help less and less with each repeat.",
                 "A list item that is a complete sentence about inverse document frequency weighting.",
+                "\"Dropout always hurts transformers.\" Not in general, and this quoted claim is a trap.",
             ]
         );
     }
 
     #[test]
-    fn a_quoted_trap_is_cut_off_its_rebuttal() {
-        let text = "- **\"Use F1 everywhere.\"** F1 ignores true negatives and weights precision and recall equally.\n\
-                    - Follow-up: \"How do you resume after a crash?\" Checkpoint before and after side effects and make tools idempotent.";
+    fn a_quoted_trap_comes_with_its_rebuttal() {
+        let text = "- **\"Use F1 everywhere.\"** F1 ignores true negatives and weights precision and recall equally. \
+                    Pick the metric from the costs of the two errors instead.\n\
+                    - \"Clipping fixes vanishing gradients.\" No. Clipping only caps large norms; it does nothing for small ones. \
+                    Residual paths and normalisation are the fix.\n\
+                    - Follow-up: \"How do you resume after a crash?\" Checkpoint before and after side effects and make tools idempotent.\n\
+                    - \"Dropout always hurts.\" No.";
         assert_eq!(
             sentences(text),
             vec![
-                "F1 ignores true negatives and weights precision and recall equally.",
+                "\"Use F1 everywhere.\" F1 ignores true negatives and weights precision and recall equally.",
+                "Pick the metric from the costs of the two errors instead.",
+                "\"Clipping fixes vanishing gradients.\" No. Clipping only caps large norms; it does nothing for small ones.",
+                "Residual paths and normalisation are the fix.",
                 "Checkpoint before and after side effects and make tools idempotent.",
             ]
         );
+        // A claim that itself points back ("It ...") stays out, rebuttal and all.
+        let text = "- \"It fixes each layer's input distribution.\" It fixes only the mean and variance over the batch.";
+        assert!(sentences(text).is_empty());
+        assert!(reads_on_its_own(
+            "\"Speculative decoding lowers quality.\" It does not: it is exact in distribution."
+        ));
+        assert!(!reads_on_its_own(
+            "It does not: it is exact in distribution."
+        ));
     }
 
     #[test]

@@ -80,8 +80,9 @@ fn smoke_eval_on_cisi() {
         assert!((0.0..=1.0).contains(&x), "{key}");
     }
     assert!(m("bm25")["search_ms"]["p50"].as_f64().unwrap() > 0.0);
-    // Memory bound (documented in BENCHMARKS.md): embedding in batches of 8
-    // keeps the whole evaluation well under 1 GiB (measured 248-373 MiB).
+    // Memory bound (documented in BENCHMARKS.md): embedding one text at a
+    // time keeps the whole evaluation well under 1 GiB (measured 248-373 MiB
+    // in batches of 8).
     let rss = v["build"]["peak_rss_mib"].as_f64().unwrap();
     if cfg!(target_os = "linux") {
         assert!(rss > 0.0 && rss < 1024.0, "peak RSS {rss} MiB");

@@ -276,6 +276,26 @@ fn int8_model_is_close_to_reference_embeddings() {
     }
 }
 
+/// A text's vector is a function of the text: embedding it beside others
+/// (a longer one, padded to) gives exactly what embedding it alone or as a
+/// question does. With the int8 model's run-time activation scaling this
+/// failed while passages were embedded in batches of 8.
+#[test]
+fn a_vector_does_not_depend_on_its_neighbours() {
+    if !util::require_model() {
+        return;
+    }
+    let dir = cram::index::model::provisioned_dir("int8").unwrap();
+    let mut e = cram::index::embed::Embedder::load(&dir, None).unwrap();
+    let text =
+        "Dividing by the square root of the key dimension keeps the softmax from saturating.";
+    let long = "A much longer passage about retrieval, ".repeat(20);
+    let alone = e.embed(&[text]).unwrap().remove(0);
+    let beside = e.embed(&[long.as_str(), text, "short"]).unwrap().remove(1);
+    assert_eq!(alone, beside);
+    assert_eq!(alone, e.embed_query(text).unwrap());
+}
+
 #[test]
 fn eval_models_compares_fp32_and_int8() {
     if !util::require_model() {
