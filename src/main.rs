@@ -52,18 +52,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: cli::Cli) -> anyhow::Result<()> {
-    if cli.global.verbose > 0 {
-        let level = match cli.global.verbose {
-            1 => tracing::Level::INFO,
-            2 => tracing::Level::DEBUG,
-            _ => tracing::Level::TRACE,
-        };
-        tracing_subscriber::fmt()
-            .with_max_level(level)
-            .with_writer(std::io::stderr)
-            .with_ansi(std::io::stderr().is_terminal())
-            .init();
-    }
+    init_tracing(cli.global.verbose);
     let paths = cli.global.paths();
     let quiet = cli.global.quiet;
     let style = Style {
@@ -75,90 +64,8 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
     let mut progress = Progress::new(quiet);
     let mut on_event = |e: Event| progress.event(e);
     match cli.command.unwrap_or(cli::Command::Repl) {
-        cli::Command::Ask(args) => {
-            let params = args.params();
-            params.validate()?;
-            let question = args.question();
-            cram::config::validate_query(&question)?;
-            // The model loads while the index opens (a cold answer is mostly the load).
-            let model = (params.mode != cram::Mode::Bm25).then(|| Engine::preload_model(&paths));
-            let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
-            if let Some(m) = model {
-                engine.adopt_model(m);
-            }
-            let answer = engine.ask(&question, &params)?;
-            let mut out = std::io::stdout().lock();
-            if args.json || args.format == cli::Format::Json {
-                serde_json::to_writer(&mut out, &answer)?;
-                writeln!(out)?;
-            } else if args.format == cli::Format::Md {
-                write!(out, "{}", render::answer_markdown(&answer))?;
-            } else {
-                drop(out);
-                let style = Style {
-                    explain: args.explain,
-                    full: args.full,
-                    ..style
-                };
-                term::emit(&render::answer(&answer, style), page)?;
-            }
-        }
-        cli::Command::Index(args) => {
-            let extra = if args.only_bundled {
-                ExtraNotes::Set(Vec::new())
-            } else if args.notes.is_empty() {
-                ExtraNotes::Keep
-            } else {
-                ExtraNotes::Set(args.notes.clone())
-            };
-            let opts = OpenOptions {
-                extra,
-                rebuild: if args.force {
-                    Rebuild::Always
-                } else {
-                    Rebuild::IfStale
-                },
-                fail_if_locked: true,
-            };
-            let started = Instant::now();
-            let (engine, state) = Engine::open(&paths, &opts, &mut on_event)?;
-            let m = &engine.generation().manifest;
-            if args.json {
-                let v = serde_json::json!({
-                    "schema": "cram.index/1",
-                    "rebuilt": matches!(state, IndexState::Built(_)),
-                    "path": engine.generation().dir,
-                    "fingerprint": m.fingerprint,
-                    "notes": m.notes,
-                    "chunks": m.chunks,
-                    "embedded": if matches!(state, IndexState::Built(_)) { m.embedded } else { 0 },
-                    "seconds": started.elapsed().as_secs_f64(),
-                    "sources": m.sources,
-                });
-                writeln!(std::io::stdout(), "{v}")?;
-            } else {
-                let what = match state {
-                    IndexState::Built(_) => {
-                        format!(
-                            "built: embedded {} new texts (passages, titles, key-point sentences)",
-                            m.embedded
-                        )
-                    }
-                    IndexState::Fresh => "already up to date".to_string(),
-                    IndexState::StaleLocked => {
-                        "another build is running; this is the previous index".to_string()
-                    }
-                };
-                writeln!(
-                    std::io::stdout(),
-                    "index {what}: {} notes, {} passages in {:.1} s ({})",
-                    m.notes,
-                    m.chunks,
-                    started.elapsed().as_secs_f64(),
-                    engine.generation().dir.display()
-                )?;
-            }
-        }
+        cli::Command::Ask(args) => ask(&args, &paths, style, page, &mut on_event)?,
+        cli::Command::Index(args) => index(&args, &paths, &mut on_event)?,
         cli::Command::Show { id, format } => {
             let (engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
             let note = engine.note(&normalize_id(&id))?;
@@ -208,25 +115,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
             };
             repl::run(&mut engine, cram::SearchParams::default(), session)?;
         }
-        cli::Command::Drill(args) => {
-            args.validate()?;
-            let opts = drill_loop::Options {
-                sections: args.section.clone(),
-                count: args.count,
-                ahead: args.ahead,
-                key_points: args.key_points,
-                progress: args
-                    .progress
-                    .clone()
-                    .unwrap_or_else(cram::study::drill::Progress::default_path),
-            };
-            let (mut engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
-            if args.stats {
-                drill_loop::stats(&engine, &opts, args.json, style, page)?;
-            } else {
-                drill_loop::run(&mut engine, &opts, style)?;
-            }
-        }
+        cli::Command::Drill(args) => drill(&args, &paths, style, page, &mut on_event)?,
         cli::Command::Mcp => {
             let (engine, _) = Engine::open_loaded(&paths, &OpenOptions::default(), &mut on_event)?;
             tracing::info!(notes = engine.notes().len(), "cram mcp: serving on stdio");
@@ -238,6 +127,151 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
             let (engine, _) = Engine::open(&paths, &OpenOptions::default(), &mut on_event)?;
             term::emit(&render::list(engine.notes(), style), page)?;
         }
+    }
+    Ok(())
+}
+
+/// `-v` logs to stderr: once for info, twice for debug, three times for trace.
+fn init_tracing(verbose: u8) {
+    if verbose == 0 {
+        return;
+    }
+    let level = match verbose {
+        1 => tracing::Level::INFO,
+        2 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+/// `cram ask`: one answer, as text, markdown or JSON.
+fn ask(
+    args: &cli::AskArgs,
+    paths: &cram::Paths,
+    style: Style,
+    page: bool,
+    on_event: &mut dyn FnMut(Event),
+) -> anyhow::Result<()> {
+    let params = args.params();
+    params.validate()?;
+    let question = args.question();
+    cram::config::validate_query(&question)?;
+    // The model loads while the index opens (a cold answer is mostly the load).
+    let model = (params.mode != cram::Mode::Bm25).then(|| Engine::preload_model(paths));
+    let (mut engine, _) = Engine::open(paths, &OpenOptions::default(), on_event)?;
+    if let Some(m) = model {
+        engine.adopt_model(m);
+    }
+    let answer = engine.ask(&question, &params)?;
+    let mut out = std::io::stdout().lock();
+    if args.json || args.format == cli::Format::Json {
+        serde_json::to_writer(&mut out, &answer)?;
+        writeln!(out)?;
+    } else if args.format == cli::Format::Md {
+        write!(out, "{}", render::answer_markdown(&answer))?;
+    } else {
+        drop(out);
+        let style = Style {
+            explain: args.explain,
+            full: args.full,
+            ..style
+        };
+        term::emit(&render::answer(&answer, style), page)?;
+    }
+    Ok(())
+}
+
+/// `cram index`: build or update the index and say what was done.
+fn index(
+    args: &cli::IndexArgs,
+    paths: &cram::Paths,
+    on_event: &mut dyn FnMut(Event),
+) -> anyhow::Result<()> {
+    let extra = if args.only_bundled {
+        ExtraNotes::Set(Vec::new())
+    } else if args.notes.is_empty() {
+        ExtraNotes::Keep
+    } else {
+        ExtraNotes::Set(args.notes.clone())
+    };
+    let opts = OpenOptions {
+        extra,
+        rebuild: if args.force {
+            Rebuild::Always
+        } else {
+            Rebuild::IfStale
+        },
+        fail_if_locked: true,
+    };
+    let started = Instant::now();
+    let (engine, state) = Engine::open(paths, &opts, on_event)?;
+    let m = &engine.generation().manifest;
+    if args.json {
+        let v = serde_json::json!({
+            "schema": "cram.index/1",
+            "rebuilt": matches!(state, IndexState::Built(_)),
+            "path": engine.generation().dir,
+            "fingerprint": m.fingerprint,
+            "notes": m.notes,
+            "chunks": m.chunks,
+            "embedded": if matches!(state, IndexState::Built(_)) { m.embedded } else { 0 },
+            "seconds": started.elapsed().as_secs_f64(),
+            "sources": m.sources,
+        });
+        writeln!(std::io::stdout(), "{v}")?;
+        return Ok(());
+    }
+    let what = match state {
+        IndexState::Built(_) => {
+            format!(
+                "built: embedded {} new texts (passages, titles, key-point sentences)",
+                m.embedded
+            )
+        }
+        IndexState::Fresh => "already up to date".to_string(),
+        IndexState::StaleLocked => {
+            "another build is running; this is the previous index".to_string()
+        }
+    };
+    writeln!(
+        std::io::stdout(),
+        "index {what}: {} notes, {} passages in {:.1} s ({})",
+        m.notes,
+        m.chunks,
+        started.elapsed().as_secs_f64(),
+        engine.generation().dir.display()
+    )?;
+    Ok(())
+}
+
+/// `cram drill`: a spaced-repetition session, or its statistics.
+fn drill(
+    args: &cli::DrillArgs,
+    paths: &cram::Paths,
+    style: Style,
+    page: bool,
+    on_event: &mut dyn FnMut(Event),
+) -> anyhow::Result<()> {
+    args.validate()?;
+    let opts = drill_loop::Options {
+        sections: args.section.clone(),
+        count: args.count,
+        ahead: args.ahead,
+        key_points: args.key_points,
+        progress: args
+            .progress
+            .clone()
+            .unwrap_or_else(cram::study::drill::Progress::default_path),
+    };
+    let (mut engine, _) = Engine::open(paths, &OpenOptions::default(), on_event)?;
+    if args.stats {
+        drill_loop::stats(&engine, &opts, args.json, style, page)?;
+    } else {
+        drill_loop::run(&mut engine, &opts, style)?;
     }
     Ok(())
 }

@@ -52,6 +52,60 @@ pub fn stats(
     Ok(())
 }
 
+/// What the reader answered at the grade prompt.
+enum Choice {
+    Grade(Grade),
+    Skip,
+    Quit,
+}
+
+/// The typed answer: lines until an empty one. `None` when the reader quits
+/// (`q` or end of input before anything was typed).
+fn read_typed_answer(reader: &mut Reader) -> anyhow::Result<Option<Vec<String>>> {
+    let mut typed: Vec<String> = Vec::new();
+    loop {
+        // Piped input is not echoed: prompts would only litter the transcript.
+        let prompt = match (reader.interactive(), typed.is_empty()) {
+            (false, _) => "",
+            (true, true) => "> ",
+            (true, false) => ". ",
+        };
+        match reader.read(prompt)? {
+            Line::Text(s) if s.trim().is_empty() => return Ok(Some(typed)),
+            Line::Text(s) if typed.is_empty() && matches!(s.trim(), "q" | ":q" | ":quit") => {
+                return Ok(None);
+            }
+            Line::Text(s) => typed.push(s),
+            Line::Interrupted | Line::Eof if typed.is_empty() => return Ok(None),
+            Line::Interrupted | Line::Eof => return Ok(Some(typed)),
+        }
+    }
+}
+
+/// Asks for a grade until one is given, or a skip, or a quit.
+fn read_grade(reader: &mut Reader, out: &mut impl Write) -> anyhow::Result<Choice> {
+    loop {
+        let prompt = "Grade: 1 again · 2 hard · 3 good · 4 easy (s skips, q quits) > ";
+        if !reader.interactive() {
+            writeln!(out, "{prompt}")?;
+        }
+        match reader.read(if reader.interactive() { prompt } else { "" })? {
+            Line::Text(s) => {
+                let s = s.trim();
+                if let Some(g) = Grade::parse(s) {
+                    return Ok(Choice::Grade(g));
+                }
+                match s {
+                    "s" | "skip" => return Ok(Choice::Skip),
+                    "q" | ":q" | ":quit" => return Ok(Choice::Quit),
+                    _ => writeln!(out, "1, 2, 3 or 4 (again, hard, good, easy), s or q")?,
+                }
+            }
+            Line::Interrupted | Line::Eof => return Ok(Choice::Quit),
+        }
+    }
+}
+
 /// One sitting.
 pub fn run(engine: &mut Engine, opts: &Options, style: Style) -> anyhow::Result<()> {
     let mut progress = Progress::load(&opts.progress)?;
@@ -107,25 +161,9 @@ pub fn run(engine: &mut Engine, opts: &Options, style: Style) -> anyhow::Result<
             render::drill_question(shown, of, card, &why, style)
         )?;
 
-        // The typed answer: lines until an empty one.
-        let mut typed: Vec<String> = Vec::new();
-        loop {
-            // Piped input is not echoed: prompts would only litter the transcript.
-            let prompt = match (reader.interactive(), typed.is_empty()) {
-                (false, _) => "",
-                (true, true) => "> ",
-                (true, false) => ". ",
-            };
-            match reader.read(prompt)? {
-                Line::Text(s) if s.trim().is_empty() => break,
-                Line::Text(s) if typed.is_empty() && matches!(s.trim(), "q" | ":q" | ":quit") => {
-                    break 'sitting;
-                }
-                Line::Text(s) => typed.push(s),
-                Line::Interrupted | Line::Eof if typed.is_empty() => break 'sitting,
-                Line::Interrupted | Line::Eof => break,
-            }
-        }
+        let Some(typed) = read_typed_answer(&mut reader)? else {
+            break 'sitting;
+        };
         let material = drill::card(engine, &id, &params, &terms)?;
         let typed = typed.join("\n");
         let hint = (!typed.trim().is_empty()).then(|| drill::hint(&material.key_terms, &typed));
@@ -136,29 +174,13 @@ pub fn run(engine: &mut Engine, opts: &Options, style: Style) -> anyhow::Result<
             render::drill_card(&material, hint.as_ref(), style)
         )?;
 
-        let grade = loop {
-            let prompt = "Grade: 1 again · 2 hard · 3 good · 4 easy (s skips, q quits) > ";
-            if !reader.interactive() {
-                writeln!(out, "{prompt}")?;
+        let grade = match read_grade(&mut reader, &mut out)? {
+            Choice::Grade(g) => g,
+            Choice::Skip => {
+                writeln!(out, "skipped\n")?;
+                continue;
             }
-            match reader.read(if reader.interactive() { prompt } else { "" })? {
-                Line::Text(s) => {
-                    let s = s.trim();
-                    if let Some(g) = Grade::parse(s) {
-                        break Some(g);
-                    }
-                    match s {
-                        "s" | "skip" => break None,
-                        "q" | ":q" | ":quit" => break 'sitting,
-                        _ => writeln!(out, "1, 2, 3 or 4 (again, hard, good, easy), s or q")?,
-                    }
-                }
-                Line::Interrupted | Line::Eof => break 'sitting,
-            }
-        };
-        let Some(grade) = grade else {
-            writeln!(out, "skipped\n")?;
-            continue;
+            Choice::Quit => break 'sitting,
         };
         let covered = hint
             .as_ref()

@@ -364,58 +364,24 @@ impl IndexDir {
             .map(|c| sentences::passage_sentences(&c.heading, &c.text))
             .collect();
 
-        // Reuse vectors from the live generation when the model is the same.
-        let mut cache = self.vector_cache(model).unwrap_or_default();
-        let mut wanted: Vec<(String, String)> = Vec::new(); // (hash, text)
-        for c in &chunks {
-            if !cache.contains_key(&c.hash) {
-                wanted.push((c.hash.clone(), c.context_text()));
-            }
-        }
-        for (n, r) in snapshot.notes.iter().zip(&records) {
-            if !cache.contains_key(&r.title_hash) {
-                wanted.push((r.title_hash.clone(), title_text(n)));
-            }
-        }
         let sentence_keys: Vec<String> = sentences
             .iter()
             .flatten()
             .map(|s| sentences::sentence_key(s))
             .collect();
+        // Reuse vectors from the live generation when the model is the same.
+        let mut cache = self.vector_cache(model).unwrap_or_default();
+        let mut wanted: Vec<(String, String)> = Vec::new(); // (hash, text)
+        for c in &chunks {
+            wanted.push((c.hash.clone(), c.context_text()));
+        }
+        for (n, r) in snapshot.notes.iter().zip(&records) {
+            wanted.push((r.title_hash.clone(), title_text(n)));
+        }
         for (key, s) in sentence_keys.iter().zip(sentences.iter().flatten()) {
-            if !cache.contains_key(key) {
-                wanted.push((key.clone(), s.clone()));
-            }
+            wanted.push((key.clone(), s.clone()));
         }
-        wanted.sort();
-        wanted.dedup_by(|a, b| a.0 == b.0);
-        // Embed in length order: a batch is padded to its longest text, so a
-        // batch mixing short sentences with one long passage costs as much as
-        // eight passages (measured here: 40 texts/s mixed, 240/s for sentences
-        // alone).
-        wanted.sort_by_key(|(h, t)| (t.len(), h.clone()));
-        let total = wanted.len();
-        tracing::info!(
-            passages = chunks.len(),
-            sentences = sentence_keys.len(),
-            reused = chunks.len() + records.len() + sentence_keys.len() - total,
-            to_embed = total,
-            "chunked notes"
-        );
-        if total > 0 {
-            let texts: Vec<String> = wanted.iter().map(|(_, t)| t.clone()).collect();
-            progress(0, total);
-            let vecs = embed(&texts, &mut |done| progress(done, total))?;
-            if vecs.len() != total {
-                return Err(Error::Embed(format!(
-                    "asked for {total} vectors, got {}",
-                    vecs.len()
-                )));
-            }
-            for ((h, _), v) in wanted.into_iter().zip(vecs) {
-                cache.insert(h, v);
-            }
-        }
+        let total = embed_missing(&mut cache, wanted, embed, progress)?;
         let rows: Vec<Vec<f32>> = chunks.iter().map(|c| cache[&c.hash].clone()).collect();
         let title_rows: Vec<Vec<f32>> = records
             .iter()
@@ -433,32 +399,18 @@ impl IndexDir {
         let id = format!("{}{:09}", stamp.as_secs(), stamp.subsec_nanos());
         let tmp = self.root.join(format!("tmp-{}-{id}", std::process::id()));
         fs::create_dir_all(&tmp).ctx("creating", &tmp)?;
-        let result = (|| -> Result<Manifest> {
-            write_file(
-                &tmp.join("chunks.json"),
-                &serde_json::to_vec(&chunks).expect("chunks serialise"),
-            )?;
-            write_file(
-                &tmp.join("notes.json"),
-                &serde_json::to_vec(&records).expect("notes serialise"),
-            )?;
-            write_file(&tmp.join("embeddings.f32"), &vectors.to_bytes())?;
-            write_file(&tmp.join("questions.f32"), &titles.to_bytes())?;
-            write_file(
-                &tmp.join("sentences.json"),
-                &serde_json::to_vec(&sentences).expect("sentences serialise"),
-            )?;
-            write_file(&tmp.join("sentences.f32"), &sentence_vectors.to_bytes())?;
-            let lex = tmp.join("lexical");
-            fs::create_dir(&lex).ctx("creating", &lex)?;
-            let texts: Vec<String> = chunks.iter().map(Chunk::context_text).collect();
-            lexical::build(&lex, &texts)?;
-            let hnsw_dir = tmp.join("hnsw");
-            fs::create_dir(&hnsw_dir).ctx("creating", &hnsw_dir)?;
-            let graph = Graph::build(&vectors, graph_params);
-            let hnsw_basename = graph.dump(&hnsw_dir)?;
-            let files = checksum_tree(&tmp)?;
-            let manifest = Manifest {
+        let contents = Contents {
+            chunks: &chunks,
+            records: &records,
+            vectors: &vectors,
+            titles: &titles,
+            sentences: &sentences,
+            sentence_vectors: &sentence_vectors,
+        };
+        let manifest = match write_generation(
+            &tmp,
+            &contents,
+            |files| Manifest {
                 format: FORMAT_VERSION,
                 cram_version: env!("CARGO_PKG_VERSION").to_string(),
                 created_unix: SystemTime::now()
@@ -469,23 +421,17 @@ impl IndexDir {
                 model: model.clone(),
                 chunker,
                 graph: graph_params,
-                hnsw_basename,
+                hnsw_basename: files.0,
                 sources: snapshot.sources.clone(),
                 corpus_hash: snapshot.corpus_hash.clone(),
                 notes: records.len(),
                 chunks: chunks.len(),
                 embedded: total,
                 build_seconds: started.elapsed().as_secs_f64(),
-                files,
-            };
-            write_file(
-                &tmp.join("manifest.json"),
-                &serde_json::to_vec_pretty(&manifest).expect("manifest serialises"),
-            )?;
-            sync_dir(&tmp);
-            Ok(manifest)
-        })();
-        let manifest = match result {
+                files: files.1,
+            },
+            graph_params,
+        ) {
             Ok(m) => m,
             Err(e) => {
                 let _ = fs::remove_dir_all(&tmp);
@@ -800,4 +746,91 @@ impl Generation {
     pub fn note(&self, id: &str) -> Option<&NoteRecord> {
         self.notes.iter().find(|n| n.id == id)
     }
+}
+
+/// What a generation holds, written by [`write_generation`].
+struct Contents<'a> {
+    chunks: &'a [Chunk],
+    records: &'a [NoteRecord],
+    vectors: &'a Vectors,
+    titles: &'a Vectors,
+    sentences: &'a [Vec<String>],
+    sentence_vectors: &'a Vectors,
+}
+
+/// Embeds the texts of `wanted` (key, text) whose key `cache` lacks, in
+/// length order, and adds their vectors to it; returns how many were
+/// embedded.
+fn embed_missing(
+    cache: &mut HashMap<String, Vec<f32>>,
+    mut wanted: Vec<(String, String)>,
+    embed: &mut EmbedFn<'_>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<usize> {
+    let all = wanted.len();
+    wanted.retain(|(k, _)| !cache.contains_key(k));
+    wanted.sort();
+    wanted.dedup_by(|a, b| a.0 == b.0);
+    // Shortest first: each text is embedded alone (so the order changes no
+    // vector), and an interrupted build has kept the most texts.
+    wanted.sort_by_key(|(h, t)| (t.len(), h.clone()));
+    let total = wanted.len();
+    tracing::info!(texts = all, to_embed = total, "chunked notes");
+    if total > 0 {
+        let texts: Vec<String> = wanted.iter().map(|(_, t)| t.clone()).collect();
+        progress(0, total);
+        let vecs = embed(&texts, &mut |done| progress(done, total))?;
+        if vecs.len() != total {
+            return Err(Error::Embed(format!(
+                "asked for {total} vectors, got {}",
+                vecs.len()
+            )));
+        }
+        for ((h, _), v) in wanted.into_iter().zip(vecs) {
+            cache.insert(h, v);
+        }
+    }
+    Ok(total)
+}
+
+/// Writes a generation's files into `tmp` (lexical index and HNSW graph
+/// built there) and its manifest, which `manifest` makes from the graph's
+/// basename and the files' checksums.
+fn write_generation(
+    tmp: &Path,
+    c: &Contents<'_>,
+    manifest: impl FnOnce((String, BTreeMap<String, FileSum>)) -> Manifest,
+    graph_params: GraphParams,
+) -> Result<Manifest> {
+    write_file(
+        &tmp.join("chunks.json"),
+        &serde_json::to_vec(c.chunks).expect("chunks serialise"),
+    )?;
+    write_file(
+        &tmp.join("notes.json"),
+        &serde_json::to_vec(c.records).expect("notes serialise"),
+    )?;
+    write_file(&tmp.join("embeddings.f32"), &c.vectors.to_bytes())?;
+    write_file(&tmp.join("questions.f32"), &c.titles.to_bytes())?;
+    write_file(
+        &tmp.join("sentences.json"),
+        &serde_json::to_vec(c.sentences).expect("sentences serialise"),
+    )?;
+    write_file(&tmp.join("sentences.f32"), &c.sentence_vectors.to_bytes())?;
+    let lex = tmp.join("lexical");
+    fs::create_dir(&lex).ctx("creating", &lex)?;
+    let texts: Vec<String> = c.chunks.iter().map(Chunk::context_text).collect();
+    lexical::build(&lex, &texts)?;
+    let hnsw_dir = tmp.join("hnsw");
+    fs::create_dir(&hnsw_dir).ctx("creating", &hnsw_dir)?;
+    let graph = Graph::build(c.vectors, graph_params);
+    let hnsw_basename = graph.dump(&hnsw_dir)?;
+    let files = checksum_tree(tmp)?;
+    let manifest = manifest((hnsw_basename, files));
+    write_file(
+        &tmp.join("manifest.json"),
+        &serde_json::to_vec_pretty(&manifest).expect("manifest serialises"),
+    )?;
+    sync_dir(tmp);
+    Ok(manifest)
 }

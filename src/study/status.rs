@@ -94,80 +94,99 @@ fn index_command(paths: &Paths) -> String {
 /// Runs every check. `verify_model` also hashes `model.onnx` (about 0.3 s).
 pub fn status(paths: &Paths, verify_model: bool) -> Status {
     let setup = "run `make setup` (or `python3 scripts/provision.py`)".to_string();
-    let mut checks = Vec::new();
-
-    // Model.
     let model = ModelInfo::read(&paths.model_dir);
-    checks.push(check(
-        "model",
-        match &model {
-            Err(e) => Err((e.to_string(), setup.clone())),
-            // model.onnx and tokenizer.json were checked by ModelInfo::read.
-            Ok(m) => {
-                let onnx = paths.model_dir.join("model.onnx");
-                let at = format!("{} at {}", m.fingerprint(), paths.model_dir.display());
-                if !verify_model {
-                    Ok(at)
-                } else {
-                    match crate::index::hash::file_hex(&onnx) {
-                        Ok(h) if h == m.onnx_sha256 => Ok(format!("{at} (sha256 verified)")),
-                        Ok(_) => Err((
-                            format!("{} does not match its recorded sha256", onnx.display()),
-                            setup.clone(),
-                        )),
-                        Err(e) => Err((e.to_string(), setup.clone())),
-                    }
-                }
+    let mut checks = vec![
+        check("model", model_check(paths, &model, verify_model, &setup)),
+        check("onnxruntime", runtime_check(paths, &setup)),
+    ];
+    let (index, manifest) = index_check(paths);
+    checks.push(index);
+    checks.extend(notes_checks(paths, manifest.as_ref(), model.as_ref().ok()));
+    checks.push(check("drill", drill_check()));
+    Status {
+        schema: "cram.status/1",
+        version: format!(
+            "cram {} (index format {})",
+            env!("CARGO_PKG_VERSION"),
+            crate::index::FORMAT_VERSION
+        ),
+        checks,
+    }
+}
+
+/// The model folder: readable, and (when `verify`) its `model.onnx` is the
+/// file its sha256 names.
+fn model_check(
+    paths: &Paths,
+    model: &crate::Result<ModelInfo>,
+    verify: bool,
+    setup: &str,
+) -> Result<String, (String, String)> {
+    match model {
+        Err(e) => Err((e.to_string(), setup.to_string())),
+        // model.onnx and tokenizer.json were checked by ModelInfo::read.
+        Ok(m) => {
+            let onnx = paths.model_dir.join("model.onnx");
+            let at = format!("{} at {}", m.fingerprint(), paths.model_dir.display());
+            if !verify {
+                return Ok(at);
             }
-        },
-    ));
+            match crate::index::hash::file_hex(&onnx) {
+                Ok(h) if h == m.onnx_sha256 => Ok(format!("{at} (sha256 verified)")),
+                Ok(_) => Err((
+                    format!("{} does not match its recorded sha256", onnx.display()),
+                    setup.to_string(),
+                )),
+                Err(e) => Err((e.to_string(), setup.to_string())),
+            }
+        }
+    }
+}
 
-    // ONNX Runtime.
-    checks.push(check(
-        "onnxruntime",
-        match find_runtime(paths.ort_lib.as_deref()) {
-            Err(e) => Err((e.to_string(), setup.clone())),
-            Ok(lib) => match init_runtime(&lib) {
-                Ok(()) => {
-                    let version = lib
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default()
-                        .trim_start_matches("libonnxruntime")
-                        .trim_matches(|c: char| !c.is_ascii_digit())
-                        .replace(".dylib", "")
-                        .to_string();
-                    Ok(format!("{} (version {version}) loads", lib.display()))
-                }
-                Err(e) => Err((e.to_string(), setup.clone())),
-            },
+/// ONNX Runtime: found and loads.
+fn runtime_check(paths: &Paths, setup: &str) -> Result<String, (String, String)> {
+    match find_runtime(paths.ort_lib.as_deref()) {
+        Err(e) => Err((e.to_string(), setup.to_string())),
+        Ok(lib) => match init_runtime(&lib) {
+            Ok(()) => {
+                let version = lib
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+                    .trim_start_matches("libonnxruntime")
+                    .trim_matches(|c: char| !c.is_ascii_digit())
+                    .replace(".dylib", "")
+                    .to_string();
+                Ok(format!("{} (version {version}) loads", lib.display()))
+            }
+            Err(e) => Err((e.to_string(), setup.to_string())),
         },
-    ));
+    }
+}
 
-    // Index.
+/// The current index generation, its files verified; its manifest when it
+/// is sound.
+fn index_check(paths: &Paths) -> (Check, Option<crate::index::Manifest>) {
     let dir = IndexDir::new(&paths.index);
     let index_cmd = index_command(paths);
     let rebuild = format!("run `{index_cmd}` to rebuild it");
-    let manifest = match dir.current() {
-        Ok(None) => {
-            checks.push(check(
+    match dir.current() {
+        Ok(None) => (
+            check(
                 "index",
                 Err((
                     format!("no index at {}", paths.index.display()),
                     format!("run `{index_cmd}`"),
                 )),
-            ));
-            None
-        }
-        Err(e) => {
-            checks.push(check("index", Err((e.to_string(), rebuild.clone()))));
-            None
-        }
+            ),
+            None,
+        ),
+        Err(e) => (check("index", Err((e.to_string(), rebuild))), None),
         Ok(Some(name)) => {
             let gen_dir = paths.index.join(&name);
             match read_manifest(&gen_dir).and_then(|m| verify(&gen_dir, &m).map(|()| m)) {
-                Ok(m) => {
-                    checks.push(check(
+                Ok(m) => (
+                    check(
                         "index",
                         Ok(format!(
                             "{} (format {}, fingerprint {}): {} notes, {} passages, {:.1} MB, built {} in {:.1} s; files verified",
@@ -180,23 +199,28 @@ pub fn status(paths: &Paths, verify_model: bool) -> Status {
                             ago(m.created_unix),
                             m.build_seconds
                         )),
-                    ));
-                    Some(m)
-                }
-                Err(e) => {
-                    checks.push(check("index", Err((e.to_string(), rebuild.clone()))));
-                    None
-                }
+                    ),
+                    Some(m),
+                ),
+                Err(e) => (check("index", Err((e.to_string(), rebuild))), None),
             }
         }
-    };
+    }
+}
 
-    // Notes and freshness.
+/// The notes folders (bundled and the user's the index remembers) load,
+/// and the index matches them and the model.
+fn notes_checks(
+    paths: &Paths,
+    manifest: Option<&crate::index::Manifest>,
+    model: Option<&ModelInfo>,
+) -> Vec<Check> {
+    let index_cmd = index_command(paths);
     let mut sources = vec![Source {
         path: paths.corpus.clone(),
         kind: SourceKind::Bundled,
     }];
-    if let Some(m) = &manifest {
+    if let Some(m) = manifest {
         sources.extend(
             m.sources
                 .iter()
@@ -204,94 +228,85 @@ pub fn status(paths: &Paths, verify_model: bool) -> Status {
                 .cloned(),
         );
     }
-    match CorpusSnapshot::load(sources) {
-        Err(e) => checks.push(check(
-            "notes",
-            Err((e.to_string(), "fix the note named above".into())),
-        )),
-        Ok(snap) => {
-            let folders: Vec<String> = snap
-                .sources
-                .iter()
-                .map(|s| s.path.display().to_string())
-                .collect();
-            let skipped = snap.report.warnings.len();
-            checks.push(check(
+    let snap = match CorpusSnapshot::load(sources) {
+        Err(e) => {
+            return vec![check(
                 "notes",
-                Ok(format!(
-                    "{} notes in {}{}",
-                    snap.notes.len(),
-                    folders.join(", "),
-                    if skipped > 0 {
-                        format!(" ({skipped} files skipped)")
-                    } else {
-                        String::new()
-                    }
-                )),
-            ));
-            if let (Some(m), Ok(model)) = (&manifest, &model) {
-                let wanted = snap.fingerprint(model, m.chunker, m.graph);
-                checks.push(check(
-                    "freshness",
-                    if wanted == m.fingerprint {
-                        Ok("the index matches the notes and the model".into())
-                    } else if m.model != *model {
-                        Err((
-                            "the index was built with another model".into(),
-                            format!("run `{index_cmd}`"),
-                        ))
-                    } else {
-                        Err((
-                            "the notes changed since the index was built".into(),
-                            format!("run `{index_cmd}` (or just `cram ask`)"),
-                        ))
-                    },
-                ));
-            }
+                Err((e.to_string(), "fix the note named above".into())),
+            )];
         }
-    }
-    // Drill progress.
-    let progress_path = crate::study::drill::Progress::default_path();
-    checks.push(check(
-        "drill",
-        if !progress_path.exists() {
-            Ok(format!(
-                "no drill yet (progress will be kept in {})",
-                progress_path.display()
-            ))
-        } else {
-            match crate::study::drill::Progress::load(&progress_path) {
-                Ok(p) => {
-                    let now = SystemTime::now()
-                        .duration_since(UNIX_EPOCH)
-                        .map_or(0, |d| d.as_secs() as i64);
-                    let due = p.cards().filter(|(_, c)| c.is_due(now)).count();
-                    Ok(format!(
-                        "{}: {} questions drilled, {due} due now, {} reviews",
-                        progress_path.display(),
-                        p.cards().count(),
-                        p.log().len()
-                    ))
-                }
-                Err(e) => Err((
-                    e.to_string(),
-                    format!(
-                        "move {} aside; `cram drill` then starts afresh",
-                        progress_path.display()
-                    ),
-                )),
+        Ok(snap) => snap,
+    };
+    let folders: Vec<String> = snap
+        .sources
+        .iter()
+        .map(|s| s.path.display().to_string())
+        .collect();
+    let skipped = snap.report.warnings.len();
+    let mut checks = vec![check(
+        "notes",
+        Ok(format!(
+            "{} notes in {}{}",
+            snap.notes.len(),
+            folders.join(", "),
+            if skipped > 0 {
+                format!(" ({skipped} files skipped)")
+            } else {
+                String::new()
             }
-        },
-    ));
+        )),
+    )];
+    if let (Some(m), Some(model)) = (manifest, model) {
+        let wanted = snap.fingerprint(model, m.chunker, m.graph);
+        checks.push(check(
+            "freshness",
+            if wanted == m.fingerprint {
+                Ok("the index matches the notes and the model".into())
+            } else if m.model != *model {
+                Err((
+                    "the index was built with another model".into(),
+                    format!("run `{index_cmd}`"),
+                ))
+            } else {
+                Err((
+                    "the notes changed since the index was built".into(),
+                    format!("run `{index_cmd}` (or just `cram ask`)"),
+                ))
+            },
+        ));
+    }
+    checks
+}
 
-    Status {
-        schema: "cram.status/1",
-        version: format!(
-            "cram {} (index format {})",
-            env!("CARGO_PKG_VERSION"),
-            crate::index::FORMAT_VERSION
-        ),
-        checks,
+/// The drill's progress file: absent, or readable.
+fn drill_check() -> Result<String, (String, String)> {
+    let progress_path = crate::study::drill::Progress::default_path();
+    if !progress_path.exists() {
+        return Ok(format!(
+            "no drill yet (progress will be kept in {})",
+            progress_path.display()
+        ));
+    }
+    match crate::study::drill::Progress::load(&progress_path) {
+        Ok(p) => {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            let due = p.cards().filter(|(_, c)| c.is_due(now)).count();
+            Ok(format!(
+                "{}: {} questions drilled, {due} due now, {} reviews",
+                progress_path.display(),
+                p.cards().count(),
+                p.log().len()
+            ))
+        }
+        Err(e) => Err((
+            e.to_string(),
+            format!(
+                "move {} aside; `cram drill` then starts afresh",
+                progress_path.display()
+            ),
+        )),
     }
 }
 
