@@ -57,6 +57,10 @@ use crate::index::embed::ModelInfo;
 
 /// Version of the on-disk layout; a generation with another version is rebuilt.
 pub const FORMAT_VERSION: u32 = 8;
+/// The first format whose vectors were embedded one text at a time. Older
+/// generations embedded in batches, which makes an int8 model's vector
+/// depend on its batch, so their vectors are not reused.
+const VECTORS_ALONE_SINCE: u32 = 8;
 
 /// What `cram --version` prints after the name.
 pub const VERSION_LINE: &str = concat!(
@@ -459,7 +463,7 @@ impl IndexDir {
     fn vector_cache(&self, model: &ModelInfo) -> Option<HashMap<String, Vec<f32>>> {
         let dir = self.current_path().ok()?;
         let m = read_manifest(&dir).ok()?;
-        if m.model != *model {
+        if m.model != *model || m.format < VECTORS_ALONE_SINCE {
             return None;
         }
         verify(&dir, &m).ok()?;
