@@ -27,10 +27,7 @@ pub fn sentences(text: &str) -> Vec<String> {
         .iter()
         .flat_map(|p| {
             let sents = split_sentences(&p.replace("**", ""));
-            let (pair, used) = match claim_and_rebuttal(&sents) {
-                Some((pair, used)) => (Some(pair), used),
-                None => (None, 0),
-            };
+            let (pair, used) = claim_and_rebuttal(&sents).map_or((None, 0), |(p, u)| (Some(p), u));
             pair.into_iter()
                 .chain(sents.into_iter().skip(used).filter(|s| stands_alone(s)))
                 .collect::<Vec<_>>()
