@@ -47,8 +47,9 @@ fn spinning() -> &'static str {
 /// included, so in batches of 8 a passage's vector shifted with whatever
 /// else was embedded beside it: a full and an incremental build of the same
 /// notes could disagree, and adding sentences to the index moved dev dense
-/// hit@1 by a query with no passage changed. Alone, every text is embedded the way a question is. It costs
-/// nothing on this 2-core CPU (one text at a time wastes no padding:
+/// hit@1 by a query with no passage changed. Alone, every text is embedded
+/// the way a question is. It costs nothing on this 2-core CPU (one text at
+/// a time wastes no padding:
 /// SciFact documents, int8 28.5 docs/s alone against 24.3 in batches of 8,
 /// fp32 19.8 against 16.9; the notes' index 34 s either way) and keeps peak
 /// memory low (`../shared/MODEL.md`: 2 GB at fastembed's default of 256).

@@ -99,9 +99,15 @@ pub fn status(paths: &Paths, verify_model: bool) -> Status {
         check("model", model_check(paths, &model, verify_model, &setup)),
         check("onnxruntime", runtime_check(paths, &setup)),
     ];
-    let (index, manifest) = index_check(paths);
+    let index_cmd = index_command(paths);
+    let (index, manifest) = index_check(paths, &index_cmd);
     checks.push(index);
-    checks.extend(notes_checks(paths, manifest.as_ref(), model.as_ref().ok()));
+    checks.extend(notes_checks(
+        paths,
+        &index_cmd,
+        manifest.as_ref(),
+        model.as_ref().ok(),
+    ));
     checks.push(check("drill", drill_check()));
     Status {
         schema: "cram.status/1",
@@ -166,9 +172,8 @@ fn runtime_check(paths: &Paths, setup: &str) -> Result<String, (String, String)>
 
 /// The current index generation, its files verified; its manifest when it
 /// is sound.
-fn index_check(paths: &Paths) -> (Check, Option<crate::index::Manifest>) {
+fn index_check(paths: &Paths, index_cmd: &str) -> (Check, Option<crate::index::Manifest>) {
     let dir = IndexDir::new(&paths.index);
-    let index_cmd = index_command(paths);
     let rebuild = format!("run `{index_cmd}` to rebuild it");
     match dir.current() {
         Ok(None) => (
@@ -212,10 +217,10 @@ fn index_check(paths: &Paths) -> (Check, Option<crate::index::Manifest>) {
 /// and the index matches them and the model.
 fn notes_checks(
     paths: &Paths,
+    index_cmd: &str,
     manifest: Option<&crate::index::Manifest>,
     model: Option<&ModelInfo>,
 ) -> Vec<Check> {
-    let index_cmd = index_command(paths);
     let mut sources = vec![Source {
         path: paths.corpus.clone(),
         kind: SourceKind::Bundled,
