@@ -494,6 +494,7 @@ fn fit_key_points(
                 "at": c.iter().map(|c| [c.at.0, c.at.1]).collect::<Vec<_>>(),
                 "x": c.iter().map(|c| c.x.to_vec()).collect::<Vec<_>>(),
                 "answers": e.answers,
+                "judged": e.judged,
                 "sims": e.pool.sims,
             });
             lines.push_str(&v.to_string());
@@ -506,12 +507,17 @@ fn fit_key_points(
         std::io::stdout(),
         "{} labelled queries answered; five-fold cross-validation grouped by note:\n\
          an answer sentence among the candidates: {:.3}\n\
-         key points contain an answer sentence: {:.3} held out (weights in use: {:.3})\n\
+         key points contain the labelled answer sentence: {:.3} held out (weights in use: {:.3})\n\
+         key points contain a sentence assessors judged to answer: {:.3} held out (weights in use: {:.3}; \
+         {} judged)\n\
          weights fitted on all ({}):\npub const WEIGHTS: [f32; N_FEATURES + 1] = {:?};",
         r.queries,
         r.reachable,
         r.cv_answered,
         r.current_answered,
+        r.cv_judged,
+        r.current_judged,
+        r.judged_queries,
         weight_names(&cram::retrieval::keypoints::FEATURES),
         r.weights
     )?;
@@ -567,10 +573,13 @@ fn eval_notes(
         Some(p) => cram::eval::quality::load_realistic(&p)?,
         None => Vec::new(),
     };
-    let labels = match optional(&args.labels, "answer_labels.tsv") {
+    let mut labels = match optional(&args.labels, "answer_labels.tsv") {
         Some(p) => cram::eval::quality::load_labels(&p)?,
         None => Vec::new(),
     };
+    if let Some(p) = optional(&args.judgments, "answer_judgments.tsv") {
+        cram::eval::quality::load_judgments(&p, &mut labels)?;
+    }
     let (mut engine, _) = Engine::open_loaded(paths, &OpenOptions::default(), on_event)?;
     if args.fit_abstention {
         return fit_abstention(&mut engine, &args, &dev, &realistic, &off, &base);
@@ -610,7 +619,7 @@ fn eval_notes(
     let mut out = std::io::stdout();
     if args.json {
         let v = serde_json::json!({
-            "schema": "cram.eval.notes/2",
+            "schema": "cram.eval.notes/3",
             "methods": scores,
             "realistic": real,
             "key_points": kp,

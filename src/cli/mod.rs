@@ -517,6 +517,9 @@ pub struct EvalArgs {
     /// Notes: answer labels for key points, `qid<TAB>query<TAB>term; term` [default: the project's tests/data/answer_labels.tsv]
     #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,
+    /// Notes: assessors' judgments of which sentences answer the labelled queries, `qid<TAB>query<TAB>start | start` [default: the project's tests/data/answer_judgments.tsv]
+    #[arg(long, value_name = "FILE")]
+    pub judgments: Option<PathBuf>,
     /// Notes: fit the abstention model on the labelled queries, print held-out
     /// (five-fold) rates and the weights for src/retrieval/abstain.rs
     #[arg(long)]

@@ -7,7 +7,10 @@
 //! `followup`) list every acceptable question id; `adjacent` queries are ML
 //! topics the notes do not cover (`-`, or `~qNN` when qNN mentions the topic
 //! in passing). `tests/data/answer_labels.tsv` lists, for a query, the terms
-//! an answering sentence of its note contains (`qid<TAB>query<TAB>a; b`).
+//! an answering sentence of its note contains (`qid<TAB>query<TAB>a; b`);
+//! `tests/data/answer_judgments.tsv` lists, for the same queries, every
+//! candidate sentence of the note that independent assessors judged to
+//! answer it, each by the start of its text (`qid<TAB>query<TAB>a | b`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -66,6 +69,9 @@ pub struct AnswerLabel {
     pub query: String,
     /// Lowercased terms that must all occur in one key point.
     pub terms: Vec<String>,
+    /// Lowercased starts of the sentences assessors judged to answer the
+    /// query ([`load_judgments`]); empty when it was not judged.
+    pub judged: Vec<String>,
 }
 
 impl AnswerLabel {
@@ -73,6 +79,13 @@ impl AnswerLabel {
     pub fn answered_by(&self, sentence: &str) -> bool {
         let s = sentence.to_lowercase().replace("**", "");
         self.terms.iter().all(|t| s.contains(t.as_str()))
+    }
+
+    /// True when `sentence` is the labelled answer or one the assessors
+    /// judged to answer.
+    pub fn judged_answered_by(&self, sentence: &str) -> bool {
+        let s = sentence.to_lowercase().replace("**", "");
+        self.answered_by(sentence) || self.judged.iter().any(|j| s.contains(j.as_str()))
     }
 }
 
@@ -153,9 +166,36 @@ pub fn load_labels(path: &Path) -> Result<Vec<AnswerLabel>> {
             expected: expected.trim().to_string(),
             query: query.trim().to_string(),
             terms,
+            judged: Vec::new(),
         });
     }
     Ok(out)
+}
+
+/// Reads a judgment file into the labels of the same note and query; a
+/// judgment no label has is an error (the two files are kept together).
+pub fn load_judgments(path: &Path, labels: &mut [AnswerLabel]) -> Result<()> {
+    let bad = |n: usize, why: &str| Error::InvalidParam {
+        name: "--judgments",
+        reason: format!("{}:{}: {why}", path.display(), n + 1),
+    };
+    for (n, line) in data_lines(path)? {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [expected, query, starts] = cols[..] else {
+            return Err(bad(n, "expected qid<TAB>query<TAB>start | start"));
+        };
+        let (expected, query) = (expected.trim(), query.trim());
+        let label = labels
+            .iter_mut()
+            .find(|l| l.expected == expected && l.query == query)
+            .ok_or_else(|| bad(n, "no answer label has this note and query"))?;
+        label.judged = starts
+            .split(" | ")
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect();
+    }
+    Ok(())
 }
 
 /// Scores of one kind of realistic query.
@@ -355,8 +395,13 @@ fn ablate(
 pub struct KeyPointScore {
     /// Labelled queries answered (not abstained).
     pub queries: usize,
-    /// Share whose key points contain an answer sentence.
+    /// Share whose key points contain the labelled answer sentence.
     pub answered: f64,
+    /// Share whose key points contain a sentence assessors judged to answer
+    /// (or the labelled one), over the judged queries.
+    pub judged_answered: f64,
+    /// Labelled queries answered that were judged.
+    pub judged_queries: usize,
     /// Share of key points that read on their own (no opening or early
     /// pronoun or back-reference; the same heuristic the extractor applies).
     pub standalone: f64,
@@ -375,6 +420,7 @@ pub fn evaluate_key_points(
     p: &SearchParams,
 ) -> Result<KeyPointScore> {
     let (mut n, mut answered, mut points, mut standalone, mut leaks) = (0, 0, 0, 0, 0);
+    let (mut judged, mut judged_answered) = (0, 0);
     let mut misses = Vec::new();
     for l in labels {
         let a = engine.ask(&l.query, p)?;
@@ -383,6 +429,11 @@ pub fn evaluate_key_points(
             continue;
         }
         n += 1;
+        if !l.judged.is_empty() {
+            judged += 1;
+            judged_answered +=
+                usize::from(a.key_points.iter().any(|k| l.judged_answered_by(&k.text)));
+        }
         if a.key_points.iter().any(|k| l.answered_by(&k.text)) {
             answered += 1;
         } else {
@@ -413,6 +464,8 @@ pub fn evaluate_key_points(
     Ok(KeyPointScore {
         queries: n,
         answered: answered as f64 / n.max(1) as f64,
+        judged_answered: judged_answered as f64 / judged.max(1) as f64,
+        judged_queries: judged,
         standalone: standalone as f64 / points.max(1) as f64,
         behavioural_leaks: leaks as f64 / points.max(1) as f64,
         misses,
@@ -447,10 +500,13 @@ pub fn realistic_table(r: &RealisticReport, kp: Option<&KeyPointScore>) -> Strin
     s.push('\n');
     if let Some(k) = kp {
         s.push_str(&format!(
-            "\nKey points on {} labelled queries: {:.1}% contain an answer sentence; \
-             {:.1}% read on their own; {:.1}% from a behavioural note for a technical question.\n",
+            "\nKey points on {} labelled queries: {:.1}% contain the labelled answer sentence, {:.1}% one \
+             that assessors judged to answer ({} judged); {:.1}% read on their own; {:.1}% from a behavioural \
+             note for a technical question.\n",
             k.queries,
             100.0 * k.answered,
+            100.0 * k.judged_answered,
+            k.judged_queries,
             100.0 * k.standalone,
             100.0 * k.behavioural_leaks
         ));
@@ -574,6 +630,9 @@ pub struct KeyPointExample {
     pub pool: keypoints::Pool,
     /// Per candidate: the sentence answers the query (has every label term).
     pub answers: Vec<bool>,
+    /// Per candidate: it answers or assessors judged it to; `None` when the
+    /// query was not judged.
+    pub judged: Option<Vec<bool>>,
     /// Cross-validation fold (grouped by the answering note).
     pub fold: usize,
 }
@@ -590,10 +649,13 @@ pub fn key_point_examples(
             continue;
         };
         let answers = pool.texts.iter().map(|t| l.answered_by(t)).collect();
+        let judged = (!l.judged.is_empty())
+            .then(|| pool.texts.iter().map(|t| l.judged_answered_by(t)).collect());
         out.push(KeyPointExample {
             query: l.query.clone(),
             pool,
             answers,
+            judged,
             fold: fold_of(&l.expected),
         });
     }
@@ -606,14 +668,21 @@ fn fold_of(id: &str) -> usize {
         .map_or(0, |n| n % FOLDS)
 }
 
-/// True when the key points chosen with weights `w` contain an answer.
-fn key_points_answer(w: &[f32], e: &KeyPointExample, n: usize) -> bool {
+/// Whether the key points chosen with weights `w` contain the labelled
+/// answer, and (when judged) one the assessors judged to answer.
+fn key_points_answer(w: &[f32], e: &KeyPointExample, n: usize) -> (bool, Option<bool>) {
     let c = &e.pool.candidates;
     let at: Vec<(usize, usize)> = c.iter().map(|c| c.at).collect();
     let rel: Vec<f32> = c.iter().map(|c| keypoints::relevance(w, &c.x)).collect();
-    keypoints::choose(&at, &rel, n, |a, b| e.pool.sims[a][b])
-        .into_iter()
-        .any(|i| e.answers[i])
+    let picked = keypoints::choose(
+        &at,
+        &rel,
+        n,
+        |a, b| e.pool.sims[a][b],
+        |a, b| keypoints::repeats(&e.pool.texts[a], &e.pool.texts[b]),
+    );
+    let judged = e.judged.as_ref().map(|j| picked.iter().any(|&i| j[i]));
+    (picked.iter().any(|&i| e.answers[i]), judged)
 }
 
 /// The key-point model's fit.
@@ -629,6 +698,12 @@ pub struct KeyPointFit {
     pub cv_answered: f64,
     /// The same with the weights in use ([`keypoints::WEIGHTS`]).
     pub current_answered: f64,
+    /// Judged queries among them.
+    pub judged_queries: usize,
+    /// Share of those whose key points contain a judged answer, held out.
+    pub cv_judged: f64,
+    /// The same with the weights in use.
+    pub current_judged: f64,
 }
 
 /// Five-fold cross-validation of the key-point model, then a fit on all.
@@ -644,27 +719,37 @@ pub fn cross_validate_key_points(ex: &[KeyPointExample], n: usize) -> KeyPointFi
         }
         fit_logistic(&xs, &ys, &keypoints::SIGNS)
     };
-    let mut held_out = 0usize;
+    // (labelled answer, judged answer) counts over the held-out folds and
+    // with the weights in use.
+    let count = |hits: &mut (usize, usize), (a, j): (bool, Option<bool>)| {
+        hits.0 += usize::from(a);
+        hits.1 += usize::from(j == Some(true));
+    };
+    let mut held_out = (0, 0);
     for f in 0..FOLDS {
         let train: Vec<&KeyPointExample> = ex.iter().filter(|e| e.fold != f).collect();
         let w = fit_on(&train);
-        held_out += ex
-            .iter()
-            .filter(|e| e.fold == f && key_points_answer(&w, e, n))
-            .count();
+        for e in ex.iter().filter(|e| e.fold == f) {
+            count(&mut held_out, key_points_answer(&w, e, n));
+        }
+    }
+    let mut current = (0, 0);
+    for e in ex {
+        count(&mut current, key_points_answer(&keypoints::WEIGHTS, e, n));
     }
     let q = ex.len().max(1) as f64;
+    let judged = ex.iter().filter(|e| e.judged.is_some()).count();
+    let j = judged.max(1) as f64;
     let all: Vec<&KeyPointExample> = ex.iter().collect();
     KeyPointFit {
         weights: fit_on(&all),
         queries: ex.len(),
         reachable: ex.iter().filter(|e| e.answers.contains(&true)).count() as f64 / q,
-        cv_answered: held_out as f64 / q,
-        current_answered: ex
-            .iter()
-            .filter(|e| key_points_answer(&keypoints::WEIGHTS, e, n))
-            .count() as f64
-            / q,
+        cv_answered: held_out.0 as f64 / q,
+        current_answered: current.0 as f64 / q,
+        judged_queries: judged,
+        cv_judged: held_out.1 as f64 / j,
+        current_judged: current.1 as f64 / j,
     }
 }
 
@@ -732,11 +817,45 @@ mod tests {
             expected: "q18".into(),
             query: "why divide by sqrt dk".into(),
             terms: vec!["variance".into(), "softmax".into()],
+            judged: vec!["without the scale, the logits".into()],
         };
         assert!(
             l.answered_by("Dividing keeps unit **variance** so the Softmax does not saturate.")
         );
         assert!(!l.answered_by("The softmax saturates."));
+        // A judged sentence answers too, but only for the judged rate.
+        let judged = "Worked example. Without the scale, the logits grow with dk.";
+        assert!(l.judged_answered_by(judged) && !l.answered_by(judged));
+        assert!(l.judged_answered_by("Dividing keeps the variance, so the softmax is fine."));
+    }
+
+    #[test]
+    fn judgments_attach_to_their_label_or_fail_on_one_line() {
+        let dir = std::env::temp_dir().join(format!("cram-judgments-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let label = |q: &str| AnswerLabel {
+            expected: "q18".into(),
+            query: q.into(),
+            terms: vec!["softmax".into()],
+            judged: Vec::new(),
+        };
+        let mut labels = vec![label("why divide by sqrt dk"), label("what is attention")];
+        let path = dir.join("j.tsv");
+        std::fs::write(
+            &path,
+            "# comment\nq18\twhy divide by sqrt dk\tThe Scale | keeps it\n",
+        )
+        .unwrap();
+        load_judgments(&path, &mut labels).unwrap();
+        assert_eq!(labels[0].judged, vec!["the scale", "keeps it"]);
+        assert!(labels[1].judged.is_empty());
+        std::fs::write(&path, "q19\twhy divide by sqrt dk\tthe scale\n").unwrap();
+        let e = load_judgments(&path, &mut labels).unwrap_err().to_string();
+        assert!(
+            e.contains("j.tsv:1") && e.contains("no answer label"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -56,7 +56,8 @@ use crate::index::dense::{Graph, GraphParams, Vectors};
 use crate::index::embed::ModelInfo;
 
 /// Version of the on-disk layout; a generation with another version is rebuilt.
-pub const FORMAT_VERSION: u32 = 8;
+/// 9: key-point candidates include sentences joined to a neighbour.
+pub const FORMAT_VERSION: u32 = 9;
 /// The first format whose vectors were embedded one text at a time. Older
 /// generations embedded in batches, which makes an int8 model's vector
 /// depend on its batch, so their vectors are not reused.
@@ -65,7 +66,7 @@ const VECTORS_ALONE_SINCE: u32 = 8;
 /// What `cram --version` prints after the name.
 pub const VERSION_LINE: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    " (index format 8; model sentence-transformers/all-MiniLM-L6-v2, ONNX Runtime 1.24)"
+    " (index format 9; model sentence-transformers/all-MiniLM-L6-v2, ONNX Runtime 1.24)"
 );
 
 #[cfg(test)]

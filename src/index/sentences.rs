@@ -12,7 +12,7 @@
 const MIN_WORDS: usize = 6;
 const MAX_WORDS: usize = 60;
 /// Sentences considered per passage (the first ones), to bound embedding work.
-const PER_PASSAGE: usize = 12;
+const PER_PASSAGE: usize = 20;
 
 /// Abbreviations after which a period does not end a sentence.
 const ABBREVIATIONS: &[&str] = &[
@@ -20,31 +20,111 @@ const ABBREVIATIONS: &[&str] = &[
 ];
 
 /// Candidate key-point sentences of a passage, in order: its prose
-/// sentences that read on their own, and each quoted claim of a trap list
-/// together with the start of its rebuttal ([`claim_and_rebuttal`]).
+/// sentences that read on their own; each quoted claim of a trap list
+/// together with the start of its rebuttal ([`claim_and_rebuttal`]); a
+/// sentence that leans on the one before it ("It wins when ...", "So any
+/// blocking call ...") together with that one, and a sentence too short to
+/// stand alone ("Retries multiply offered load.") together with the one
+/// after it ([`joined`]); a sentence that introduces a short display formula
+/// ("The sample size per arm is:") with the formula, as inline math.
 pub fn sentences(text: &str) -> Vec<String> {
-    prose_paragraphs(text)
-        .iter()
-        .flat_map(|p| {
-            let sents = split_sentences(&p.replace("**", ""));
-            let (pair, used) = claim_and_rebuttal(&sents).map_or((None, 0), |(p, u)| (Some(p), u));
-            pair.into_iter()
-                .chain(sents.into_iter().skip(used).filter(|s| stands_alone(s)))
-                .collect::<Vec<_>>()
-        })
-        .collect()
+    let paragraphs = prose_paragraphs(text);
+    let mut out: Vec<String> = Vec::new();
+    for (i, p) in paragraphs.iter().enumerate() {
+        if short_display_math(p).is_some() {
+            continue;
+        }
+        let mut sents = split_sentences(&p.replace("**", ""));
+        if let (Some(last), Some(math)) = (
+            sents.last_mut(),
+            paragraphs.get(i + 1).and_then(|n| short_display_math(n)),
+        ) && last.ends_with(':')
+        {
+            *last = format!("{last} ${math}$");
+        }
+        let (pair, used) = claim_and_rebuttal(&sents).map_or((None, 0), |(p, u)| (Some(p), u));
+        out.extend(pair);
+        let rest = &sents[used..];
+        for (j, s) in rest.iter().enumerate() {
+            if stands_alone(s) {
+                out.push(s.clone());
+            } else if let Some(j) = joined(rest, j) {
+                out.push(j);
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|s| seen.insert(s.clone()));
+    out
+}
+
+/// Words of a sentence.
+fn words(s: &str) -> usize {
+    s.split_whitespace().count()
+}
+
+/// Prose that may be part of a key point: no display math, no worked-out
+/// arithmetic, not a lead-in to a list or formula.
+fn is_prose(s: &str) -> bool {
+    !s.ends_with(':') && !s.contains("$$") && !is_arithmetic(&outside_math(s))
+}
+
+/// Sentence `j` of `sents` joined to a neighbour when it cannot stand alone
+/// but reads with it: a sentence that leans on context comes after the one
+/// before it (if that one does not lean in turn), and a short sentence that
+/// does not lean comes before the one after it (if that one does not lean:
+/// else it comes with the first rule). `None` when no such pair is prose of
+/// key-point length.
+fn joined(sents: &[String], j: usize) -> Option<String> {
+    let s = &sents[j];
+    if !is_prose(s) || quotes_a_claim(s) {
+        return None;
+    }
+    let leads = |t: &String| is_prose(t) && !leans_on_context(t) && !quotes_a_claim(t);
+    let pair = if leans_on_context(s) {
+        let prev = sents.get(j.checked_sub(1)?)?;
+        leads(prev).then(|| format!("{prev} {s}"))?
+    } else if words(s) < MIN_WORDS {
+        let next = sents.get(j + 1)?;
+        (leads(s) && leads(next)).then(|| format!("{s} {next}"))?
+    } else {
+        return None;
+    };
+    (MIN_WORDS..=MAX_WORDS)
+        .contains(&words(&pair))
+        .then_some(pair)
+}
+
+/// The formula of a one-line display (`$$ ... $$`) short enough to follow
+/// its lead-in sentence as inline math.
+fn short_display_math(p: &str) -> Option<&str> {
+    const MAX_CHARS: usize = 120;
+    let inner = p.trim().strip_prefix("$$")?.strip_suffix("$$")?.trim();
+    (!inner.is_empty() && inner.len() <= MAX_CHARS && !inner.contains('$')).then_some(inner)
 }
 
 /// A prose sentence that can be a key point by itself.
 fn stands_alone(s: &str) -> bool {
-    let w = s.split_whitespace().count();
-    (MIN_WORDS..=MAX_WORDS).contains(&w)
-        && !s.ends_with(':')
+    (MIN_WORDS..=MAX_WORDS).contains(&words(s))
         && !s.ends_with('?')
-        && !s.contains("$$")
-        && !is_arithmetic(&outside_math(s))
-        && !leans_on_context(s)
+        && is_prose(s)
+        && !leans_on_context(after_quote(s))
         && !quotes_a_claim(s)
+}
+
+/// The part of a sentence after a quoted phrase it opens with (`"Wrap it in
+/// run_in_executor" fixes the loop ...` gives `fixes the loop ...`), or the
+/// whole sentence.
+fn after_quote(s: &str) -> &str {
+    for (open, close) in [('"', '"'), ('“', '”')] {
+        if let Some(rest) = s.strip_prefix(open)
+            && let Some(end) = rest.find(close)
+        {
+            return rest[end + close.len_utf8()..]
+                .trim_start_matches(|c: char| c == ':' || c == ',' || c.is_whitespace());
+        }
+    }
+    s
 }
 
 /// True for a whole sentence in quote marks.
@@ -52,14 +132,16 @@ fn is_quoted(s: &str) -> bool {
     (s.starts_with('"') && s.ends_with('"')) || (s.starts_with('“') && s.ends_with('”'))
 }
 
-/// True when a key point reads without the text around it: a sentence that
-/// does not lean on context, or a quoted claim that does not and its
-/// rebuttal (which leans on the claim, printed just before it).
+/// True when a key point reads without the text around it: judged by its
+/// first sentence (the others of a joined candidate lean on it), or by the
+/// quoted claim a trap pair opens with, or by what follows a quoted phrase
+/// the sentence opens with.
 pub fn reads_on_its_own(s: &str) -> bool {
     let sents = split_sentences(s);
     match sents.first() {
         Some(claim) if sents.len() > 1 && is_quoted(claim) => !leans_on_context(claim),
-        _ => !leans_on_context(s),
+        Some(first) => !leans_on_context(after_quote(first)),
+        None => false,
     }
 }
 
@@ -121,12 +203,14 @@ fn is_arithmetic(prose: &str) -> bool {
 pub fn split_prose(text: &str) -> Vec<String> {
     prose_paragraphs(text)
         .iter()
+        .filter(|p| short_display_math(p).is_none())
         .flat_map(|p| split_sentences(&p.replace("**", "")))
         .collect()
 }
 
 /// The prose paragraphs of a passage, in order (a list item is a paragraph
-/// of its own), with their `**` still in.
+/// of its own), with their `**` still in, and each short one-line display
+/// formula (`$$ ... $$`) as a paragraph of its own.
 fn prose_paragraphs(text: &str) -> Vec<String> {
     let mut paragraphs: Vec<String> = Vec::new();
     let mut cur = String::new();
@@ -142,6 +226,11 @@ fn prose_paragraphs(text: &str) -> Vec<String> {
         let t = line.trim();
         if fence.step(line) {
             flush(&mut cur, &mut paragraphs);
+            // A one-line display formula is kept as a paragraph of its own,
+            // for the lead-in sentence before it ([`sentences`]).
+            if fence == crate::index::chunk::Fence::None && short_display_math(t).is_some() {
+                paragraphs.push(t.to_string());
+            }
             continue;
         }
         // A merged "## References" section: citations, not statements.
@@ -214,7 +303,12 @@ pub fn leans_on_context(s: &str) -> bool {
     let Some(first) = words.first() else {
         return true;
     };
-    if OPENERS.contains(&first.as_str()) {
+    // "There is/are ..." states that something exists; "There, ..." points back.
+    let existential = first == "there"
+        && words
+            .get(1)
+            .is_some_and(|w| matches!(w.as_str(), "is" | "are" | "was" | "were" | "has" | "have"));
+    if OPENERS.contains(&first.as_str()) && !existential {
         return true;
     }
     // "that"/"this" + a noun used as a back-reference ("that order", "this
@@ -252,7 +346,12 @@ pub fn leans_on_context(s: &str) -> bool {
 /// a follow-up prompt: the notes' trap lists quote wrong answers, which must
 /// not come back as key points.
 fn quotes_a_claim(s: &str) -> bool {
-    s.starts_with('"') || s.starts_with('“') || s.starts_with("Follow-up") || s.starts_with("Trap")
+    /// Words after an opening quote that make it the subject of a statement.
+    const STATEMENT_WORDS: usize = 4;
+    let opens_with_quote = s.starts_with('"') || s.starts_with('“');
+    (opens_with_quote && (after_quote(s) == s || words(after_quote(s)) < STATEMENT_WORDS))
+        || s.starts_with("Follow-up")
+        || s.starts_with("Trap")
 }
 
 fn strip_marker(t: &str) -> &str {
@@ -284,8 +383,13 @@ fn split_sentences(p: &str) -> Vec<String> {
         let quote = b.get(i + 1).is_some_and(|&(_, n)| matches!(n, '"' | '”'));
         let skip = usize::from(quote);
         let next_space = b.get(i + 1 + skip).is_some_and(|&(_, n)| n == ' ');
+        // After a quoted sentence anything starts a new one: `"GPU
+        // utilisation is our efficiency metric." nvidia-smi ...`.
         let next_start = b.get(i + 2 + skip).is_some_and(|&(_, n)| {
-            n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '(' | '“' | '`')
+            n.is_uppercase()
+                || n.is_ascii_digit()
+                || matches!(n, '"' | '(' | '“' | '`')
+                || (quote && n.is_alphabetic())
         });
         if !(next_space && next_start) {
             continue;
@@ -352,6 +456,8 @@ mod tests {
             vec![
                 "BM25 scores a document by summing term weights over the query terms.",
                 "Saturation means, e.g. repeated terms help less and less with each repeat.",
+                "Saturation means, e.g. repeated terms help less and less with each repeat. This sentence leans \
+                 on the one before it entirely.",
                 "A list item that is a complete sentence about inverse document frequency weighting.",
                 "\"Dropout always hurts transformers.\" Not in general, and this quoted claim is a trap.",
             ]
@@ -385,6 +491,68 @@ mod tests {
         assert!(!reads_on_its_own(
             "It does not: it is exact in distribution."
         ));
+    }
+
+    #[test]
+    fn a_sentence_that_cannot_stand_alone_comes_with_its_neighbour() {
+        // Leaning on the sentence before; a lead that leans in turn is no lead.
+        let text = "BM25 is a lexical ranking function over term statistics. It wins when the query carries \
+                    rare tokens such as error codes. So it suits identifiers best of all here.";
+        assert_eq!(
+            sentences(text),
+            vec![
+                "BM25 is a lexical ranking function over term statistics.",
+                "BM25 is a lexical ranking function over term statistics. It wins when the query carries rare \
+                 tokens such as error codes.",
+            ]
+        );
+        // Too short on its own: with the sentence after it.
+        let text = "Retries multiply offered load. If each failed call is retried up to r times, a failing \
+                    dependency sees that many more requests.";
+        assert_eq!(
+            sentences(text)[0],
+            "Retries multiply offered load. If each failed call is retried up to r times, a failing dependency \
+             sees that many more requests."
+        );
+        // "There is" states; it does not point back.
+        assert!(!leans_on_context(
+            "There is no established result that transformers hallucinate more."
+        ));
+        assert!(leans_on_context(
+            "There the gradient vanishes before it reaches the first layer."
+        ));
+        // A joined candidate reads on its own by its first sentence.
+        assert!(reads_on_its_own(
+            "BM25 is a lexical ranking function. It wins when the query carries rare tokens."
+        ));
+    }
+
+    #[test]
+    fn a_lead_in_takes_its_short_formula_and_a_quoted_phrase_can_be_a_subject() {
+        let text = "The sample size per arm for the canary comparison is:\n\n$$ n = 2 (z_a + z_b)^2 p (1 - p) / d^2 $$\n\n\
+                    A long formula stays out of the lead-in sentence that introduces it:\n\n$$ {} $$";
+        let long = "x + ".repeat(40);
+        let s = sentences(&text.replace("{}", &long));
+        assert_eq!(
+            s,
+            vec![
+                "The sample size per arm for the canary comparison is: $n = 2 (z_a + z_b)^2 p (1 - p) / d^2$"
+            ]
+        );
+        // A quoted phrase as the subject of a statement is prose; a quoted
+        // sentence alone is a claim; a quoted sentence ends where its quote
+        // does, whatever the case of the next word.
+        let text = "- \"Wrap it in `run_in_executor` and it's fixed\" fixes the event loop but not GPU efficiency.\n\
+                    - \"GPU utilisation is our efficiency metric.\" nvidia-smi utilisation is the share of time any \
+                    kernel is running.";
+        assert_eq!(
+            sentences(text),
+            vec![
+                "\"Wrap it in `run_in_executor` and it's fixed\" fixes the event loop but not GPU efficiency.",
+                "\"GPU utilisation is our efficiency metric.\" nvidia-smi utilisation is the share of time any \
+                 kernel is running.",
+            ]
+        );
     }
 
     #[test]

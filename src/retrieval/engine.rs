@@ -996,9 +996,14 @@ impl Engine {
             .map(|c| keypoints::relevance(&keypoints::WEIGHTS, &c.x))
             .collect();
         let vec_of = |i: usize| g.sentence_vector(sources[at[i].0].ord, at[i].1);
-        keypoints::choose(&at, &relevance, n, |a, b| {
-            crate::index::dense::dot(vec_of(a), vec_of(b))
-        })
+        let text_of = |i: usize| g.sentences[sources[at[i].0].ord][at[i].1].as_str();
+        keypoints::choose(
+            &at,
+            &relevance,
+            n,
+            |a, b| crate::index::dense::dot(vec_of(a), vec_of(b)),
+            |a, b| keypoints::repeats(text_of(a), text_of(b)),
+        )
     }
 
     /// Makes every key point's passage a shown one: a passage of the

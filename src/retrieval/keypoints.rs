@@ -2,15 +2,17 @@
 //! question, each cited to its passage.
 //!
 //! Nothing is generated. Candidate sentences are the prose sentences that
-//! read on their own of the shown passages and of the closest note's other
-//! passages (a passage a key point comes from is then shown), cut and embedded when the index is
+//! read on their own (alone, or joined to the sentence they lean on) of the
+//! shown passages and of the closest note's other passages (a passage a key
+//! point comes from is then shown), cut and embedded when the index is
 //! built ([`crate::index::sentences`]) with the same model as the question,
 //! so a question costs only dot products. They are
 //! chosen by sentence-level
 //! MMR: relevance is a fitted probability that the sentence answers the
 //! question ([`relevance`], from its cosine, the question words it shares,
 //! its note, passage and headings), redundancy the largest cosine to a
-//! sentence already chosen; sentences far below the best are dropped first.
+//! sentence already chosen; sentences far below the best are dropped first,
+//! and of a sentence and its joined form only the more relevant is considered.
 //! The chosen sentences are then put back in reading order (passage rank,
 //! then position), so the bullets read like the passages below them.
 
@@ -57,15 +59,16 @@ pub const SIGNS: [i8; N_FEATURES] = [1, 1, 1, 1, 1, 0, 1, 0, 1];
 /// labels (tests/data/answer_labels.tsv); that command prints the
 /// cross-validated rates next to these weights' own. Candidates are the
 /// sentences of the shown passages and of the closest note's other
-/// passages. On the 247 labelled queries `ask` answers, an answering
-/// sentence is among them for 83.0% (75.0% from the shown passages alone);
-/// the key points contain one for 59.9% held out (five folds grouped by
-/// note; 56.3% from the shown passages alone). The choice limits it more
+/// passages, a sentence that cannot stand alone joined to its neighbour. On
+/// the 246 labelled queries `ask` answers, the labelled sentence is among
+/// them for 94.7%; the key points contain it for 70.3% held out (five folds
+/// grouped by note), and one that assessors judged to answer
+/// (tests/data/answer_judgments.tsv) for 89.8%. The choice limits it more
 /// than the candidates: the fitted score is linear in a handful of
 /// features over one bi-encoder's cosines.
 pub const WEIGHTS: [f32; N_FEATURES + 1] = [
-    -4.085518, 0.9055668, 4.7562447, 4.307374, 1.2284106, 0.0, 0.7706193, 2.347876, 1.5599804,
-    2.224122,
+    -3.223229, 0.28832662, 4.9990506, 4.498805, 0.76229155, 0.10334531, 0.53573126, 1.9448143,
+    1.3176428, 2.1973295,
 ];
 
 /// What is known of one candidate sentence when key points are chosen.
@@ -140,25 +143,43 @@ pub fn relevance(w: &[f32], x: &[f32]) -> f32 {
 /// below this, the best sentences under the floor fill in.
 pub const MIN_POINTS: usize = 3;
 
+/// True when two candidates repeat a sentence: a sentence joined to its
+/// neighbour is a candidate beside that sentence alone (see
+/// [`crate::index::sentences::sentences`]), and only one of them is shown.
+pub fn repeats(a: &str, b: &str) -> bool {
+    a.contains(b) || b.contains(a)
+}
+
 /// Chooses up to `n` sentences. `cands[i]` is (passage index, position in
 /// passage); `cos[i]` its relevance to the question (a cosine or a probability); `sim(i, j)` the cosine of
-/// two candidates. Returns candidate indexes in reading order.
+/// two candidates; `repeat(i, j)` true when they share a sentence ([`repeats`]): of
+/// candidates of one passage that do, only the most relevant is considered.
+/// Returns candidate indexes in reading order.
 pub fn choose(
     cands: &[(usize, usize)],
     cos: &[f32],
     n: usize,
     sim: impl Fn(usize, usize) -> f32,
+    repeat: impl Fn(usize, usize) -> bool,
 ) -> Vec<usize> {
-    let best = cos.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut keep: Vec<usize> = (0..cands.len())
-        .filter(|&i| cos[i] >= best * RELATIVE_FLOOR)
-        .collect();
-    let floor = MIN_POINTS.min(n);
-    if keep.len() < floor {
-        let mut rest: Vec<usize> = (0..cands.len()).filter(|i| !keep.contains(i)).collect();
-        rest.sort_by(|&a, &b| cos[b].total_cmp(&cos[a]).then(a.cmp(&b)));
-        keep.extend(rest.into_iter().take(floor - keep.len()));
+    let mut by_relevance: Vec<usize> = (0..cands.len()).collect();
+    by_relevance.sort_by(|&a, &b| cos[b].total_cmp(&cos[a]).then(a.cmp(&b)));
+    let mut distinct: Vec<usize> = Vec::with_capacity(cands.len());
+    for i in by_relevance {
+        if distinct
+            .iter()
+            .all(|&d| cands[d].0 != cands[i].0 || !repeat(d, i))
+        {
+            distinct.push(i);
+        }
     }
+    // `distinct` is in decreasing relevance.
+    let best = distinct.first().map_or(f32::NEG_INFINITY, |&i| cos[i]);
+    let clear = distinct
+        .iter()
+        .filter(|&&i| cos[i] >= best * RELATIVE_FLOOR)
+        .count();
+    let keep = &distinct[..clear.max(MIN_POINTS.min(n)).min(distinct.len())];
     // Relevance is the raw cosine, on the same scale as the redundancy term:
     // min-max over a handful of sentences would exaggerate small differences.
     let rel: Vec<f32> = keep.iter().map(|&i| cos[i]).collect();
@@ -189,10 +210,10 @@ mod tests {
                 0.2
             }
         };
-        let picked = choose(&cands, &cos, 2, sim);
+        let picked = choose(&cands, &cos, 2, sim, |_, _| false);
         assert_eq!(picked, vec![0, 2]);
         // Reading order: by passage, then position, whatever the MMR order was.
-        let picked = choose(&[(1, 0), (0, 3)], &[0.9, 0.8], 2, |_, _| 0.0);
+        let picked = choose(&[(1, 0), (0, 3)], &[0.9, 0.8], 2, |_, _| 0.0, |_, _| false);
         assert_eq!(picked, vec![1, 0]);
     }
 
@@ -201,8 +222,30 @@ mod tests {
         // Only the first clears 0.6 x best; the two next best fill in, the worst does not.
         let cands = [(0, 0), (0, 1), (1, 0), (1, 1)];
         let cos = [0.9, 0.3, 0.4, 0.2];
-        assert_eq!(choose(&cands, &cos, 5, |_, _| 0.0), vec![0, 1, 2]);
+        assert_eq!(
+            choose(&cands, &cos, 5, |_, _| 0.0, |_, _| false),
+            vec![0, 1, 2]
+        );
         // Asking for fewer than three is respected.
-        assert_eq!(choose(&cands, &cos, 1, |_, _| 0.0), vec![0]);
+        assert_eq!(choose(&cands, &cos, 1, |_, _| 0.0, |_, _| false), vec![0]);
+    }
+
+    #[test]
+    fn a_sentence_is_shown_once() {
+        // 1 is 0 joined to the sentence after it: only the better of the two.
+        let texts = [
+            "BM25 is lexical.",
+            "BM25 is lexical. It wins on codes.",
+            "Dense is semantic.",
+        ];
+        let cands = [(0, 0), (0, 1), (0, 2)];
+        let picked = choose(
+            &cands,
+            &[0.9, 0.95, 0.5],
+            3,
+            |_, _| 0.0,
+            |a, b| repeats(texts[a], texts[b]),
+        );
+        assert_eq!(picked, vec![1, 2]);
     }
 }

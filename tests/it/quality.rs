@@ -145,8 +145,10 @@ fn evaluation_labels_match_the_notes() {
     let root = util::root();
     let real = cram::eval::quality::load_realistic(&root.join("tests/data/realistic_queries.tsv"))
         .unwrap();
-    let labels =
+    let mut labels =
         cram::eval::quality::load_labels(&root.join("tests/data/answer_labels.tsv")).unwrap();
+    cram::eval::quality::load_judgments(&root.join("tests/data/answer_judgments.tsv"), &mut labels)
+        .unwrap();
     let src = cram::index::corpus::Source {
         path: root.join("corpus"),
         kind: cram::index::corpus::SourceKind::Bundled,
@@ -177,10 +179,24 @@ fn evaluation_labels_match_the_notes() {
         if !found {
             stale.push(format!("{}\t{}", l.expected, l.query));
         }
+        // Every label is judged, and every judged start is still in its note.
+        assert!(
+            !l.judged.is_empty(),
+            "no judgment for {}\t{}",
+            l.expected,
+            l.query
+        );
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for start in &l.judged {
+            if !flat.contains(start.as_str()) {
+                stale.push(format!("{}\t{}\t{start}", l.expected, l.query));
+            }
+        }
     }
+    let judged: usize = labels.iter().map(|l| l.judged.len()).sum();
     assert!(
-        stale.len() * 20 <= labels.len(),
-        "labels no note sentence matches:\n{}",
+        stale.len() * 20 <= labels.len() + judged,
+        "labels or judgments no note sentence matches:\n{}",
         stale.join("\n")
     );
 }
