@@ -5,7 +5,7 @@
 //! and opens the index. [`Engine::ask`] runs one question through both
 //! arms, fusion, MMR and the abstention check.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -624,7 +624,8 @@ impl Engine {
             .first()
             .map(|h| terms_of(h.ord as usize))
             .unwrap_or_default();
-        let idf = |t: &str| g.lexical.idf(t);
+        let idfs = self.content_idf(content);
+        let idf = |t: &str| idfs.get(t).copied().unwrap_or(0.0);
         // The notes the evidence could be about: the first shown passage's,
         // the best BM25 passage's and the best dense passage's. Each note
         // feature takes its best value over them.
@@ -642,7 +643,7 @@ impl Engine {
         }
         let mut note = NoteEvidence::default();
         for n in candidates.iter().filter_map(|id| g.note(id)) {
-            note = note.max(self.note_evidence(n, content));
+            note = note.max(self.note_evidence(n, content, &idf));
         }
         let n_docs = g.lexical.num_docs();
         let absent: HashSet<String> = content
@@ -677,10 +678,22 @@ impl Engine {
         Ok(e)
     }
 
+    /// Each content word's IDF, looked up once per question: the features
+    /// weigh the same few words against many notes, passages and sentences.
+    fn content_idf<'a>(&self, content: &'a [String]) -> HashMap<&'a str, f32> {
+        content
+            .iter()
+            .map(|t| (t.as_str(), self.generation.lexical.idf(t)))
+            .collect()
+    }
+
     /// How well note `n` covers the content terms (see [`crate::retrieval::abstain`]).
-    fn note_evidence(&self, n: &NoteRecord, content: &[String]) -> NoteEvidence {
-        let g = &self.generation;
-        let idf = |t: &str| g.lexical.idf(t);
+    fn note_evidence(
+        &self,
+        n: &NoteRecord,
+        content: &[String],
+        idf: &impl Fn(&str) -> f32,
+    ) -> NoteEvidence {
         let terms = self.note_terms(n);
         NoteEvidence {
             coverage: abstain::coverage(content, &terms.set, idf),
@@ -942,7 +955,8 @@ impl Engine {
             })
             .flat_map(|(r, s)| (0..g.sentences[s.ord].len()).map(move |j| (r, j)))
             .collect();
-        let idf = |t: &str| g.lexical.idf(t);
+        let idfs = self.content_idf(content);
+        let idf = |t: &str| idfs.get(t).copied().unwrap_or(0.0);
         // A source's fused score, 0 when neither arm fetched it.
         let score = |s: &KeyPointSource| s.fused.map_or(0.0, |i| fused[i].score);
         let best_score = sources.first().map_or(0.0, score);
@@ -1156,11 +1170,13 @@ impl Engine {
         for (id, _, f) in &mut notes {
             f.title_gap = title_cos(id).map(|c| c - best_title);
         }
+        let idfs = self.content_idf(content);
+        let idf = |t: &str| idfs.get(t).copied().unwrap_or(0.0);
         notes
             .into_iter()
             .filter_map(|(id, best, mut f)| {
                 let n = g.note(id)?;
-                let e = self.note_evidence(n, content);
+                let e = self.note_evidence(n, content, &idf);
                 (f.phrase, f.concept, f.coverage) = (e.phrase, e.concept, e.coverage);
                 Some(closest::Candidate {
                     note: id.to_string(),
