@@ -625,7 +625,7 @@ impl Engine {
             .map(|h| terms_of(h.ord as usize))
             .unwrap_or_default();
         let idfs = self.content_idf(content);
-        let idf = |t: &str| idfs.get(t).copied().unwrap_or(0.0);
+        let idf = |t: &str| idfs.get(t).copied().unwrap_or_else(|| g.lexical.idf(t));
         // The notes the evidence could be about: the first shown passage's,
         // the best BM25 passage's and the best dense passage's. Each note
         // feature takes its best value over them.
@@ -956,7 +956,7 @@ impl Engine {
             .flat_map(|(r, s)| (0..g.sentences[s.ord].len()).map(move |j| (r, j)))
             .collect();
         let idfs = self.content_idf(content);
-        let idf = |t: &str| idfs.get(t).copied().unwrap_or(0.0);
+        let idf = |t: &str| idfs.get(t).copied().unwrap_or_else(|| g.lexical.idf(t));
         // A source's fused score, 0 when neither arm fetched it.
         let score = |s: &KeyPointSource| s.fused.map_or(0.0, |i| fused[i].score);
         let best_score = sources.first().map_or(0.0, score);
@@ -1171,7 +1171,7 @@ impl Engine {
             f.title_gap = title_cos(id).map(|c| c - best_title);
         }
         let idfs = self.content_idf(content);
-        let idf = |t: &str| idfs.get(t).copied().unwrap_or(0.0);
+        let idf = |t: &str| idfs.get(t).copied().unwrap_or_else(|| g.lexical.idf(t));
         notes
             .into_iter()
             .filter_map(|(id, best, mut f)| {
