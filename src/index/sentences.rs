@@ -570,4 +570,68 @@ mod tests {
             ]
         );
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        /// Sentences of the shapes the notes use: plain, leaning on the one
+        /// before, too short, quoted claims and phrases, lead-ins, arithmetic.
+        const PIECES: &[&str] = &[
+            "BM25 weighs rare query terms more than common ones in every document.",
+            "It saturates repeated terms so the tenth occurrence adds little.",
+            "So long documents are penalised through length normalisation here.",
+            "Retries multiply offered load.",
+            "Dense retrieval maps queries and passages to vectors with one encoder.",
+            "\"Dense always beats BM25.\" False, as the BEIR study showed out of domain.",
+            "\"Wrap it in a thread\" fixes the event loop but not the GPU memory.",
+            "The sample size per arm for the canary is:",
+            "$$ n = 2 (z_a + z_b)^2 / d^2 $$",
+            "Four agents at 0.9 each give 0.9^4 = 0.656 success on the chain.",
+            "There is no established result that either model hallucinates more.",
+            "They can beat chain-of-thought prompting on search-heavy puzzles.",
+            "Why does the softmax saturate with large logits?",
+        ];
+
+        fn passage() -> impl Strategy<Value = String> {
+            proptest::collection::vec(
+                (
+                    proptest::sample::select(PIECES),
+                    proptest::sample::select(&[" ", "\n\n", "\n- "][..]),
+                ),
+                1..14,
+            )
+            .prop_map(|parts| {
+                parts
+                    .into_iter()
+                    .map(|(p, sep)| format!("{sep}{p}"))
+                    .collect()
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn every_candidate_reads_on_its_own_and_is_the_passage_s_own_text(text in passage()) {
+                let flat = text
+                    .replace("\n- ", " ")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let cands = sentences(&text);
+                let distinct: std::collections::HashSet<&String> = cands.iter().collect();
+                prop_assert_eq!(distinct.len(), cands.len());
+                for c in &cands {
+                    prop_assert!(reads_on_its_own(c), "{c}");
+                    prop_assert!((MIN_WORDS..=MAX_WORDS).contains(&words(c)), "{c}");
+                    // Verbatim, but for a lead-in's formula, which follows as inline math.
+                    let prose = match c.split_once(": $") {
+                        Some((lead, _)) => format!("{lead}:"),
+                        None => c.clone(),
+                    };
+                    prop_assert!(flat.contains(&prose), "{c}");
+                }
+            }
+        }
+    }
 }
