@@ -38,6 +38,7 @@ pub const FRAMING: &[&str] = &[
     r"(?:if|when) (?:an|the|my) interviewers? (?:asks?|asked) (?:me )?(?:about |for )?",
     r"(?:(?:the|an|my|one) )?interviewers? (?:asks?|asked|asking|wants?|wanted|pushed|pushes|showed|shows|claims?|claimed|says?|said|gave|gives|kept|keeps) (?:me |us )?(?:on |about |for |to explain |to |with )?",
     r"(?:(?:a|an|the) )?(?:good|strong|best|great|senior|interview) (?:interview )?answers? (?:for|on|to|about)",
+    r"i(?: have|'ve got| got) (?:an?|my) (?:(?:technical|system design|ml|ai|coding|final|onsite|phone) )?interviews? (?:tomorrow|today|tonight|soon|next week|this week|on (?:mon|tues|wednes|thurs|fri|satur|sun)day)(?: and| so|,)?",
     r"i (?:was|got|get|am) asked (?:about |to explain )?",
     r"(?:and|but) i (?:froze|blanked|panicked|stumbled|rambled)",
     r"i (?:froze|blanked|panicked)(?: on)?",
@@ -789,7 +790,11 @@ mod tests {
             ("system design interview: data leakage", "data leakage"),
             (
                 "I have an interview tomorrow about data leakage",
-                "I have tomorrow about data leakage",
+                "about data leakage",
+            ),
+            (
+                "I've got a technical interview on Friday and they'll ask about data leakage",
+                "they'll ask about data leakage",
             ),
             (
                 "how do I answer \"what is data leakage\"",
