@@ -460,14 +460,25 @@ impl IndexDir {
     }
 
     /// hash -> vector for every passage and title of the live generation, if
-    /// it was built with `model` and is intact.
+    /// it was built with `model` and is intact. An older format's vectors
+    /// count too (from [`VECTORS_ALONE_SINCE`] on): a new cram re-embeds only
+    /// what it cuts differently.
     fn vector_cache(&self, model: &ModelInfo) -> Option<HashMap<String, Vec<f32>>> {
+        /// What reuse needs of a manifest of any format ([`read_manifest`]
+        /// accepts only this one).
+        #[derive(Deserialize)]
+        struct Reusable {
+            format: u32,
+            model: ModelInfo,
+            files: BTreeMap<String, FileSum>,
+        }
         let dir = self.current_path().ok()?;
-        let m = read_manifest(&dir).ok()?;
+        let m: Reusable =
+            serde_json::from_slice(&fs::read(dir.join("manifest.json")).ok()?).ok()?;
         if m.model != *model || m.format < VECTORS_ALONE_SINCE {
             return None;
         }
-        verify(&dir, &m).ok()?;
+        verify_files(&dir, &m.files).ok()?;
         let chunks: Vec<Chunk> =
             serde_json::from_slice(&fs::read(dir.join("chunks.json")).ok()?).ok()?;
         let notes: Vec<NoteRecord> =
@@ -544,7 +555,12 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
 
 /// Checks every file listed in the manifest (size, then SHA-256).
 pub fn verify(dir: &Path, m: &Manifest) -> Result<()> {
-    for (rel, sum) in &m.files {
+    verify_files(dir, &m.files)
+}
+
+/// Checks the listed files of a generation (size, then SHA-256).
+fn verify_files(dir: &Path, files: &BTreeMap<String, FileSum>) -> Result<()> {
+    for (rel, sum) in files {
         let p = dir.join(rel);
         let corrupt = |reason: String| Error::IndexCorrupt {
             path: dir.to_path_buf(),

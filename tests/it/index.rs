@@ -299,3 +299,29 @@ fn an_index_from_an_older_cram_is_rebuilt_with_the_users_folders() {
     );
     assert_eq!(v["notes"], 4);
 }
+
+#[test]
+fn a_rebuild_after_an_upgrade_reuses_the_older_formats_vectors() {
+    if !util::require_model() {
+        return;
+    }
+    let s = Sandbox::fixture();
+    s.build();
+    // The previous format embedded one text at a time too, and cut the
+    // fixture's notes the same way: nothing needs embedding again.
+    let manifest = s.current_gen().join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let format = format!("\"format\": {}", cram::index::FORMAT_VERSION);
+    let older = format!("\"format\": {}", cram::index::FORMAT_VERSION - 1);
+    std::fs::write(&manifest, text.replace(&format, &older)).unwrap();
+    let out = s.cram().args(["index", "--json"]).output().unwrap();
+    let v = json_of(&out);
+    assert_eq!(v["rebuilt"], true, "{}", util::stderr_of(&out));
+    assert_eq!(v["embedded"], 0, "{v}");
+    // Format 2 embedded in batches: its vectors are not reused.
+    let manifest = s.current_gen().join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace(&format, "\"format\": 2")).unwrap();
+    let v = json_of(&s.cram().args(["index", "--json"]).output().unwrap());
+    assert!(v["embedded"].as_u64().unwrap() > 0, "{v}");
+}
