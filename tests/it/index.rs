@@ -265,6 +265,20 @@ fn killed_builds_never_leave_a_broken_index() {
     assert!(out.status.success(), "{}", util::stderr_of(&out));
 }
 
+/// Rewrites the live generation's manifest as if a cram of index format
+/// `format` had written it.
+fn pretend_format(s: &Sandbox, format: u32) {
+    let manifest = s.current_gen().join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let now = format!("\"format\": {}", cram::index::FORMAT_VERSION);
+    assert!(text.contains(&now), "{text}");
+    std::fs::write(
+        &manifest,
+        text.replace(&now, &format!("\"format\": {format}")),
+    )
+    .unwrap();
+}
+
 #[test]
 fn an_index_from_an_older_cram_is_rebuilt_with_the_users_folders() {
     if !util::require_model() {
@@ -277,12 +291,7 @@ fn an_index_from_an_older_cram_is_rebuilt_with_the_users_folders() {
         .arg(&mine)
         .assert()
         .success();
-    // Pretend an older cram wrote it.
-    let manifest = s.current_gen().join("manifest.json");
-    let text = std::fs::read_to_string(&manifest).unwrap();
-    let format = format!("\"format\": {}", cram::index::FORMAT_VERSION);
-    assert!(text.contains(&format), "{text}");
-    std::fs::write(&manifest, text.replace(&format, "\"format\": 2")).unwrap();
+    pretend_format(&s, 2);
 
     let out = s.cram().args(["index", "--json"]).output().unwrap();
     let err = util::stderr_of(&out);
@@ -309,19 +318,13 @@ fn a_rebuild_after_an_upgrade_reuses_the_older_formats_vectors() {
     s.build();
     // The previous format embedded one text at a time too, and cut the
     // fixture's notes the same way: nothing needs embedding again.
-    let manifest = s.current_gen().join("manifest.json");
-    let text = std::fs::read_to_string(&manifest).unwrap();
-    let format = format!("\"format\": {}", cram::index::FORMAT_VERSION);
-    let older = format!("\"format\": {}", cram::index::FORMAT_VERSION - 1);
-    std::fs::write(&manifest, text.replace(&format, &older)).unwrap();
+    pretend_format(&s, cram::index::FORMAT_VERSION - 1);
     let out = s.cram().args(["index", "--json"]).output().unwrap();
     let v = json_of(&out);
     assert_eq!(v["rebuilt"], true, "{}", util::stderr_of(&out));
     assert_eq!(v["embedded"], 0, "{v}");
     // Format 2 embedded in batches: its vectors are not reused.
-    let manifest = s.current_gen().join("manifest.json");
-    let text = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(&manifest, text.replace(&format, "\"format\": 2")).unwrap();
+    pretend_format(&s, 2);
     let v = json_of(&s.cram().args(["index", "--json"]).output().unwrap());
     assert!(v["embedded"].as_u64().unwrap() > 0, "{v}");
 }
