@@ -77,21 +77,34 @@ pub struct AnswerLabel {
 impl AnswerLabel {
     /// True when `sentence` contains every term (case-insensitive).
     pub fn answered_by(&self, sentence: &str) -> bool {
-        let s = sentence.to_lowercase().replace("**", "");
-        self.terms.iter().all(|t| s.contains(t.as_str()))
+        self.has_terms(&comparable(sentence))
     }
 
     /// True when `sentence` is the labelled answer or one the assessors
     /// judged to answer.
     pub fn judged_answered_by(&self, sentence: &str) -> bool {
-        let s = sentence.to_lowercase().replace("**", "");
-        self.answered_by(sentence) || self.judged.iter().any(|j| s.contains(j.as_str()))
+        let s = comparable(sentence);
+        self.has_terms(&s) || self.judged.iter().any(|j| s.contains(j.as_str()))
+    }
+
+    fn has_terms(&self, comparable: &str) -> bool {
+        self.terms.iter().all(|t| comparable.contains(t.as_str()))
     }
 }
 
+/// A sentence as labels are matched against it: lowercased, `**` removed.
+fn comparable(sentence: &str) -> String {
+    sentence.to_lowercase().replace("**", "")
+}
+
 fn bad_line(path: &Path, n: usize, why: &str) -> Error {
+    bad_line_of("--realistic", path, n, why)
+}
+
+/// A one-line error naming the file, the line and the flag that gave it.
+fn bad_line_of(name: &'static str, path: &Path, n: usize, why: &str) -> Error {
     Error::InvalidParam {
-        name: "--realistic",
+        name,
         reason: format!("{}:{}: {why}", path.display(), n + 1),
     }
 }
@@ -175,10 +188,7 @@ pub fn load_labels(path: &Path) -> Result<Vec<AnswerLabel>> {
 /// Reads a judgment file into the labels of the same note and query; a
 /// judgment no label has is an error (the two files are kept together).
 pub fn load_judgments(path: &Path, labels: &mut [AnswerLabel]) -> Result<()> {
-    let bad = |n: usize, why: &str| Error::InvalidParam {
-        name: "--judgments",
-        reason: format!("{}:{}: {why}", path.display(), n + 1),
-    };
+    let bad = |n: usize, why: &str| bad_line_of("--judgments", path, n, why);
     for (n, line) in data_lines(path)? {
         let cols: Vec<&str> = line.split('\t').collect();
         let [expected, query, starts] = cols[..] else {
