@@ -165,7 +165,12 @@ pub fn load_labels(path: &Path) -> Result<Vec<AnswerLabel>> {
     for (n, line) in data_lines(path)? {
         let cols: Vec<&str> = line.split('\t').collect();
         let [expected, query, terms] = cols[..] else {
-            return Err(bad_line(path, n, "expected qid<TAB>query<TAB>term; term"));
+            return Err(bad_line_of(
+                "--labels",
+                path,
+                n,
+                "expected qid<TAB>query<TAB>term; term",
+            ));
         };
         let terms: Vec<String> = terms
             .split(';')
@@ -173,7 +178,7 @@ pub fn load_labels(path: &Path) -> Result<Vec<AnswerLabel>> {
             .filter(|t| !t.is_empty())
             .collect();
         if terms.is_empty() {
-            return Err(bad_line(path, n, "no terms"));
+            return Err(bad_line_of("--labels", path, n, "no terms"));
         }
         out.push(AnswerLabel {
             expected: expected.trim().to_string(),
