@@ -619,7 +619,7 @@ fn eval_notes(
     let mut out = std::io::stdout();
     if args.json {
         let v = serde_json::json!({
-            "schema": "cram.eval.notes/3",
+            "schema": "cram.eval.notes/4",
             "methods": scores,
             "realistic": real,
             "key_points": kp,

@@ -231,6 +231,10 @@ pub struct KindScore {
     pub abstained: f64,
     /// Adjacent: share answered `mentioned` whose mention is in the labelled note.
     pub mention_right: Option<f64>,
+    /// In scope: of the queries abstained on, the share whose abstention
+    /// still points at an acceptable note (the mention or one of the nearest
+    /// questions it names), as `ask` shows it (since cram.eval.notes/4).
+    pub abstained_pointed: Option<f64>,
     /// Failures: `kind<TAB>query<TAB>what was shown`.
     #[serde(skip)]
     pub misses: Vec<String>,
@@ -263,6 +267,7 @@ pub fn evaluate_realistic(
         ..Default::default()
     };
     let mut mentioned = (0usize, 0usize);
+    let mut pointed: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for q in queries {
         let a = engine.ask_unabstained(&q.query, p)?;
         if q.in_scope() {
@@ -272,6 +277,14 @@ pub fn evaluate_realistic(
             });
             score_in_scope(q, &a, s);
             score_in_scope(q, &a, &mut total);
+            if a.abstained {
+                let right = points_at(q, &engine.ask(&q.query, p)?);
+                for kind in [q.kind.as_str(), "all in-scope"] {
+                    let e = pointed.entry(kind.to_string()).or_default();
+                    e.0 += 1;
+                    e.1 += usize::from(right);
+                }
+            }
             // Each miss is listed once, under its kind.
             total.misses.clear();
         } else {
@@ -313,6 +326,11 @@ pub fn evaluate_realistic(
         .filter_map(|k| by_kind.remove(k))
         .collect();
     kinds.push(total);
+    for k in &mut kinds {
+        k.abstained_pointed = pointed
+            .get(&k.kind)
+            .map(|&(n, right)| right as f64 / n as f64);
+    }
     adjacent.mention_right = (mentioned.0 > 0).then(|| mentioned.1 as f64 / mentioned.0 as f64);
     kinds.push(adjacent);
     kinds.push(off);
@@ -324,6 +342,17 @@ pub fn evaluate_realistic(
     }
     let ablation = ablate(engine, queries, p)?;
     Ok(RealisticReport { kinds, ablation })
+}
+
+/// True when an abstaining answer points at one of `q`'s acceptable notes:
+/// its mention, or one of the nearest questions it names.
+fn points_at(q: &RealQuery, a: &Answer) -> bool {
+    let ok = |id: &str| q.ids.iter().any(|x| x == id);
+    a.mention
+        .as_ref()
+        .and_then(|m| m.question_id.as_deref())
+        .is_some_and(ok)
+        || a.questions.iter().any(|x| ok(&x.id))
 }
 
 fn score_in_scope(q: &RealQuery, a: &Answer, s: &mut KindScore) {
@@ -504,6 +533,17 @@ pub fn realistic_table(r: &RealisticReport, kp: Option<&KeyPointScore>) -> Strin
             cell(k.hit3),
             k.abstained
         ));
+    }
+    if let Some(all) = r.kinds.iter().find(|k| k.kind == "all in-scope") {
+        let n = (all.abstained * all.queries as f64).round();
+        if let Some(share) = all.abstained_pointed {
+            s.push_str(&format!(
+                "\nIn-scope queries abstained on: {n}, of which {:.0} ({:.1}%) still point at an \
+                 acceptable note (the mention or the nearest questions named).\n",
+                share * n,
+                100.0 * share
+            ));
+        }
     }
     s.push_str("\nQuery understanding, closest@1 over in-scope queries: ");
     let parts: Vec<String> = r

@@ -35,7 +35,8 @@ pub struct Answer {
     /// corrected and short forms expanded (since cram.ask/2).
     pub understood: crate::retrieval::query::Understood,
     /// True when the notes do not cover the question as a topic: `results`
-    /// are then empty and `questions` lists the nearest questions instead.
+    /// are then empty and `questions` lists the three nearest questions
+    /// instead, the mention's note first.
     pub abstained: bool,
     /// `covered`, `mentioned` (not a topic of the notes, but a passage
     /// mentions it: see `mention`) or `none` (since cram.ask/2).

@@ -464,7 +464,10 @@ impl Engine {
             (Coverage::Covered, None)
         };
 
-        let closest = if p.mode == Mode::Hybrid && (!abstained || keep_on_abstain) {
+        // An abstaining answer still names the nearest questions, from the
+        // same model that names the closest one.
+        let hidden = abstained && !keep_on_abstain;
+        let closest = if p.mode == Mode::Hybrid {
             self.closest_candidates(&ranking, &content, qvec.as_deref())
         } else {
             Vec::new()
@@ -476,7 +479,7 @@ impl Engine {
             .map(|i| (closest[i].note.as_str(), closest[i].best))
             .collect();
         let note = named.first().map(|&(id, _)| id);
-        let shown: Vec<Shown> = if abstained && !keep_on_abstain {
+        let shown: Vec<Shown> = if hidden {
             Vec::new()
         } else {
             self.lead_with_closest(&ranking, note)
@@ -493,8 +496,9 @@ impl Engine {
         };
         let results = self.passages(&ranking.fused, &shown);
 
-        let questions = if abstained && !keep_on_abstain {
-            self.nearest_questions(qvec.as_deref(), &ranking.fused, 3)
+        let questions = if hidden {
+            let first = mention.as_ref().and_then(|m| m.question_id.as_deref());
+            self.nearest_questions(first, &named, qvec.as_deref(), &ranking.fused, 3)
         } else {
             self.top_questions(&ranking.fused, &named)
         };
@@ -529,7 +533,9 @@ impl Engine {
             results,
             related,
         };
-        workings.closest = closest;
+        if !hidden {
+            workings.closest = closest;
+        }
         Ok((answer, workings))
     }
 
@@ -1198,34 +1204,44 @@ impl Engine {
         Ok(self.answer(question, p, false)?.1.closest)
     }
 
-    /// Nearest questions by title vector (or by the fused order in BM25 mode).
+    /// The `n` questions an abstaining answer names as nearest: the note of
+    /// its mention first (`first`), then the closest-question model's order
+    /// (`named`, hybrid mode), else the notes by title vector (dense mode) or
+    /// by the fused order (BM25 mode).
     fn nearest_questions(
         &self,
+        first: Option<&str>,
+        named: &[(&str, f32)],
         qvec: Option<&[f32]>,
         fused: &[Fused],
         n: usize,
     ) -> Vec<QuestionRef> {
-        match qvec {
-            Some(v) => Flat::new(&self.generation.titles)
+        let g = &self.generation;
+        let rest: Vec<&str> = if !named.is_empty() {
+            named.iter().map(|&(id, _)| id).collect()
+        } else if let Some(v) = qvec {
+            Flat::new(&g.titles)
                 .search(v, n)
                 .into_iter()
-                .map(|h| question_ref(&self.generation.notes[h.ord as usize]))
-                .collect(),
-            None => {
-                let mut ids: Vec<&str> = Vec::new();
-                for f in fused {
-                    let id = self.generation.chunks[f.ord as usize].note_id.as_str();
-                    if !ids.contains(&id) {
-                        ids.push(id);
-                    }
-                }
-                ids.into_iter()
-                    .take(n)
-                    .filter_map(|id| self.generation.note(id))
-                    .map(question_ref)
-                    .collect()
+                .map(|h| g.notes[h.ord as usize].id.as_str())
+                .collect()
+        } else {
+            fused
+                .iter()
+                .map(|f| g.chunks[f.ord as usize].note_id.as_str())
+                .collect()
+        };
+        let mut ids: Vec<&str> = Vec::new();
+        for id in first.into_iter().chain(rest) {
+            if !ids.contains(&id) {
+                ids.push(id);
             }
         }
+        ids.into_iter()
+            .take(n)
+            .filter_map(|id| g.note(id))
+            .map(question_ref)
+            .collect()
     }
 }
 
