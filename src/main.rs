@@ -573,6 +573,9 @@ fn eval_notes(
         Some(p) => cram::eval::quality::load_realistic(&p)?,
         None => Vec::new(),
     };
+    let holdout = optional(&args.holdout, "holdout_queries.tsv")
+        .map(|p| cram::eval::quality::load_realistic(&p).map(|q| (p, q)))
+        .transpose()?;
     let mut labels = match optional(&args.labels, "answer_labels.tsv") {
         Some(p) => cram::eval::quality::load_labels(&p)?,
         None => Vec::new(),
@@ -607,6 +610,16 @@ fn eval_notes(
             &base,
         )?)
     };
+    // The held-out set is only ever measured: no fit above reads it.
+    let held = match &holdout {
+        Some((_, q)) if !q.is_empty() => Some(cram::eval::quality::evaluate_realistic(
+            &mut engine,
+            q,
+            &[],
+            &base,
+        )?),
+        _ => None,
+    };
     let kp = if labels.is_empty() {
         None
     } else {
@@ -622,33 +635,71 @@ fn eval_notes(
             "schema": "cram.eval.notes/4",
             "methods": scores,
             "realistic": real,
+            "holdout": held,
             "key_points": kp,
         });
         writeln!(out, "{v}")?;
         return Ok(());
     }
     write!(out, "{}", cram::eval::notes_table(&scores))?;
+    let file = |given: &Option<std::path::PathBuf>, default: &str| {
+        given
+            .clone()
+            .unwrap_or_else(|| std::path::PathBuf::from("tests/data").join(default))
+            .display()
+            .to_string()
+    };
     if let Some(r) = &real {
+        let title = format!(
+            "Realistic queries ({})",
+            file(&args.realistic, "realistic_queries.tsv")
+        );
+        let table = cram::eval::quality::realistic_table(&title, r, kp.as_ref());
+        write!(out, "{table}")?;
+    }
+    if let Some(r) = &held {
+        let title = format!(
+            "Held-out queries ({}; written blind, never fitted on)",
+            file(&args.holdout, "holdout_queries.tsv")
+        );
         write!(
             out,
             "{}",
-            cram::eval::quality::realistic_table(r, kp.as_ref())
+            cram::eval::quality::realistic_table(&title, r, None)
         )?;
     }
     if args.misses {
-        for s in &scores {
-            for m in &s.misses {
-                writeln!(out, "{}\t{m}", s.method)?;
-            }
+        print_misses(
+            &mut out,
+            &scores,
+            [("realistic", &real), ("holdout", &held)],
+            &kp,
+        )?;
+    }
+    Ok(())
+}
+
+/// `cram eval --misses`: each failure on one line, prefixed by its method or set.
+fn print_misses(
+    out: &mut impl Write,
+    scores: &[cram::eval::NotesScore],
+    sets: [(&str, &Option<cram::eval::quality::RealisticReport>); 2],
+    kp: &Option<cram::eval::quality::KeyPointScore>,
+) -> std::io::Result<()> {
+    for s in scores {
+        for m in &s.misses {
+            writeln!(out, "{}\t{m}", s.method)?;
         }
-        for k in real.iter().flat_map(|r| &r.kinds) {
+    }
+    for (name, r) in sets {
+        for k in r.iter().flat_map(|r| &r.kinds) {
             for m in &k.misses {
-                writeln!(out, "realistic\t{m}")?;
+                writeln!(out, "{name}\t{m}")?;
             }
         }
-        for m in kp.iter().flat_map(|k| &k.misses) {
-            writeln!(out, "key-points\t{m}")?;
-        }
+    }
+    for m in kp.iter().flat_map(|k| &k.misses) {
+        writeln!(out, "key-points\t{m}")?;
     }
     Ok(())
 }

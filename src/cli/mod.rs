@@ -514,6 +514,10 @@ pub struct EvalArgs {
     /// Notes: realistic queries, `kind<TAB>ids<TAB>query` per line [default: the project's tests/data/realistic_queries.tsv]
     #[arg(long, value_name = "FILE")]
     pub realistic: Option<PathBuf>,
+    /// Notes: held-out queries in the realistic format, written blind to the other sets and never fitted on;
+    /// reported as a second table [default: the project's tests/data/holdout_queries.tsv]
+    #[arg(long, value_name = "FILE")]
+    pub holdout: Option<PathBuf>,
     /// Notes: answer labels for key points, `qid<TAB>query<TAB>term; term` [default: the project's tests/data/answer_labels.tsv]
     #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,

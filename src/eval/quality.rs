@@ -333,7 +333,9 @@ pub fn evaluate_realistic(
     }
     adjacent.mention_right = (mentioned.0 > 0).then(|| mentioned.1 as f64 / mentioned.0 as f64);
     kinds.push(adjacent);
-    kinds.push(off);
+    if off.queries > 0 {
+        kinds.push(off);
+    }
     for k in &mut kinds {
         let n = k.queries.max(1) as f64;
         k.closest1 /= n;
@@ -517,10 +519,10 @@ pub fn evaluate_key_points(
 }
 
 /// The markdown tables of a realistic report and a key-point score.
-pub fn realistic_table(r: &RealisticReport, kp: Option<&KeyPointScore>) -> String {
-    let mut s = String::from(
-        "\nRealistic queries (tests/data/realistic_queries.tsv):\n\n\
-         | kind | queries | closest@1 | hit@3 | abstained |\n|---|---|---|---|---|\n",
+pub fn realistic_table(title: &str, r: &RealisticReport, kp: Option<&KeyPointScore>) -> String {
+    let mut s = format!(
+        "\n{title}:\n\n\
+         | kind | queries | closest@1 | hit@3 | abstained |\n|---|---|---|---|---|\n"
     );
     for k in &r.kinds {
         let scope = k.kind != ADJACENT && k.kind != "off-topic";

@@ -59,7 +59,10 @@ fn realistic_queries_reach_their_floors() {
     let p = cram::SearchParams::default();
     let r = cram::eval::quality::evaluate_realistic(&mut engine, &real, &off, &p).unwrap();
     let kp = cram::eval::quality::evaluate_key_points(&mut engine, &labels, &p).unwrap();
-    eprintln!("{}", cram::eval::quality::realistic_table(&r, Some(&kp)));
+    eprintln!(
+        "{}",
+        cram::eval::quality::realistic_table("Realistic queries", &r, Some(&kp))
+    );
     let kind = |k: &str| r.kinds.iter().find(|s| s.kind == k).unwrap();
     let all = kind("all in-scope");
     assert!(all.closest1 >= 0.85, "closest@1 {}", all.closest1);
@@ -198,15 +201,30 @@ fn evaluation_labels_match_the_notes() {
             .map(|n| n.body.to_lowercase().replace("**", ""))
             .unwrap_or_else(|| panic!("no note {id}"))
     };
-    for q in &real {
-        for id in q.ids.iter().chain(&q.mentioned_in) {
-            body(id);
+    let holdout =
+        cram::eval::quality::load_realistic(&root.join("tests/data/holdout_queries.tsv")).unwrap();
+    for set in [&real, &holdout] {
+        for q in set {
+            for id in q.ids.iter().chain(&q.mentioned_in) {
+                body(id);
+            }
         }
+        let kinds: std::collections::BTreeSet<&str> = set.iter().map(|q| q.kind.as_str()).collect();
+        assert_eq!(kinds.len(), cram::eval::quality::IN_SCOPE_KINDS.len() + 1);
+        assert!(set.iter().filter(|q| !q.in_scope()).count() >= 40);
     }
-    let kinds: std::collections::BTreeSet<&str> = real.iter().map(|q| q.kind.as_str()).collect();
-    assert_eq!(kinds.len(), cram::eval::quality::IN_SCOPE_KINDS.len() + 1);
     assert!(real.iter().filter(|q| q.in_scope()).count() >= 150);
-    assert!(real.iter().filter(|q| !q.in_scope()).count() >= 40);
+    assert!(holdout.iter().filter(|q| q.in_scope()).count() >= 130);
+    // The held-out set is not a copy of the realistic one.
+    let seen: std::collections::HashSet<&str> = real.iter().map(|q| q.query.as_str()).collect();
+    let shared = holdout
+        .iter()
+        .filter(|q| seen.contains(q.query.as_str()))
+        .count();
+    assert_eq!(
+        shared, 0,
+        "held-out queries must not repeat the realistic set"
+    );
     assert!(labels.len() >= 100);
     let mut stale = Vec::new();
     for l in &labels {
