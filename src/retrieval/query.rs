@@ -14,7 +14,9 @@
 //!    the most frequent notes word within Damerau-Levenshtein distance 1 (2
 //!    for words of seven letters or more). A real English word the notes do
 //!    not use ("marathon") is never "corrected" into one they do: that would
-//!    turn an off-topic question into an on-topic one.
+//!    turn an off-topic question into an on-topic one. A word with no such
+//!    neighbour that runs two notes words together ("crossentropy",
+//!    "finetuning") is split where the notes write the two side by side.
 //! 3. **Acronyms and short forms expand** to the long form the notes use
 //!    ("gqa" → "grouped-query attention"), appended to the text both arms
 //!    search. The table is mined from the notes themselves (a long form
@@ -333,8 +335,9 @@ impl Lexicon {
         self.words.contains_key(word)
     }
 
-    /// The notes word `word` is most likely a typo of, if any.
-    pub fn correct(&self, word: &str) -> Option<&str> {
+    /// The notes word `word` is most likely a typo of, if any, or the two
+    /// notes words it runs together.
+    pub fn correct(&self, word: &str) -> Option<String> {
         let len = word.chars().count();
         if len < 4
             || !word.chars().all(|c| c.is_ascii_alphabetic())
@@ -344,16 +347,39 @@ impl Lexicon {
         {
             return None;
         }
-        let near = self.nearest(word, if len >= 7 { 2 } else { 1 })?;
+        let Some(near) = self.nearest(word, if len >= 7 { 2 } else { 1 }) else {
+            return self.split_compound(word);
+        };
         // A regular inflection of a known word ("tanked", "tripled": the
         // WordPiece vocabulary keeps only the stem whole) is a word, not a
         // typo: it is corrected only to a form of itself ("overfiting" ->
         // "overfitting"), never to another word ("tanked" -> "talked").
         if self.inflects_a_known_word(word) {
             let stem = |w: &str| crate::index::lexical::analyze(w).into_iter().next();
-            return (stem(near) == stem(word)).then_some(near);
+            return (stem(near) == stem(word)).then(|| near.to_string());
         }
-        Some(near)
+        Some(near.to_string())
+    }
+
+    /// Two notes words run together ("crossentropy", "kvcache"): the split
+    /// into two words the notes use side by side, in the most notes. Both
+    /// parts are notes words of two letters or more, and the pair occurs as
+    /// such in a note, so a word the notes never write in two ("marathon" =
+    /// "mar" + "athon") is not split.
+    fn split_compound(&self, word: &str) -> Option<String> {
+        let mut best: Option<(usize, String)> = None;
+        for (i, _) in word.char_indices().skip(2) {
+            let (a, b) = word.split_at(i);
+            if b.chars().count() < 2 || !self.words.contains_key(a) || !self.words.contains_key(b) {
+                continue;
+            }
+            let pair = format!(" {a} {b} ");
+            let notes = self.texts.iter().filter(|t| t.contains(&pair)).count();
+            if notes > 0 && best.as_ref().is_none_or(|(n, _)| notes > *n) {
+                best = Some((notes, format!("{a} {b}")));
+            }
+        }
+        best.map(|(_, split)| split)
     }
 
     /// True when `word` is a regular inflection of a whole word of the
@@ -566,7 +592,7 @@ pub fn understand(q: &str, lex: &Lexicon, steps: Steps) -> Understood {
         last = start + word.len();
         let lower = word.to_lowercase();
         let fixed = if steps.typos {
-            lex.correct(&lower).map(str::to_string)
+            lex.correct(&lower)
         } else {
             None
         };
@@ -829,6 +855,13 @@ mod tests {
         let u = understand("marathon", &l, Steps::default());
         assert_eq!(u.searched, "marathon");
         assert!(u.corrections.is_empty());
+        // Two notes words run together are split where the notes write them
+        // side by side, and only there.
+        let u = understand("vanishinggradients tradeoff", &l, Steps::default());
+        assert_eq!(u.searched, "vanishing gradients trade off");
+        assert_eq!(u.corrections.len(), 2);
+        assert_eq!(l.correct("gradientsvanishing"), None);
+        assert_eq!(l.correct("dataleakage").as_deref(), Some("data leakage"));
     }
 
     #[test]
@@ -857,11 +890,11 @@ mod tests {
         );
         l.english = ["tank"].iter().map(|s| s.to_string()).collect();
         // "tanked" is "tank" + "ed", one edit from the notes' "talked".
-        assert_eq!(l.correct("tanked"), None);
+        assert_eq!(l.correct("tanked").as_deref(), None);
         // "overfiting" inflects the notes' "overfit": corrected to its form.
-        assert_eq!(l.correct("overfiting"), Some("overfitting"));
+        assert_eq!(l.correct("overfiting").as_deref(), Some("overfitting"));
         // A typo that is no inflection is corrected as before.
-        assert_eq!(l.correct("talkde"), Some("talked"));
+        assert_eq!(l.correct("talkde").as_deref(), Some("talked"));
     }
 
     #[test]
