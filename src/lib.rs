@@ -53,4 +53,4 @@ pub mod study;
 pub use config::{DenseBackend, Fusion, Mode, Paths, SearchParams};
 pub use error::{Error, Result};
 pub use retrieval::answer::Answer;
-pub use retrieval::engine::{Engine, Event, ExtraNotes, IndexState, OpenOptions, Rebuild};
+pub use retrieval::engine::{Earlier, Engine, Event, ExtraNotes, IndexState, OpenOptions, Rebuild};

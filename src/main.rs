@@ -600,25 +600,25 @@ fn eval_notes(
         methods.extend(cram::eval::feedback_methods(&base, args.rm3, args.rocchio));
         cram::eval::evaluate_notes(&mut engine, &dev, &off, &methods)?
     };
-    let real = if realistic.is_empty() {
-        None
-    } else {
-        Some(cram::eval::quality::evaluate_realistic(
+    let mut measure = |queries: &[cram::eval::quality::RealQuery], off: &[String]| {
+        if queries.is_empty() {
+            return Ok(None);
+        }
+        let mut r = cram::eval::quality::evaluate_realistic(&mut engine, queries, off, &base)?;
+        r.session = Some(cram::eval::quality::evaluate_session(
             &mut engine,
-            &realistic,
-            &off,
+            queries,
+            &dev,
+            off,
             &base,
-        )?)
+        )?);
+        anyhow::Ok(Some(r))
     };
+    let real = measure(&realistic, &off)?;
     // The held-out set is only ever measured: no fit above reads it.
     let held = match &holdout {
-        Some((_, q)) if !q.is_empty() => Some(cram::eval::quality::evaluate_realistic(
-            &mut engine,
-            q,
-            &[],
-            &base,
-        )?),
-        _ => None,
+        Some((_, q)) => measure(q, &[])?,
+        None => None,
     };
     let kp = if labels.is_empty() {
         None

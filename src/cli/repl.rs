@@ -1,7 +1,9 @@
 //! `cram repl` (and `cram` with no command): load the model and index once,
 //! then answer question after question.
 //!
-//! Lines starting with `:` are commands; anything else is a question. The
+//! Lines starting with `:` are commands; anything else is a question. A
+//! question the notes do not cover on its own is read as a follow-up to the
+//! last one answered ([`cram::Engine::ask_following`]), as in a conversation. The
 //! session keeps its own history (`:history`, `!N` asks entry N again); on a
 //! terminal, the arrow keys and Ctrl-R also reach earlier sessions' lines.
 
@@ -52,6 +54,9 @@ pub fn run(
     let interactive = reader.interactive();
     let mut out = std::io::stdout();
     let mut history: Vec<String> = Vec::new();
+    // The last question answered on its own: a question the notes do not
+    // cover alone, but near its note, is read as its follow-up.
+    let mut topic: Option<cram::Earlier> = None;
     if interactive {
         writeln!(
             out,
@@ -114,8 +119,11 @@ pub fn run(
         reader.remember(&line);
         let t = Instant::now();
         session.style.width = crate::cli::term::width(session.width);
-        match engine.ask(&line, &params) {
+        match engine.ask_following(&line, topic.as_ref(), &params) {
             Ok(a) => {
+                if let Some(e) = cram::Earlier::of(&a) {
+                    topic = Some(e);
+                }
                 write!(out, "{}", render::answer(&a, session.style))?;
                 writeln!(out, "({:.1} ms)", t.elapsed().as_secs_f64() * 1000.0)?;
             }

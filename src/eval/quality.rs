@@ -22,7 +22,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::eval::DevQuery;
 use crate::retrieval::abstain;
 use crate::retrieval::answer::{Answer, Coverage};
-use crate::retrieval::engine::Engine;
+use crate::retrieval::engine::{Earlier, Engine};
 use crate::retrieval::query::Steps;
 use crate::retrieval::{closest, keypoints};
 
@@ -248,6 +248,130 @@ pub struct RealisticReport {
     /// closest@1 over in-scope queries with one query-understanding step
     /// switched off, by step (`none` = all off), to measure each.
     pub ablation: Vec<(String, f64)>,
+    /// The same queries asked in a session, after another question
+    /// ([`evaluate_session`]); null until measured (since cram.eval.notes/4).
+    pub session: Option<SessionScore>,
+}
+
+/// What a session's follow-up reading ([`Engine::ask_following`]) does, for
+/// one kind of turn: the queries asked alone and asked after an earlier
+/// question. Right = answered (not abstained) with an acceptable closest
+/// question; wrong = answered with another.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TurnScore {
+    /// Queries.
+    pub queries: usize,
+    /// Share answered right, asked alone.
+    pub right_alone: f64,
+    /// Share answered right in the session.
+    pub right: f64,
+    /// Share answered wrong, asked alone.
+    pub wrong_alone: f64,
+    /// Share answered wrong in the session.
+    pub wrong: f64,
+}
+
+/// The session measurement: follow-ups after a question of their own note,
+/// new topics after a question of an unrelated note, off-topic questions
+/// after any question.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SessionScore {
+    /// `followup` queries, each asked after the first dev query of its note.
+    pub follow_ups: TurnScore,
+    /// Every other in-scope query, each asked after the first dev query of
+    /// the note seven places on in id order (another topic).
+    pub new_topics: TurnScore,
+    /// Adjacent topics, each after the first dev query of a note that
+    /// mentions it (else of the note seven places on): share abstained on,
+    /// alone and in the session.
+    pub adjacent_abstained: (f64, f64),
+    /// Off-topic questions, each after a dev query: share still abstained
+    /// on (null without off-topic questions).
+    pub off_topic_abstained: Option<f64>,
+}
+
+/// Measures [`Engine::ask_following`] on `queries` (see [`SessionScore`]);
+/// `dev` gives each note's earlier question.
+pub fn evaluate_session(
+    engine: &mut Engine,
+    queries: &[RealQuery],
+    dev: &[DevQuery],
+    offtopic: &[String],
+    p: &SearchParams,
+) -> Result<SessionScore> {
+    // Each note's first dev query, as the session would have searched it.
+    let mut earlier: BTreeMap<&str, Earlier> = BTreeMap::new();
+    for d in dev {
+        if !earlier.contains_key(d.expected.as_str()) {
+            let a = engine.ask(&d.query, p)?;
+            if let Some(e) = Earlier::of(&a) {
+                earlier.insert(d.expected.as_str(), e);
+            }
+        }
+    }
+    let notes: Vec<&str> = earlier.keys().copied().collect();
+    let mut out = SessionScore::default();
+    let mut adjacent = (0usize, 0usize, 0usize);
+    for q in queries.iter().filter(|q| !q.in_scope()) {
+        let before = q
+            .mentioned_in
+            .iter()
+            .find_map(|id| earlier.get(id.as_str()))
+            .or_else(|| {
+                notes
+                    .get(adjacent.0 * 7 % notes.len().max(1))
+                    .map(|n| &earlier[n])
+            });
+        adjacent.0 += 1;
+        adjacent.1 += usize::from(engine.ask(&q.query, p)?.abstained);
+        adjacent.2 += usize::from(engine.ask_following(&q.query, before, p)?.abstained);
+    }
+    let n = adjacent.0.max(1) as f64;
+    out.adjacent_abstained = (adjacent.1 as f64 / n, adjacent.2 as f64 / n);
+    for q in queries.iter().filter(|q| q.in_scope()) {
+        let Some(at) = notes
+            .iter()
+            .position(|n| q.ids.first().is_some_and(|id| id == n))
+        else {
+            continue;
+        };
+        let (turn, before) = if q.kind == "followup" {
+            (&mut out.follow_ups, notes[at])
+        } else {
+            (&mut out.new_topics, notes[(at + 7) % notes.len()])
+        };
+        let ok = |a: &Answer| a.questions.first().is_some_and(|x| q.ids.contains(&x.id));
+        let alone = engine.ask(&q.query, p)?;
+        let after = engine.ask_following(&q.query, Some(&earlier[before]), p)?;
+        turn.queries += 1;
+        for (a, right, wrong) in [
+            (&alone, &mut turn.right_alone, &mut turn.wrong_alone),
+            (&after, &mut turn.right, &mut turn.wrong),
+        ] {
+            if !a.abstained {
+                *(if ok(a) { right } else { wrong }) += 1.0;
+            }
+        }
+    }
+    for t in [&mut out.follow_ups, &mut out.new_topics] {
+        let n = t.queries.max(1) as f64;
+        for v in [
+            &mut t.right_alone,
+            &mut t.right,
+            &mut t.wrong_alone,
+            &mut t.wrong,
+        ] {
+            *v /= n;
+        }
+    }
+    let mut abstained = 0usize;
+    for (i, q) in offtopic.iter().enumerate() {
+        let before = notes.get(i % notes.len().max(1)).map(|n| &earlier[n]);
+        abstained += usize::from(engine.ask_following(q, before, p)?.abstained);
+    }
+    out.off_topic_abstained =
+        (!offtopic.is_empty()).then(|| abstained as f64 / offtopic.len() as f64);
+    Ok(out)
 }
 
 /// Runs the realistic set (and the off-topic questions) with `p`.
@@ -343,7 +467,11 @@ pub fn evaluate_realistic(
         k.abstained /= n;
     }
     let ablation = ablate(engine, queries, p)?;
-    Ok(RealisticReport { kinds, ablation })
+    Ok(RealisticReport {
+        kinds,
+        ablation,
+        session: None,
+    })
 }
 
 /// True when an abstaining answer points at one of `q`'s acceptable notes:
@@ -546,6 +674,31 @@ pub fn realistic_table(title: &str, r: &RealisticReport, kp: Option<&KeyPointSco
                 100.0 * share
             ));
         }
+    }
+    if let Some(x) = &r.session {
+        let (f, t) = (&x.follow_ups, &x.new_topics);
+        s.push_str(&format!(
+            "\nIn a session (`cram repl`; a question the notes do not cover alone is read as a follow-up): \
+             {} follow-ups, each after a question of its note, answered right {:.1}% -> {:.1}%, wrong {:.1}% -> \
+             {:.1}% (alone -> in the session); {} new topics, each after a question of another note, right \
+             {:.1}% -> {:.1}%, wrong {:.1}% -> {:.1}%; adjacent topics after a question of a note that mentions \
+             them abstained on {:.1}% -> {:.1}%{}.\n",
+            f.queries,
+            100.0 * f.right_alone,
+            100.0 * f.right,
+            100.0 * f.wrong_alone,
+            100.0 * f.wrong,
+            t.queries,
+            100.0 * t.right_alone,
+            100.0 * t.right,
+            100.0 * t.wrong_alone,
+            100.0 * t.wrong,
+            100.0 * x.adjacent_abstained.0,
+            100.0 * x.adjacent_abstained.1,
+            x.off_topic_abstained
+                .map(|v| format!("; off-topic questions still abstained on {:.0}%", 100.0 * v))
+                .unwrap_or_default()
+        ));
     }
     s.push_str("\nQuery understanding, closest@1 over in-scope queries: ");
     let parts: Vec<String> = r

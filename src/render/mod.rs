@@ -131,6 +131,9 @@ pub fn understood_notes(u: &crate::retrieval::query::Understood) -> Vec<String> 
     if !u.dropped.is_empty() {
         notes.push("interview wording left out".into());
     }
+    if let Some(prev) = &u.after {
+        notes.push(format!("read as a follow-up to “{prev}”"));
+    }
     notes
 }
 

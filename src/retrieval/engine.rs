@@ -26,6 +26,31 @@ use crate::retrieval::query::{self, Lexicon};
 use crate::retrieval::search::{self, Searcher, ms};
 use crate::retrieval::{abstain, closest};
 
+/// The question a session answered last, for reading the next one as its
+/// follow-up ([`Engine::ask_following`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Earlier {
+    /// What was searched for it.
+    pub searched: String,
+    /// The note its answer named first.
+    pub note: String,
+}
+
+impl Earlier {
+    /// The topic `a` leaves for the next question: its searched text and
+    /// closest note, when it answered on its own (not abstained, and not
+    /// itself read as a follow-up, which keeps the topic it followed).
+    pub fn of(a: &Answer) -> Option<Earlier> {
+        if a.abstained || a.understood.after.is_some() {
+            return None;
+        }
+        Some(Earlier {
+            searched: a.understood.searched.clone(),
+            note: a.questions.first()?.id.clone(),
+        })
+    }
+}
+
 /// A second closest question is shown ("also:") only when the lower of the
 /// two notes' best fused scores is at least this share of the higher.
 /// Measured on the dev set with `cram eval` (share of "also" lines that name
@@ -366,6 +391,40 @@ impl Engine {
     /// Answers one question.
     pub fn ask(&mut self, question: &str, p: &SearchParams) -> Result<Answer> {
         Ok(self.answer(question, p, false)?.0)
+    }
+
+    /// `question` asked in a session after `earlier`, the last question it
+    /// answered. It is answered alone first. Only when the notes do not
+    /// cover it alone, and the earlier question's note is still among the
+    /// nearest it names, is it read as a follow-up ("and why not
+    /// batchnorm?"): asked again with the earlier question's words added,
+    /// and that answer is kept when it is covered, with `understood.after`
+    /// naming the question it followed. A new topic the notes cover, or one
+    /// nowhere near the earlier note (an off-topic question), is never bent
+    /// toward the last one.
+    pub fn ask_following(
+        &mut self,
+        question: &str,
+        earlier: Option<&Earlier>,
+        p: &SearchParams,
+    ) -> Result<Answer> {
+        let alone = self.ask(question, p)?;
+        let Some(earlier) = earlier
+            .filter(|e| alone.abstained && alone.questions.first().is_some_and(|q| q.id == e.note))
+        else {
+            return Ok(alone);
+        };
+        let joined = format!("{} {}", question.trim(), earlier.searched);
+        if validate_query(&joined).is_err() {
+            return Ok(alone);
+        }
+        let mut followed = self.ask(&joined, p)?;
+        if followed.abstained {
+            return Ok(alone);
+        }
+        followed.query = alone.query;
+        followed.understood.after = Some(earlier.searched.clone());
+        Ok(followed)
     }
 
     /// Every candidate key-point sentence `ask` chose its key points from,

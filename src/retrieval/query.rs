@@ -202,6 +202,11 @@ pub struct Understood {
     pub corrections: Vec<Correction>,
     /// Short forms expanded.
     pub expansions: Vec<Expansion>,
+    /// In a session: the earlier question this one was read as a follow-up
+    /// to (its searched text, added to `searched`), when the question alone
+    /// was not covered ([`crate::Engine::ask_following`]); null otherwise
+    /// (added within cram.ask/2).
+    pub after: Option<String>,
 }
 
 impl Understood {
@@ -215,7 +220,10 @@ impl Understood {
 
     /// True when the searched text differs from the question.
     pub fn changed(&self) -> bool {
-        !(self.dropped.is_empty() && self.corrections.is_empty() && self.expansions.is_empty())
+        !(self.dropped.is_empty()
+            && self.corrections.is_empty()
+            && self.expansions.is_empty()
+            && self.after.is_none())
     }
 }
 

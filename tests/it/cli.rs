@@ -672,6 +672,59 @@ fn repl_answers_question_after_question_with_commands() {
     assert!(String::from_utf8_lossy(&out.stdout).contains(":show q14"));
 }
 
+/// A question the notes do not cover alone, asked in the session after a
+/// question of its note, is answered as a follow-up and says so; asked
+/// first, it is not. The pair is the realistic set's first follow-up that
+/// the engine reads as one.
+#[test]
+fn repl_reads_a_question_not_covered_alone_as_a_follow_up() {
+    if !util::require_model() {
+        return;
+    }
+    let data = util::root().join("tests/data");
+    let real = cram::eval::quality::load_realistic(&data.join("realistic_queries.tsv")).unwrap();
+    let dev = cram::eval::load_dev_queries(&data.join("dev_queries.tsv")).unwrap();
+    let mut engine = util::bundled_engine();
+    let p = cram::SearchParams::default();
+    let (first, follow_up) = real
+        .iter()
+        .filter(|q| q.kind == "followup")
+        .find_map(|q| {
+            let d = dev.iter().find(|d| q.ids.contains(&d.expected))?;
+            let earlier = cram::Earlier::of(&engine.ask(&d.query, &p).unwrap())?;
+            let a = engine.ask_following(&q.query, Some(&earlier), &p).unwrap();
+            a.understood
+                .after
+                .is_some()
+                .then(|| (d.query.clone(), q.query.clone()))
+        })
+        .expect("some follow-up is read as one");
+    let repl = |script: String| {
+        let out = assert_cmd::Command::cargo_bin("cram")
+            .unwrap()
+            .env("CRAM_INDEX", &util::bundled_paths().index)
+            .env("NO_COLOR", "1")
+            .arg("repl")
+            .write_stdin(script)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", util::stderr_of(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = repl(format!(
+        "{first}\n{follow_up}\nhow long should I boil an egg\n"
+    ));
+    // Wrapped lines are joined before looking for a phrase.
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let turns: Vec<&str> = flat.split(" ms)").collect();
+    assert_eq!(turns.len(), 4, "{text}");
+    assert!(!turns[0].contains("read as a follow-up"), "{text}");
+    assert!(turns[1].contains("read as a follow-up to"), "{text}");
+    assert!(turns[2].contains("Nothing in the notes answers"), "{text}");
+    let alone = repl(format!("{follow_up}\n"));
+    assert!(!alone.contains("read as a follow-up"), "{alone}");
+}
+
 #[test]
 fn markdown_study_sheets_for_ask_and_show() {
     if !util::require_model() {

@@ -98,6 +98,20 @@ fn realistic_queries_reach_their_floors() {
         "off-topic {}",
         kind("off-topic").abstained
     );
+    // In a session, follow-ups gain and other turns do not lose.
+    let dev = cram::eval::load_dev_queries(&root.join("dev_queries.tsv")).unwrap();
+    let session =
+        cram::eval::quality::evaluate_session(&mut engine, &real, &dev, &off, &p).unwrap();
+    let (f, t) = (&session.follow_ups, &session.new_topics);
+    assert!(
+        f.right > f.right_alone && f.wrong <= f.wrong_alone,
+        "{session:?}"
+    );
+    assert!(
+        t.right >= t.right_alone && t.wrong <= t.wrong_alone + 0.01,
+        "{session:?}"
+    );
+    assert!(session.off_topic_abstained >= Some(0.95), "{session:?}");
     // Query understanding helps as a whole.
     let (all_steps, none) = (r.ablation[0].1, r.ablation.last().unwrap().1);
     assert!(all_steps > none, "{:?}", r.ablation);
