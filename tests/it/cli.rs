@@ -681,9 +681,9 @@ fn repl_reads_a_question_not_covered_alone_as_a_follow_up() {
     if !util::require_model() {
         return;
     }
-    let data = util::root().join("tests/data");
-    let real = cram::eval::quality::load_realistic(&data.join("realistic_queries.tsv")).unwrap();
-    let dev = cram::eval::load_dev_queries(&data.join("dev_queries.tsv")).unwrap();
+    let real = util::realistic();
+    let dev =
+        cram::eval::load_dev_queries(&util::root().join("tests/data/dev_queries.tsv")).unwrap();
     let mut engine = util::bundled_engine();
     let p = cram::SearchParams::default();
     let (first, follow_up) = real

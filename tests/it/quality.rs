@@ -52,7 +52,7 @@ fn realistic_queries_reach_their_floors() {
         return;
     }
     let root = util::root().join("tests/data");
-    let real = cram::eval::quality::load_realistic(&root.join("realistic_queries.tsv")).unwrap();
+    let real = util::realistic();
     let off = cram::eval::load_lines(&root.join("offtopic.txt")).unwrap();
     let labels = cram::eval::quality::load_labels(&root.join("answer_labels.tsv")).unwrap();
     let mut engine = util::bundled_engine();
@@ -131,8 +131,7 @@ fn an_abstention_names_its_mentions_note_first() {
     if !util::require_model() {
         return;
     }
-    let root = util::root().join("tests/data");
-    let real = cram::eval::quality::load_realistic(&root.join("realistic_queries.tsv")).unwrap();
+    let real = util::realistic();
     let mut engine = util::bundled_engine();
     let p = cram::SearchParams::default();
     let (mut abstained, mut mentioned) = (0, 0);
@@ -165,7 +164,7 @@ fn the_closest_question_model_beats_the_best_passage_held_out() {
     }
     let root = util::root().join("tests/data");
     let dev = cram::eval::load_dev_queries(&root.join("dev_queries.tsv")).unwrap();
-    let real = cram::eval::quality::load_realistic(&root.join("realistic_queries.tsv")).unwrap();
+    let real = util::realistic();
     let mut engine = util::bundled_engine();
     let p = cram::SearchParams::default();
     let ex = cram::eval::quality::closest_examples(&mut engine, &dev, &real, &p).unwrap();

@@ -151,6 +151,11 @@ pub fn bundled_paths() -> &'static cram::Paths {
     })
 }
 
+/// The realistic query set (`tests/data/realistic_queries.tsv`).
+pub fn realistic() -> Vec<cram::eval::quality::RealQuery> {
+    cram::eval::quality::load_realistic(&root().join("tests/data/realistic_queries.tsv")).unwrap()
+}
+
 /// Opens an engine on the shared bundled index.
 pub fn bundled_engine() -> cram::Engine {
     cram::Engine::open(bundled_paths(), &cram::OpenOptions::default(), &mut |_| {})
