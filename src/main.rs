@@ -44,11 +44,26 @@ fn main() -> ExitCode {
                 .map_or(1, cram::Error::exit_code);
             eprintln!(
                 "cram: error: {}",
-                render::sanitize(&format!("{e:#}")).replace('\n', " ")
+                render::sanitize(&one_line(&e)).replace('\n', " ")
             );
             ExitCode::from(code as u8)
         }
     }
+}
+
+/// The error and its causes on one line, each cause once: a cause whose
+/// text the message already ends with (cram's I/O errors name theirs) is
+/// not repeated.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !msg.ends_with(&cause) {
+            msg.push_str(": ");
+            msg.push_str(&cause);
+        }
+    }
+    msg
 }
 
 fn run(cli: cli::Cli) -> anyhow::Result<()> {
@@ -551,6 +566,56 @@ fn fit_closest(
     Ok(())
 }
 
+/// The query sets `cram eval` measures on the notes.
+struct NotesSets {
+    dev: Vec<cram::eval::DevQuery>,
+    off: Vec<String>,
+    /// Empty when the file is absent, as are the sets below.
+    realistic: Vec<cram::eval::quality::RealQuery>,
+    holdout: Vec<cram::eval::quality::RealQuery>,
+    labels: Vec<cram::eval::quality::AnswerLabel>,
+}
+
+impl NotesSets {
+    /// Reads the files `args` names, else the project's `tests/data`.
+    fn load(args: &cli::EvalArgs) -> anyhow::Result<NotesSets> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let dev = cram::eval::load_dev_queries(
+            &args.queries.clone().unwrap_or(root.join("dev_queries.tsv")),
+        )?;
+        let off =
+            cram::eval::load_lines(&args.offtopic.clone().unwrap_or(root.join("offtopic.txt")))?;
+        // The labelled sets are optional: a checkout without tests/data
+        // skips them, but a file named on the command line must be there.
+        let optional = |given: &Option<std::path::PathBuf>, default: &str| match given {
+            Some(path) => Some(path.clone()),
+            None => Some(root.join(default)).filter(|path| path.exists()),
+        };
+        let real = |given, default| -> anyhow::Result<Vec<cram::eval::quality::RealQuery>> {
+            Ok(match optional(given, default) {
+                Some(p) => cram::eval::quality::load_realistic(&p)?,
+                None => Vec::new(),
+            })
+        };
+        let realistic = real(&args.realistic, "realistic_queries.tsv")?;
+        let holdout = real(&args.holdout, "holdout_queries.tsv")?;
+        let mut labels = match optional(&args.labels, "answer_labels.tsv") {
+            Some(p) => cram::eval::quality::load_labels(&p)?,
+            None => Vec::new(),
+        };
+        if let Some(p) = optional(&args.judgments, "answer_judgments.tsv") {
+            cram::eval::quality::load_judgments(&p, &mut labels)?;
+        }
+        Ok(NotesSets {
+            dev,
+            off,
+            realistic,
+            holdout,
+            labels,
+        })
+    }
+}
+
 /// `cram eval` on the notes: the method table, the realistic set, key points,
 /// or with `--fit-abstention` the abstention model's fit.
 fn eval_notes(
@@ -559,30 +624,13 @@ fn eval_notes(
     paths: &cram::Paths,
     on_event: &mut dyn FnMut(Event),
 ) -> anyhow::Result<()> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    let dev = cram::eval::load_dev_queries(
-        &args.queries.clone().unwrap_or(root.join("dev_queries.tsv")),
-    )?;
-    let off = cram::eval::load_lines(&args.offtopic.clone().unwrap_or(root.join("offtopic.txt")))?;
-    // The labelled sets are optional: a checkout without tests/data skips them.
-    let optional = |given: &Option<std::path::PathBuf>, default: &str| {
-        let path = given.clone().unwrap_or(root.join(default));
-        path.exists().then_some(path)
-    };
-    let realistic = match optional(&args.realistic, "realistic_queries.tsv") {
-        Some(p) => cram::eval::quality::load_realistic(&p)?,
-        None => Vec::new(),
-    };
-    let holdout = optional(&args.holdout, "holdout_queries.tsv")
-        .map(|p| cram::eval::quality::load_realistic(&p).map(|q| (p, q)))
-        .transpose()?;
-    let mut labels = match optional(&args.labels, "answer_labels.tsv") {
-        Some(p) => cram::eval::quality::load_labels(&p)?,
-        None => Vec::new(),
-    };
-    if let Some(p) = optional(&args.judgments, "answer_judgments.tsv") {
-        cram::eval::quality::load_judgments(&p, &mut labels)?;
-    }
+    let NotesSets {
+        dev,
+        off,
+        realistic,
+        holdout,
+        labels,
+    } = NotesSets::load(&args)?;
     let (mut engine, _) = Engine::open_loaded(paths, &OpenOptions::default(), on_event)?;
     if args.fit_abstention {
         return fit_abstention(&mut engine, &args, &dev, &realistic, &off, &base);
@@ -616,10 +664,7 @@ fn eval_notes(
     };
     let real = measure(&realistic, &off)?;
     // The held-out set is only ever measured: no fit above reads it.
-    let held = match &holdout {
-        Some((_, q)) => measure(q, &[])?,
-        None => None,
-    };
+    let held = measure(&holdout, &[])?;
     let kp = if labels.is_empty() {
         None
     } else {

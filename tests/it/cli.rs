@@ -725,6 +725,33 @@ fn repl_reads_a_question_not_covered_alone_as_a_follow_up() {
     assert!(!alone.contains("read as a follow-up"), "{alone}");
 }
 
+/// A query file named on the command line must exist (only the project's
+/// own sets are skipped when absent), and the error says so once.
+#[test]
+fn eval_names_a_missing_query_file_on_one_line() {
+    let s = Sandbox::fixture();
+    for flag in [
+        "--realistic",
+        "--holdout",
+        "--labels",
+        "--judgments",
+        "--queries",
+    ] {
+        let missing = s.corpus().join("no-such-file.tsv");
+        let out = s
+            .cram()
+            .args(["eval", "--realistic-only", flag])
+            .arg(&missing)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{flag}");
+        let err = util::stderr_of(&out);
+        assert_eq!(err.trim().lines().count(), 1, "{flag}: {err}");
+        assert!(err.contains("no-such-file.tsv"), "{flag}: {err}");
+        assert_eq!(err.matches("No such file").count(), 1, "{flag}: {err}");
+    }
+}
+
 #[test]
 fn markdown_study_sheets_for_ask_and_show() {
     if !util::require_model() {
