@@ -574,6 +574,7 @@ struct NotesSets {
     realistic: Vec<cram::eval::quality::RealQuery>,
     holdout: Vec<cram::eval::quality::RealQuery>,
     labels: Vec<cram::eval::quality::AnswerLabel>,
+    holdout_judgments: Option<cram::eval::quality::ShownJudgments>,
 }
 
 impl NotesSets {
@@ -606,12 +607,16 @@ impl NotesSets {
         if let Some(p) = optional(&args.judgments, "answer_judgments.tsv") {
             cram::eval::quality::load_judgments(&p, &mut labels)?;
         }
+        let holdout_judgments = optional(&args.holdout_judgments, "holdout_keypoint_judgments.tsv")
+            .map(|p| cram::eval::quality::load_shown_judgments(&p))
+            .transpose()?;
         Ok(NotesSets {
             dev,
             off,
             realistic,
             holdout,
             labels,
+            holdout_judgments,
         })
     }
 }
@@ -630,6 +635,7 @@ fn eval_notes(
         realistic,
         holdout,
         labels,
+        holdout_judgments,
     } = NotesSets::load(&args)?;
     let (mut engine, _) = Engine::open_loaded(paths, &OpenOptions::default(), on_event)?;
     if args.fit_abstention {
@@ -665,6 +671,10 @@ fn eval_notes(
     let real = measure(&realistic, &off)?;
     // The held-out set is only ever measured: no fit above reads it.
     let held = measure(&holdout, &[])?;
+    let held_kp = holdout_judgments
+        .as_ref()
+        .map(|j| cram::eval::quality::evaluate_shown_judgments(&mut engine, j, &base))
+        .transpose()?;
     let kp = if labels.is_empty() {
         None
     } else {
@@ -681,6 +691,7 @@ fn eval_notes(
             "methods": scores,
             "realistic": real,
             "holdout": held,
+            "holdout_key_points": held_kp,
             "key_points": kp,
         });
         writeln!(out, "{v}")?;
@@ -711,6 +722,18 @@ fn eval_notes(
             out,
             "{}",
             cram::eval::quality::realistic_table(&title, r, None)
+        )?;
+    }
+    if let Some(k) = &held_kp {
+        writeln!(
+            out,
+            "\nKey points on {} held-out queries, judged as shown ({}): {:.1}% hold one that answers, and \
+             {:.1}% of the key points answer; {:.1}% of the key points shown now were judged.",
+            k.queries,
+            file(&args.holdout_judgments, "holdout_keypoint_judgments.tsv"),
+            100.0 * k.answered,
+            100.0 * k.precision,
+            100.0 * k.judged_share
         )?;
     }
     if args.misses {

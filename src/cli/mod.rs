@@ -518,6 +518,10 @@ pub struct EvalArgs {
     /// reported as a second table [default: the project's tests/data/holdout_queries.tsv]
     #[arg(long, value_name = "FILE")]
     pub holdout: Option<PathBuf>,
+    /// Notes: assessors' verdicts on the key points shown for the held-out queries, `query<TAB>1|0<TAB>sentence
+    /// start` [default: the project's tests/data/holdout_keypoint_judgments.tsv]
+    #[arg(long, value_name = "FILE")]
+    pub holdout_judgments: Option<PathBuf>,
     /// Notes: answer labels for key points, `qid<TAB>query<TAB>term; term` [default: the project's tests/data/answer_labels.tsv]
     #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,

@@ -213,6 +213,88 @@ pub fn load_judgments(path: &Path, labels: &mut [AnswerLabel]) -> Result<()> {
     Ok(())
 }
 
+/// Assessors' verdicts on key points as `ask` showed them: per query, the
+/// start of each judged sentence and whether it answers the query.
+#[derive(Debug, Clone, Default)]
+pub struct ShownJudgments {
+    /// Query -> (sentence start, lowercased; answers).
+    pub by_query: BTreeMap<String, Vec<(String, bool)>>,
+}
+
+/// Reads `query<TAB>1|0<TAB>sentence start` lines (see
+/// `tests/data/holdout_keypoint_judgments.tsv`).
+pub fn load_shown_judgments(path: &Path) -> Result<ShownJudgments> {
+    let bad = |n: usize, why: &str| bad_line_of("--holdout-judgments", path, n, why);
+    let mut out = ShownJudgments::default();
+    for (n, line) in data_lines(path)? {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [query, verdict, start] = cols[..] else {
+            return Err(bad(n, "expected query<TAB>1 or 0<TAB>sentence start"));
+        };
+        let answers = match verdict.trim() {
+            "1" => true,
+            "0" => false,
+            _ => return Err(bad(n, "the verdict is 1 (answers) or 0 (does not)")),
+        };
+        let start = comparable(start.trim());
+        if start.is_empty() {
+            return Err(bad(n, "empty sentence start"));
+        }
+        out.by_query
+            .entry(query.trim().to_string())
+            .or_default()
+            .push((start, answers));
+    }
+    Ok(out)
+}
+
+/// Key points against [`ShownJudgments`].
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ShownScore {
+    /// Judged queries `ask` answers with key points.
+    pub queries: usize,
+    /// Share of them whose key points hold one judged to answer.
+    pub answered: f64,
+    /// Share of the judged key points shown that answer.
+    pub precision: f64,
+    /// Share of the key points shown that have a verdict (below 1 once
+    /// the key points change: those shown now were not all judged).
+    pub judged_share: f64,
+}
+
+/// Asks every judged query and scores its key points by the verdicts.
+pub fn evaluate_shown_judgments(
+    engine: &mut Engine,
+    j: &ShownJudgments,
+    p: &SearchParams,
+) -> Result<ShownScore> {
+    let (mut queries, mut answered, mut shown, mut judged, mut answering) = (0, 0, 0, 0, 0usize);
+    for (query, verdicts) in &j.by_query {
+        let a = engine.ask(query, p)?;
+        if a.abstained || a.key_points.is_empty() {
+            continue;
+        }
+        queries += 1;
+        let mut any = false;
+        for kp in &a.key_points {
+            let text = comparable(&kp.text);
+            shown += 1;
+            if let Some((_, answers)) = verdicts.iter().find(|(start, _)| text.starts_with(start)) {
+                judged += 1;
+                answering += usize::from(*answers);
+                any |= *answers;
+            }
+        }
+        answered += usize::from(any);
+    }
+    Ok(ShownScore {
+        queries,
+        answered: answered as f64 / queries.max(1) as f64,
+        precision: answering as f64 / judged.max(1) as f64,
+        judged_share: judged as f64 / shown.max(1) as f64,
+    })
+}
+
 /// Scores of one kind of realistic query.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct KindScore {
@@ -1065,6 +1147,40 @@ mod tests {
             e.contains("j.tsv:1") && e.contains("no answer label"),
             "{e}"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn shown_judgments_group_by_query_or_fail_on_one_line() {
+        let dir = std::env::temp_dir().join(format!("cram-shown-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.tsv");
+        std::fs::write(
+            &path,
+            "# comment\nkv cache\t1\tThe **KV** cache\nkv cache\t0\tSay so\nrrf\t0\tFusion\n",
+        )
+        .unwrap();
+        let j = load_shown_judgments(&path).unwrap();
+        assert_eq!(
+            j.by_query["kv cache"],
+            vec![
+                ("the kv cache".to_string(), true),
+                ("say so".to_string(), false)
+            ]
+        );
+        assert_eq!(j.by_query["rrf"].len(), 1);
+        for bad in [
+            "kv cache\tyes\tThe cache\n",
+            "kv cache\t1\n",
+            "kv cache\t1\t \n",
+        ] {
+            std::fs::write(&path, bad).unwrap();
+            let e = load_shown_judgments(&path).unwrap_err().to_string();
+            assert!(
+                e.contains("s.tsv:1") && e.contains("--holdout-judgments"),
+                "{e}"
+            );
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -238,6 +238,18 @@ fn evaluation_labels_match_the_notes() {
         shared, 0,
         "held-out queries must not repeat the realistic set"
     );
+    // The verdicts on shown key points are about held-out queries.
+    let shown = cram::eval::quality::load_shown_judgments(
+        &root.join("tests/data/holdout_keypoint_judgments.tsv"),
+    )
+    .unwrap();
+    assert!(shown.by_query.len() >= 150);
+    for q in shown.by_query.keys() {
+        assert!(
+            holdout.iter().any(|h| &h.query == q),
+            "{q} is not a held-out query"
+        );
+    }
     assert!(labels.len() >= 100);
     let mut stale = Vec::new();
     for l in &labels {
