@@ -658,6 +658,10 @@ pub struct KeyPointScore {
     pub judged_answered: f64,
     /// Labelled queries answered that were judged.
     pub judged_queries: usize,
+    /// Share of their key points that assessors judged to answer (a lower
+    /// bound: only the expected note's sentences were judged) (since
+    /// cram.eval.notes/4).
+    pub judged_precision: f64,
     /// Share of key points that read on their own (no opening or early
     /// pronoun or back-reference; the same heuristic the extractor applies).
     pub standalone: f64,
@@ -676,7 +680,7 @@ pub fn evaluate_key_points(
     p: &SearchParams,
 ) -> Result<KeyPointScore> {
     let (mut n, mut answered, mut points, mut standalone, mut leaks) = (0, 0, 0, 0, 0);
-    let (mut judged, mut judged_answered) = (0, 0);
+    let (mut judged, mut judged_answered, mut judged_points, mut judged_yes) = (0, 0, 0, 0);
     let mut misses = Vec::new();
     for l in labels {
         let a = engine.ask(&l.query, p)?;
@@ -687,8 +691,14 @@ pub fn evaluate_key_points(
         n += 1;
         if !l.judged.is_empty() {
             judged += 1;
-            judged_answered +=
-                usize::from(a.key_points.iter().any(|k| l.judged_answered_by(&k.text)));
+            let yes = a
+                .key_points
+                .iter()
+                .filter(|k| l.judged_answered_by(&k.text))
+                .count();
+            judged_answered += usize::from(yes > 0);
+            judged_yes += yes;
+            judged_points += a.key_points.len();
         }
         if a.key_points.iter().any(|k| l.answered_by(&k.text)) {
             answered += 1;
@@ -722,6 +732,7 @@ pub fn evaluate_key_points(
         answered: answered as f64 / n.max(1) as f64,
         judged_answered: judged_answered as f64 / judged.max(1) as f64,
         judged_queries: judged,
+        judged_precision: judged_yes as f64 / judged_points.max(1) as f64,
         standalone: standalone as f64 / points.max(1) as f64,
         behavioural_leaks: leaks as f64 / points.max(1) as f64,
         misses,
@@ -793,12 +804,13 @@ pub fn realistic_table(title: &str, r: &RealisticReport, kp: Option<&KeyPointSco
     if let Some(k) = kp {
         s.push_str(&format!(
             "\nKey points on {} labelled queries: {:.1}% contain the labelled answer sentence, {:.1}% one \
-             that assessors judged to answer ({} judged); {:.1}% read on their own; {:.1}% from a behavioural \
-             note for a technical question.\n",
+             that assessors judged to answer ({} judged; {:.1}% of their key points were judged to answer); \
+             {:.1}% read on their own; {:.1}% from a behavioural note for a technical question.\n",
             k.queries,
             100.0 * k.answered,
             100.0 * k.judged_answered,
             k.judged_queries,
+            100.0 * k.judged_precision,
             100.0 * k.standalone,
             100.0 * k.behavioural_leaks
         ));
