@@ -1053,6 +1053,9 @@ impl Engine {
                         } else {
                             0.0
                         },
+                        section: keypoints::Section::of(
+                            g.chunks[ord].heading.first().map(String::as_str),
+                        ),
                     }
                     .vector(),
                 }

@@ -10,7 +10,7 @@
 //! chosen by sentence-level
 //! MMR: relevance is a fitted probability that the sentence answers the
 //! question ([`relevance`], from its cosine, the question words it shares,
-//! its note, passage and headings), redundancy the largest cosine to a
+//! its note, passage, headings and kind of section), redundancy the largest cosine to a
 //! sentence already chosen; sentences far below the best are dropped first,
 //! and of a sentence and its joined form only the more relevant is considered.
 //! The chosen sentences are then put back in reading order (passage rank,
@@ -48,12 +48,15 @@ pub const FEATURES: [&str; N_FEATURES] = [
     "heading",
     "length",
     "passage_score",
+    "short_answer",
+    "mechanism",
+    "example",
 ];
 /// Number of features.
-pub const N_FEATURES: usize = 9;
+pub const N_FEATURES: usize = 12;
 /// Sign each weight is held to when fitted: `1` never negative (more of it
 /// never makes a sentence less likely to answer), `0` free.
-pub const SIGNS: [i8; N_FEATURES] = [1, 1, 1, 1, 1, 0, 1, 0, 1];
+pub const SIGNS: [i8; N_FEATURES] = [1, 1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0];
 /// Logistic-regression weights (intercept first) of "this sentence answers
 /// the question", fitted by `cram eval --fit-key-points` on the answer
 /// labels (tests/data/answer_labels.tsv); that command prints the
@@ -61,14 +64,15 @@ pub const SIGNS: [i8; N_FEATURES] = [1, 1, 1, 1, 1, 0, 1, 0, 1];
 /// sentences of the shown passages and of the closest note's other
 /// passages, a sentence that cannot stand alone joined to its neighbour. On
 /// the 246 labelled queries `ask` answers, the labelled sentence is among
-/// them for 94.7%; the key points contain it for 70.3% held out (five folds
+/// them for 94.7%; the key points contain it for 72.0% held out (five folds
 /// grouped by note), and one that assessors judged to answer
-/// (tests/data/answer_judgments.tsv) for 89.8%. The choice limits it more
-/// than the candidates: the fitted score is linear in a handful of
-/// features over one bi-encoder's cosines.
+/// (tests/data/answer_judgments.tsv) for 93.5% (70.3% and 89.8% without
+/// the three section features). The choice limits it more than the
+/// candidates: the fitted score is linear in a handful of features over
+/// one bi-encoder's cosines.
 pub const WEIGHTS: [f32; N_FEATURES + 1] = [
-    -3.223229, 0.28832662, 4.9990506, 4.498805, 0.76229155, 0.10334531, 0.53573126, 1.9448143,
-    1.3176428, 2.1973295,
+    -3.452054, 0.43887445, 5.163922, 4.505245, 0.78616714, 0.08849157, 0.56527704, 2.6230235,
+    0.5536565, 2.0457432, 1.8371238, 1.0095117, 0.81454575,
 ];
 
 /// What is known of one candidate sentence when key points are chosen.
@@ -92,6 +96,37 @@ pub struct Features {
     pub words: usize,
     /// Its passage's fused score over the first passage's.
     pub passage_score: f32,
+    /// The kind of section its passage sits in.
+    pub section: Section,
+}
+
+/// The kind of a passage's top-level section, as the bundled notes name
+/// them: the assessors' answering sentences come three times as often from
+/// a short answer as its share of sentences, half as often from a worked
+/// example or story (BENCHMARKS.md). Any other heading (and a user's own
+/// notes) is [`Section::Other`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// "Short answer".
+    ShortAnswer,
+    /// "Mechanism", "Mechanism and math".
+    Mechanism,
+    /// "Worked example", "Example stories".
+    Example,
+    /// Any other section.
+    Other,
+}
+
+impl Section {
+    /// The kind of the section headed `top` (a passage's first heading).
+    pub fn of(top: Option<&str>) -> Section {
+        match top.map(str::to_lowercase).as_deref() {
+            Some("short answer") => Section::ShortAnswer,
+            Some(h) if h.starts_with("mechanism") => Section::Mechanism,
+            Some("worked example" | "example stories") => Section::Example,
+            _ => Section::Other,
+        }
+    }
 }
 
 impl Features {
@@ -107,6 +142,9 @@ impl Features {
             self.heading,
             (self.words.max(1) as f32).ln() / 4.0,
             self.passage_score.clamp(0.0, 1.0),
+            f32::from(u8::from(self.section == Section::ShortAnswer)),
+            f32::from(u8::from(self.section == Section::Mechanism)),
+            f32::from(u8::from(self.section == Section::Example)),
         ]
     }
 }
