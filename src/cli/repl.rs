@@ -26,6 +26,7 @@ Type a question, or a command:
   :keypoints 5       key-point sentences (0 = none)
   :explain on|off    per-passage scores
   :full on|off       whole passages instead of their best sentences
+  :verbatim on|off   search questions as typed (no framing dropped, typo fixed or acronym expanded)
   :history           questions asked so far; !N asks number N again
   :help              this text (also: help)
   :quit              leave (also: exit, quit, Ctrl-D)
@@ -150,7 +151,10 @@ fn command(
 ) -> anyhow::Result<Flow> {
     let mut next = params.clone();
     let say = |s: String| Ok(Flow::Say(s));
-    let setting = matches!(name, "k" | "keypoints" | "mode" | "fusion" | "mmr");
+    let setting = matches!(
+        name,
+        "k" | "keypoints" | "mode" | "fusion" | "mmr" | "verbatim"
+    );
     // A setting without a value shows the current settings.
     match name {
         _ if setting && arg.is_empty() => {}
@@ -187,6 +191,13 @@ fn command(
                 if style.full { "on" } else { "off" }
             ));
         }
+        "verbatim" => {
+            next.understand = match arg {
+                "on" => cram::config::Steps::NONE,
+                "off" => cram::config::Steps::default(),
+                _ => anyhow::bail!("verbatim is on or off"),
+            }
+        }
         "k" => next.k = arg.parse()?,
         "keypoints" => next.key_points = arg.parse()?,
         "mode" => {
@@ -216,12 +227,17 @@ fn command(
     next.validate()?;
     *params = next;
     say(format!(
-        "k {}, mode {:?}, fusion {:?}, mmr {}, key points {}",
+        "k {}, mode {:?}, fusion {:?}, mmr {}, key points {}, verbatim {}",
         params.k,
         params.mode,
         params.fusion,
         params.mmr_lambda.map_or("off".into(), |l| l.to_string()),
-        params.key_points
+        params.key_points,
+        if params.understand == cram::config::Steps::NONE {
+            "on"
+        } else {
+            "off"
+        }
     )
     .to_lowercase())
 }

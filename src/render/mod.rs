@@ -99,11 +99,17 @@ pub fn sanitize(s: &str) -> String {
 
 /// "Searching for: ..." with what changed (framing dropped, typos fixed,
 /// short forms expanded).
-pub fn understood_line(u: &crate::retrieval::query::Understood) -> String {
+/// The hint names `--verbatim`, or `:verbatim on` in the session.
+pub fn understood_line(u: &crate::retrieval::query::Understood, session: bool) -> String {
     format!(
-        "Searching for: {} ({}; --verbatim searches as typed)",
+        "Searching for: {} ({}; {} searches as typed)",
         sanitize(&u.searched),
-        understood_notes(u).join("; ")
+        understood_notes(u).join("; "),
+        if session {
+            ":verbatim on"
+        } else {
+            "--verbatim"
+        }
     )
 }
 
@@ -277,7 +283,7 @@ pub fn answer(a: &Answer, style: Style) -> String {
     let mut o = Out::new(style);
     if a.understood.changed() {
         o.indented(
-            &[dim(understood_line(&a.understood))],
+            &[dim(understood_line(&a.understood, style.session))],
             vec![],
             Span::plain(""),
         );

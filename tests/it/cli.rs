@@ -645,7 +645,7 @@ fn repl_answers_question_after_question_with_commands() {
     let s = Sandbox::fixture();
     s.build();
     let script = "how does bm25 rank documents\n:k 1\n:keypoints 0\n:mode bm25\nwhy are top passages redundant\n\
-                  :bogus\n:k 0\n:show 2\n:history\n!1\n:quit\nnot asked after quit\n";
+                  :bogus\n:k 0\n:verbatim on\n:verbatim maybe\n:show 2\n:history\n!1\n:quit\nnot asked after quit\n";
     let out = s.cram().arg("repl").write_stdin(script).output().unwrap();
     assert!(out.status.success(), "{}", util::stderr_of(&out));
     let text = String::from_utf8(out.stdout).unwrap();
@@ -654,6 +654,8 @@ fn repl_answers_question_after_question_with_commands() {
     assert!(text.contains("k 1, mode bm25"), "{text}");
     assert!(text.contains("error: unknown command :bogus"), "{text}");
     assert!(text.contains("error: invalid -k: 0"), "{text}");
+    assert!(text.contains("key points 0, verbatim on"), "{text}");
+    assert!(text.contains("error: verbatim is on or off"), "{text}");
     assert!(
         text.contains("q02 When do dense embeddings beat keyword search?"),
         "{text}"
