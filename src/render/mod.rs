@@ -99,11 +99,18 @@ pub fn sanitize(s: &str) -> String {
 
 /// "Searching for: ..." with what changed (framing dropped, typos fixed,
 /// short forms expanded).
-/// The hint names `--verbatim`, or `:verbatim on` in the session.
+/// The hint names `--verbatim`, or `:verbatim on` in the session. A
+/// follow-up's own words are shown; the earlier question it was joined
+/// to is named in the note after them.
 pub fn understood_line(u: &crate::retrieval::query::Understood, session: bool) -> String {
+    let own = u
+        .after
+        .as_deref()
+        .and_then(|prev| u.searched.strip_suffix(prev))
+        .map_or(u.searched.as_str(), str::trim_end);
     format!(
         "Searching for: {} ({}; {} searches as typed)",
-        sanitize(&u.searched),
+        sanitize(own),
         understood_notes(u).join("; "),
         if session {
             ":verbatim on"
@@ -706,6 +713,22 @@ pub fn note(n: &NoteRecord, style: Style) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_follow_up_shows_its_own_words_and_names_the_earlier_question() {
+        let u = crate::retrieval::query::Understood {
+            searched: "and why not batchnorm layer norm in transformers".into(),
+            after: Some("layer norm in transformers".into()),
+            ..Default::default()
+        };
+        let line = understood_line(&u, true);
+        assert!(
+            line.starts_with("Searching for: and why not batchnorm (read as a follow-up to"),
+            "{line}"
+        );
+        assert!(line.contains("“layer norm in transformers”; :verbatim on searches as typed)"));
+        assert!(understood_line(&u, false).ends_with("--verbatim searches as typed)"));
+    }
 
     #[test]
     fn control_sequences_are_neutralised() {
