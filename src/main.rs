@@ -684,20 +684,44 @@ fn eval_notes(
             &base,
         )?)
     };
+    print_notes_report(
+        &args,
+        &NotesReport {
+            scores,
+            real,
+            held,
+            held_kp,
+            kp,
+        },
+    )
+}
+
+/// Everything `cram eval` measured on the notes.
+struct NotesReport {
+    scores: Vec<cram::eval::NotesScore>,
+    real: Option<cram::eval::quality::RealisticReport>,
+    held: Option<cram::eval::quality::RealisticReport>,
+    held_kp: Option<cram::eval::quality::ShownScore>,
+    kp: Option<cram::eval::quality::KeyPointScore>,
+}
+
+/// Prints `r` as one JSON object, or as tables (and each miss with
+/// `--misses`).
+fn print_notes_report(args: &cli::EvalArgs, r: &NotesReport) -> anyhow::Result<()> {
     let mut out = std::io::stdout();
     if args.json {
         let v = serde_json::json!({
             "schema": "cram.eval.notes/4",
-            "methods": scores,
-            "realistic": real,
-            "holdout": held,
-            "holdout_key_points": held_kp,
-            "key_points": kp,
+            "methods": r.scores,
+            "realistic": r.real,
+            "holdout": r.held,
+            "holdout_key_points": r.held_kp,
+            "key_points": r.kp,
         });
         writeln!(out, "{v}")?;
         return Ok(());
     }
-    write!(out, "{}", cram::eval::notes_table(&scores))?;
+    write!(out, "{}", cram::eval::notes_table(&r.scores))?;
     let file = |given: &Option<std::path::PathBuf>, default: &str| {
         given
             .clone()
@@ -705,15 +729,15 @@ fn eval_notes(
             .display()
             .to_string()
     };
-    if let Some(r) = &real {
+    if let Some(real) = &r.real {
         let title = format!(
             "Realistic queries ({})",
             file(&args.realistic, "realistic_queries.tsv")
         );
-        let table = cram::eval::quality::realistic_table(&title, r, kp.as_ref());
+        let table = cram::eval::quality::realistic_table(&title, real, r.kp.as_ref());
         write!(out, "{table}")?;
     }
-    if let Some(r) = &held {
+    if let Some(held) = &r.held {
         let title = format!(
             "Held-out queries ({}; written blind, never fitted on)",
             file(&args.holdout, "holdout_queries.tsv")
@@ -721,10 +745,10 @@ fn eval_notes(
         write!(
             out,
             "{}",
-            cram::eval::quality::realistic_table(&title, r, None)
+            cram::eval::quality::realistic_table(&title, held, None)
         )?;
     }
-    if let Some(k) = &held_kp {
+    if let Some(k) = &r.held_kp {
         writeln!(
             out,
             "\nKey points on {} held-out queries, judged as shown ({}): {:.1}% hold one that answers, and \
@@ -739,9 +763,9 @@ fn eval_notes(
     if args.misses {
         print_misses(
             &mut out,
-            &scores,
-            [("realistic", &real), ("holdout", &held)],
-            &kp,
+            &r.scores,
+            [("realistic", &r.real), ("holdout", &r.held)],
+            &r.kp,
         )?;
     }
     Ok(())

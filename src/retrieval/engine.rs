@@ -395,8 +395,8 @@ impl Engine {
 
     /// `question` asked in a session after `earlier`, the last question it
     /// answered. It is answered alone first. Only when the notes do not
-    /// cover it alone, and the earlier question's note is still among the
-    /// nearest it names, is it read as a follow-up ("and why not
+    /// cover it alone, and the earlier question's note is still the first
+    /// of the nearest it names, is it read as a follow-up ("and why not
     /// batchnorm?"): asked again with the earlier question's words added,
     /// and that answer is kept when it is covered, with `understood.after`
     /// naming the question it followed. A new topic the notes cover, or one
