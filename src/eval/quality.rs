@@ -404,9 +404,10 @@ pub fn evaluate_session(
                     .get(adjacent.0 * 7 % notes.len().max(1))
                     .map(|n| &earlier[n])
             });
+        let alone = engine.ask(&q.query, p)?;
         adjacent.0 += 1;
-        adjacent.1 += usize::from(engine.ask(&q.query, p)?.abstained);
-        adjacent.2 += usize::from(engine.ask_following(&q.query, before, p)?.abstained);
+        adjacent.1 += usize::from(alone.abstained);
+        adjacent.2 += usize::from(engine.follow_up(alone, before, p)?.abstained);
     }
     let n = adjacent.0.max(1) as f64;
     out.adjacent_abstained = (adjacent.1 as f64 / n, adjacent.2 as f64 / n);
@@ -424,7 +425,7 @@ pub fn evaluate_session(
         };
         let ok = |a: &Answer| a.questions.first().is_some_and(|x| q.ids.contains(&x.id));
         let alone = engine.ask(&q.query, p)?;
-        let after = engine.ask_following(&q.query, Some(&earlier[before]), p)?;
+        let after = engine.follow_up(alone.clone(), Some(&earlier[before]), p)?;
         turn.queries += 1;
         for (a, right, wrong) in [
             (&alone, &mut turn.right_alone, &mut turn.wrong_alone),

@@ -409,12 +409,23 @@ impl Engine {
         p: &SearchParams,
     ) -> Result<Answer> {
         let alone = self.ask(question, p)?;
+        self.follow_up(alone, earlier, p)
+    }
+
+    /// [`Engine::ask_following`] for a question `ask` has already answered
+    /// (`alone`), so a caller that needs both answers asks once.
+    pub fn follow_up(
+        &mut self,
+        alone: Answer,
+        earlier: Option<&Earlier>,
+        p: &SearchParams,
+    ) -> Result<Answer> {
         let Some(earlier) = earlier
             .filter(|e| alone.abstained && alone.questions.first().is_some_and(|q| q.id == e.note))
         else {
             return Ok(alone);
         };
-        let joined = format!("{} {}", question.trim(), earlier.searched);
+        let joined = format!("{} {}", alone.query.trim(), earlier.searched);
         if validate_query(&joined).is_err() {
             return Ok(alone);
         }
