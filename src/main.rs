@@ -629,30 +629,24 @@ fn eval_notes(
     paths: &cram::Paths,
     on_event: &mut dyn FnMut(Event),
 ) -> anyhow::Result<()> {
-    let NotesSets {
-        dev,
-        off,
-        realistic,
-        holdout,
-        labels,
-        holdout_judgments,
-    } = NotesSets::load(&args)?;
+    let sets = NotesSets::load(&args)?;
+    let (dev, off, labels) = (&sets.dev, &sets.off, &sets.labels);
     let (mut engine, _) = Engine::open_loaded(paths, &OpenOptions::default(), on_event)?;
     if args.fit_abstention {
-        return fit_abstention(&mut engine, &args, &dev, &realistic, &off, &base);
+        return fit_abstention(&mut engine, &args, dev, &sets.realistic, off, &base);
     }
     if args.fit_key_points {
-        return fit_key_points(&mut engine, &args, &labels, &base);
+        return fit_key_points(&mut engine, &args, labels, &base);
     }
     if args.fit_closest {
-        return fit_closest(&mut engine, &dev, &realistic, &base);
+        return fit_closest(&mut engine, dev, &sets.realistic, &base);
     }
     let scores = if args.realistic_only {
         Vec::new()
     } else {
         let mut methods = cram::eval::standard_methods(&base);
         methods.extend(cram::eval::feedback_methods(&base, args.rm3, args.rocchio));
-        cram::eval::evaluate_notes(&mut engine, &dev, &off, &methods)?
+        cram::eval::evaluate_notes(&mut engine, dev, off, &methods)?
     };
     let mut measure = |queries: &[cram::eval::quality::RealQuery], off: &[String]| {
         if queries.is_empty() {
@@ -662,16 +656,17 @@ fn eval_notes(
         r.session = Some(cram::eval::quality::evaluate_session(
             &mut engine,
             queries,
-            &dev,
+            dev,
             off,
             &base,
         )?);
         anyhow::Ok(Some(r))
     };
-    let real = measure(&realistic, &off)?;
+    let real = measure(&sets.realistic, off)?;
     // The held-out set is only ever measured: no fit above reads it.
-    let held = measure(&holdout, &[])?;
-    let held_kp = holdout_judgments
+    let held = measure(&sets.holdout, &[])?;
+    let held_kp = sets
+        .holdout_judgments
         .as_ref()
         .map(|j| cram::eval::quality::evaluate_shown_judgments(&mut engine, j, &base))
         .transpose()?;
@@ -680,7 +675,7 @@ fn eval_notes(
     } else {
         Some(cram::eval::quality::evaluate_key_points(
             &mut engine,
-            &labels,
+            labels,
             &base,
         )?)
     };
