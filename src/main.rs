@@ -467,8 +467,21 @@ fn fit_abstention(
         weight_names(&cram::retrieval::abstain::FEATURES),
         r.weights
     )?;
+    let near = cram::eval::quality::outside_near_notes(engine.generation(), OUTSIDE_CHECK);
+    writeln!(
+        out,
+        "outside topics at cosine {OUTSIDE_CHECK} or more to a note's question and tags \
+         (check that the note is not about them): {}",
+        near.len()
+    )?;
+    for n in &near {
+        writeln!(out, "  {:.2}  {}  {}", n.cosine, n.note, n.topic)?;
+    }
     Ok(())
 }
+
+/// Cosine from which `--fit-abstention` lists an outside topic as near a note.
+const OUTSIDE_CHECK: f32 = 0.4;
 
 /// "intercept, feature, ...": the order of a fitted `WEIGHTS` array.
 fn weight_names(features: &[&str]) -> String {

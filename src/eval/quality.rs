@@ -1011,6 +1011,37 @@ pub struct KeyPointFit {
     pub current_judged: f64,
 }
 
+/// An outside topic close to a note's question and tags.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutsideNearNote {
+    /// The topic ([`crate::index::outside`]).
+    pub topic: String,
+    /// The nearest note.
+    pub note: String,
+    /// Their cosine.
+    pub cosine: f32,
+}
+
+/// The outside topics nearest to a note's question and tags, nearest first,
+/// at cosine `min` or more: the ones to check are not a note's own topic.
+pub fn outside_near_notes(g: &crate::index::Generation, min: f32) -> Vec<OutsideNearNote> {
+    let mut near: Vec<OutsideNearNote> = (0..g.outside.len())
+        .filter_map(|i| {
+            let v = g.outside.row(i);
+            let (j, cosine) = (0..g.titles.len())
+                .map(|j| (j, crate::index::dense::dot(v, g.titles.row(j))))
+                .max_by(|a, b| a.1.total_cmp(&b.1))?;
+            (cosine >= min).then(|| OutsideNearNote {
+                topic: g.outside_topics[i].clone(),
+                note: g.notes[j].id.clone(),
+                cosine,
+            })
+        })
+        .collect();
+    near.sort_by(|a, b| b.cosine.total_cmp(&a.cosine));
+    near
+}
+
 /// Five-fold cross-validation of the key-point model, then a fit on all.
 pub fn cross_validate_key_points(ex: &[KeyPointExample], n: usize) -> KeyPointFit {
     let fit_on = |train: &[&KeyPointExample]| {
@@ -1222,6 +1253,7 @@ mod tests {
                     0.8,
                     0.0,
                     1.5,
+                    -0.2,
                 ],
                 true,
                 i % FOLDS,
@@ -1240,6 +1272,7 @@ mod tests {
                     0.3,
                     0.4,
                     1.5,
+                    0.1,
                 ],
                 false,
                 i % FOLDS,

@@ -12,6 +12,8 @@
 //!     questions.f32      one vector per note title (nearest questions)
 //!     sentences.json     key-point candidate sentences, one list per passage
 //!     sentences.f32      their vectors, in the same order, flattened
+//!     outside.json       topics the notes do not cover (see [`outside`])
+//!     outside.f32        their vectors, in the same order
 //!     lexical/           tantivy BM25 index
 //!     hnsw/              hnsw_rs graph dump
 //!   tmp-<pid>-<id>/      a build in progress (removed by the next build)
@@ -38,6 +40,7 @@ pub mod embed;
 pub mod hash;
 pub mod lexical;
 pub mod model;
+pub mod outside;
 pub mod sentences;
 
 use std::collections::{BTreeMap, HashMap};
@@ -57,7 +60,8 @@ use crate::index::embed::ModelInfo;
 
 /// Version of the on-disk layout; a generation with another version is rebuilt.
 /// 9: key-point candidates include sentences joined to a neighbour.
-pub const FORMAT_VERSION: u32 = 9;
+/// 10: outside topics and their vectors.
+pub const FORMAT_VERSION: u32 = 10;
 /// The first format whose vectors were embedded one text at a time. Older
 /// generations embedded in batches, which makes an int8 model's vector
 /// depend on its batch, so their vectors are not reused.
@@ -66,7 +70,7 @@ const VECTORS_ALONE_SINCE: u32 = 8;
 /// What `cram --version` prints after the name.
 pub const VERSION_LINE: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    " (index format 9; model sentence-transformers/all-MiniLM-L6-v2, ONNX Runtime 1.24)"
+    " (index format 10; model sentence-transformers/all-MiniLM-L6-v2, ONNX Runtime 1.24)"
 );
 
 #[cfg(test)]
@@ -231,6 +235,7 @@ impl CorpusSnapshot {
             "graph": graph,
             "sources": self.sources,
             "corpus": self.corpus_hash,
+            "outside": outside::list_hash(),
         });
         hash::hex(params.to_string().as_bytes())
     }
@@ -386,6 +391,10 @@ impl IndexDir {
         for (key, s) in sentence_keys.iter().zip(sentences.iter().flatten()) {
             wanted.push((key.clone(), s.clone()));
         }
+        let outside_topics: Vec<String> = outside::topics().into_iter().map(String::from).collect();
+        for t in &outside_topics {
+            wanted.push((outside::key(t), t.clone()));
+        }
         let total = embed_missing(&mut cache, wanted, embed, progress)?;
         let rows: Vec<Vec<f32>> = chunks.iter().map(|c| cache[&c.hash].clone()).collect();
         let title_rows: Vec<Vec<f32>> = records
@@ -393,9 +402,14 @@ impl IndexDir {
             .map(|r| cache[&r.title_hash].clone())
             .collect();
         let sentence_rows: Vec<Vec<f32>> = sentence_keys.iter().map(|k| cache[k].clone()).collect();
+        let outside_rows: Vec<Vec<f32>> = outside_topics
+            .iter()
+            .map(|t| cache[&outside::key(t)].clone())
+            .collect();
         let vectors = Vectors::from_rows(model.dim, &rows);
         let titles = Vectors::from_rows(model.dim, &title_rows);
         let sentence_vectors = Vectors::from_rows(model.dim, &sentence_rows);
+        let outside_vectors = Vectors::from_rows(model.dim, &outside_rows);
 
         // Write everything into a private temporary folder.
         let stamp = SystemTime::now()
@@ -411,6 +425,8 @@ impl IndexDir {
             titles: &titles,
             sentences: &sentences,
             sentence_vectors: &sentence_vectors,
+            outside_topics: &outside_topics,
+            outside_vectors: &outside_vectors,
         };
         let manifest = match write_generation(
             &tmp,
@@ -507,6 +523,18 @@ impl IndexDir {
         if let Some((flat, v)) = sentences {
             for (i, s) in flat.iter().enumerate() {
                 map.insert(sentences::sentence_key(s), v.row(i).to_vec());
+            }
+        }
+        // Outside topics (index format 10 on).
+        let outside = (|| {
+            let topics: Vec<String> =
+                serde_json::from_slice(&fs::read(dir.join("outside.json")).ok()?).ok()?;
+            let v = Vectors::from_bytes(model.dim, &fs::read(dir.join("outside.f32")).ok()?)?;
+            (topics.len() == v.len()).then_some((topics, v))
+        })();
+        if let Some((topics, v)) = outside {
+            for (i, t) in topics.iter().enumerate() {
+                map.insert(outside::key(t), v.row(i).to_vec());
             }
         }
         Some(map)
@@ -660,6 +688,10 @@ pub struct Generation {
     sentence_vectors: Vectors,
     /// Row in `sentence_vectors` of each passage's first sentence.
     sentence_start: Vec<usize>,
+    /// Topics the notes do not cover (see [`outside`]).
+    pub outside_topics: Vec<String>,
+    /// Their vectors, aligned with `outside_topics`.
+    pub outside: Vectors,
     /// BM25 index.
     pub lexical: Lexical,
     graph: std::sync::OnceLock<Result<Graph, String>>,
@@ -715,6 +747,17 @@ impl Generation {
                 sentence_vectors.len()
             )));
         }
+        let outside_topics: Vec<String> = serde_json::from_slice(&read("outside.json")?)
+            .map_err(|e| corrupt(format!("outside.json: {e}")))?;
+        let outside = Vectors::from_bytes(dim, &read("outside.f32")?)
+            .ok_or_else(|| corrupt("outside.f32 has a partial vector".into()))?;
+        if outside.len() != outside_topics.len() {
+            return Err(corrupt(format!(
+                "outside topics disagree: {} topics, {} vectors",
+                outside_topics.len(),
+                outside.len()
+            )));
+        }
         let lexical =
             Lexical::open(&path.join("lexical")).map_err(|e| corrupt(format!("lexical: {e}")))?;
         if vectors.len() != chunks.len()
@@ -739,6 +782,8 @@ impl Generation {
             sentences,
             sentence_vectors,
             sentence_start,
+            outside_topics,
+            outside,
             lexical,
             graph: std::sync::OnceLock::new(),
         })
@@ -777,6 +822,8 @@ struct Contents<'a> {
     titles: &'a Vectors,
     sentences: &'a [Vec<String>],
     sentence_vectors: &'a Vectors,
+    outside_topics: &'a [String],
+    outside_vectors: &'a Vectors,
 }
 
 /// Embeds the texts of `wanted` (key, text) whose key `cache` lacks, in
@@ -838,6 +885,11 @@ fn write_generation(
         &serde_json::to_vec(c.sentences).expect("sentences serialise"),
     )?;
     write_file(&tmp.join("sentences.f32"), &c.sentence_vectors.to_bytes())?;
+    write_file(
+        &tmp.join("outside.json"),
+        &serde_json::to_vec(c.outside_topics).expect("topics serialise"),
+    )?;
+    write_file(&tmp.join("outside.f32"), &c.outside_vectors.to_bytes())?;
     let lex = tmp.join("lexical");
     fs::create_dir(&lex).ctx("creating", &lex)?;
     let texts: Vec<String> = c.chunks.iter().map(Chunk::context_text).collect();

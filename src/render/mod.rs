@@ -321,6 +321,12 @@ pub fn answer(a: &Answer, style: Style) -> String {
                 "Nothing in the notes answers this question closely enough.",
             )])),
         }
+        if let Some(topic) = &a.evidence.outside_topic {
+            o.hanging(
+                &[Span::plain(sanitize(topic))],
+                vec![dim("Closest topic the notes lack: ")],
+            );
+        }
         if !a.questions.is_empty() {
             o.lines.push(Line::new(vec![Span::plain(
                 "The nearest interview questions are:",

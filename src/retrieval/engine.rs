@@ -420,9 +420,13 @@ impl Engine {
         earlier: Option<&Earlier>,
         p: &SearchParams,
     ) -> Result<Answer> {
-        let Some(earlier) = earlier
-            .filter(|e| alone.abstained && alone.questions.first().is_some_and(|q| q.id == e.note))
-        else {
+        // A question clearly nearer a topic the notes lack than to any note's
+        // question names a new topic; a follow-up leans on the earlier one.
+        let Some(earlier) = earlier.filter(|e| {
+            alone.abstained
+                && abstain::outside_margin(&alone.evidence) < abstain::FOLLOW_UP_MAX_MARGIN
+                && alone.questions.first().is_some_and(|q| q.id == e.note)
+        }) else {
             return Ok(alone);
         };
         let joined = format!("{} {}", alone.query.trim(), earlier.searched);
@@ -748,8 +752,16 @@ impl Engine {
             concentration: concentration(ranking, g, 10),
             unknown_share: abstain::coverage(content, &absent, idf),
             content_terms: content.len(),
+            outside_cosine: 0.0,
+            outside_topic: None,
             covered_probability: None,
         };
+        if let Some(h) = qvec.and_then(|v| Flat::new(&g.outside).search(v, 1).into_iter().next()) {
+            e.outside_cosine = h.score;
+            if h.score > e.title_cosine.unwrap_or(0.0) {
+                e.outside_topic = Some(g.outside_topics[h.ord as usize].clone());
+            }
+        }
         e.covered_probability = abstain::probability(&e);
         Ok(e)
     }

@@ -211,6 +211,9 @@ fn abstained(a: &Answer) -> Markup {
             } @else {
                 p { strong { "Nothing in the notes answers this question closely enough." } }
             }
+            @if let Some(topic) = &a.evidence.outside_topic {
+                p.hint { "Closest topic the notes lack: " (topic) }
+            }
             @if !a.questions.is_empty() {
                 p { "The nearest interview questions are:" }
                 ul { @for q in &a.questions { li { (question_link(q)) } } }
