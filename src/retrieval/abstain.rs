@@ -201,6 +201,13 @@ pub fn outside_margin(e: &Evidence) -> f32 {
     e.outside_cosine - e.title_cosine.unwrap_or(0.0)
 }
 
+/// The evidence names the nearest outside topic (`outside_topic`, shown by
+/// an abstaining answer) only from this cosine on, and only when it is nearer
+/// than every note's question: below it the nearest topic is noise (an
+/// off-topic question's nearest outside topic sits at 0.14-0.29, an adjacent
+/// one's usually above 0.5).
+pub const NAME_OUTSIDE_TOPIC: f32 = 0.5;
+
 /// A question the notes do not cover alone is read as a follow-up of the
 /// session's topic only when its [`outside_margin`] is below this: a
 /// question clearly nearer a topic the notes lack is a new topic. On the
@@ -463,7 +470,7 @@ pub struct Evidence {
     /// (0 in BM25 mode) (added within cram.ask/2).
     pub outside_cosine: f32,
     /// That topic, when the question is closer to it than to any note's
-    /// question (added within cram.ask/2).
+    /// question, at cosine 0.5 or more (added within cram.ask/2).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outside_topic: Option<String>,
     /// The abstention model's probability that the notes cover the question

@@ -758,7 +758,7 @@ impl Engine {
         };
         if let Some(h) = qvec.and_then(|v| Flat::new(&g.outside).search(v, 1).into_iter().next()) {
             e.outside_cosine = h.score;
-            if h.score > e.title_cosine.unwrap_or(0.0) {
+            if h.score >= abstain::NAME_OUTSIDE_TOPIC && h.score > e.title_cosine.unwrap_or(0.0) {
                 e.outside_topic = Some(g.outside_topics[h.ord as usize].clone());
             }
         }

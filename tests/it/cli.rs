@@ -246,6 +246,40 @@ fn off_topic_question_abstains_and_names_nearest_questions() {
 }
 
 #[test]
+fn an_adjacent_topic_is_named_as_a_topic_the_notes_lack() {
+    if !util::require_model() {
+        return;
+    }
+    // The fixture's notes are on BM25, dense retrieval and MMR; k-means is
+    // on the list of topics no note is about, an egg is on no list.
+    let s = Sandbox::fixture();
+    let ask = |q: &str| {
+        let out = s.cram().args(["ask", "--json", q]).output().unwrap();
+        assert!(out.status.success(), "{}", util::stderr_of(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let adjacent = ask("how does k-means clustering choose the number of clusters");
+    assert_eq!(adjacent["abstained"], true, "{adjacent}");
+    let topic = adjacent["evidence"]["outside_topic"].as_str().unwrap();
+    assert!(topic.contains("k-means"), "{topic}");
+    let off = ask("how long should I boil an egg");
+    assert_eq!(off["abstained"], true, "{off}");
+    assert!(off["evidence"].get("outside_topic").is_none(), "{off}");
+    let text = String::from_utf8(
+        s.cram()
+            .args(["ask", "how does k-means clustering choose the number of clusters"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        text.contains(&format!("Closest topic the notes lack: {topic}")),
+        "{text}"
+    );
+}
+
+#[test]
 fn missing_model_and_runtime_say_how_to_fix() {
     let s = Sandbox::fixture();
     let out = s
