@@ -267,7 +267,10 @@ fn an_adjacent_topic_is_named_as_a_topic_the_notes_lack() {
     assert!(off["evidence"].get("outside_topic").is_none(), "{off}");
     let text = String::from_utf8(
         s.cram()
-            .args(["ask", "how does k-means clustering choose the number of clusters"])
+            .args([
+                "ask",
+                "how does k-means clustering choose the number of clusters",
+            ])
             .output()
             .unwrap()
             .stdout,
