@@ -527,7 +527,21 @@ impl Engine {
         // The question's content terms, analysed once for the evidence, the
         // mention and the key points.
         let content = abstain::content_terms(searched);
-        let evidence = self.evidence(searched, &content, qvec.as_deref(), &ranking, p)?;
+        // The closest-question model ranks the notes of the fused list; an
+        // abstaining answer still names its nearest questions from it.
+        let closest = if p.mode == Mode::Hybrid {
+            self.closest_candidates(&ranking, &content, qvec.as_deref())
+        } else {
+            Vec::new()
+        };
+        // The candidate notes in the model's order, computed once for the
+        // evidence, the named questions and passage [1].
+        let named: Vec<(&str, f32)> = closest::order(&closest::WEIGHTS, &closest)
+            .into_iter()
+            .map(|i| (closest[i].note.as_str(), closest[i].best))
+            .collect();
+        let note = named.first().map(|&(id, _)| id);
+        let evidence = self.evidence(searched, &content, qvec.as_deref(), &ranking, note, p)?;
         let abstained = abstain::decide(&evidence);
         let (coverage, mention) = if abstained {
             match self.mention(searched, &content, &evidence, &ranking) {
@@ -538,21 +552,7 @@ impl Engine {
             (Coverage::Covered, None)
         };
 
-        // An abstaining answer still names the nearest questions, from the
-        // same model that names the closest one.
         let hidden = abstained && !keep_on_abstain;
-        let closest = if p.mode == Mode::Hybrid {
-            self.closest_candidates(&ranking, &content, qvec.as_deref())
-        } else {
-            Vec::new()
-        };
-        // The candidate notes in the model's order, computed once for the
-        // named questions and for passage [1].
-        let named: Vec<(&str, f32)> = closest::order(&closest::WEIGHTS, &closest)
-            .into_iter()
-            .map(|i| (closest[i].note.as_str(), closest[i].best))
-            .collect();
-        let note = named.first().map(|&(id, _)| id);
         let shown: Vec<Shown> = if hidden {
             Vec::new()
         } else {
@@ -688,6 +688,7 @@ impl Engine {
         content: &[String],
         qvec: Option<&[f32]>,
         ranking: &search::Ranking,
+        closest: Option<&str>,
         p: &SearchParams,
     ) -> Result<Evidence> {
         let g = &self.generation;
@@ -707,16 +708,20 @@ impl Engine {
         let idfs = self.content_idf(content);
         let idf = |t: &str| idfs.get(t).copied().unwrap_or_else(|| g.lexical.idf(t));
         // The notes the evidence could be about: the first shown passage's,
-        // the best BM25 passage's and the best dense passage's. Each note
-        // feature takes its best value over them.
+        // the best BM25 passage's, the best dense passage's and the closest
+        // question's. Each note feature takes its best value over them.
         let mut candidates: Vec<&str> = Vec::new();
         let firsts = [
             ranking.order.first().map(|&(i, _)| ranking.fused[i].ord),
             best_bm25.first().map(|h| h.ord),
             ranking.dense.first().map(|h| h.ord),
         ];
-        for ord in firsts.into_iter().flatten() {
-            let id = g.chunks[ord as usize].note_id.as_str();
+        let ids = firsts
+            .into_iter()
+            .flatten()
+            .map(|ord| g.chunks[ord as usize].note_id.as_str())
+            .chain(closest);
+        for id in ids {
             if !candidates.contains(&id) {
                 candidates.push(id);
             }
