@@ -16,10 +16,35 @@ pub fn answer_markdown(a: &Answer) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {}\n", sanitize(&a.query));
     if a.abstained {
-        let _ = writeln!(
-            out,
-            "Nothing in the notes answers this question closely enough. Nearest questions:\n"
-        );
+        match &a.mention {
+            Some(m) => {
+                let place = match &m.question_id {
+                    Some(id) => format!("**{id}**, {}", m.heading.join(" › ")),
+                    None => m.heading.join(" › "),
+                };
+                let _ = writeln!(
+                    out,
+                    "Not covered as a topic in the notes; it is mentioned in {} (`{}:{}-{}`).\n",
+                    sanitize(&place),
+                    sanitize(&m.path),
+                    m.lines[0],
+                    m.lines[1]
+                );
+                if let Some(sentence) = &m.sentence {
+                    let _ = writeln!(out, "> {}\n", sanitize(sentence));
+                }
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "Nothing in the notes answers this question closely enough.\n"
+                );
+            }
+        }
+        if let Some(topic) = &a.evidence.outside_topic {
+            let _ = writeln!(out, "Closest topic the notes lack: {}.\n", sanitize(topic));
+        }
+        let _ = writeln!(out, "Nearest questions:\n");
         for q in &a.questions {
             let _ = writeln!(
                 out,

@@ -280,6 +280,25 @@ fn an_adjacent_topic_is_named_as_a_topic_the_notes_lack() {
         text.contains(&format!("Closest topic the notes lack: {topic}")),
         "{text}"
     );
+    // The markdown sheet says the same.
+    let md = String::from_utf8(
+        s.cram()
+            .args([
+                "ask",
+                "--format",
+                "md",
+                "how does k-means clustering choose the number of clusters",
+            ])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        md.contains(&format!("Closest topic the notes lack: {topic}."))
+            && md.contains("Nearest questions:"),
+        "{md}"
+    );
 }
 
 #[test]
