@@ -739,24 +739,7 @@ fn repl_reads_a_question_not_covered_alone_as_a_follow_up() {
     if !util::require_model() {
         return;
     }
-    let real = util::realistic();
-    let dev =
-        cram::eval::load_dev_queries(&util::root().join("tests/data/dev_queries.tsv")).unwrap();
-    let mut engine = util::bundled_engine();
-    let p = cram::SearchParams::default();
-    let (first, follow_up) = real
-        .iter()
-        .filter(|q| q.kind == "followup")
-        .find_map(|q| {
-            let d = dev.iter().find(|d| q.ids.contains(&d.expected))?;
-            let earlier = cram::Earlier::of(&engine.ask(&d.query, &p).unwrap())?;
-            let a = engine.ask_following(&q.query, Some(&earlier), &p).unwrap();
-            a.understood
-                .after
-                .is_some()
-                .then(|| (d.query.clone(), q.query.clone()))
-        })
-        .expect("some follow-up is read as one");
+    let (first, follow_up) = util::follow_up_pair();
     let repl = |script: String| {
         let out = assert_cmd::Command::cargo_bin("cram")
             .unwrap()

@@ -224,6 +224,77 @@ fn pages_are_cram_ask_and_every_note_has_its_passage_anchors() {
     assert!(s.get("/note/q18").body.matches("<math").count() > 10);
 }
 
+/// `/ask?q=...` percent-encoded.
+fn ask_path(q: &str, extra: &[(&str, &str)]) -> String {
+    let mut f = form_urlencoded::Serializer::new(String::new());
+    f.append_pair("q", q);
+    for (k, v) in extra {
+        f.append_pair(k, v);
+    }
+    format!("/ask?{}", f.finish())
+}
+
+/// An attribute value as the page escapes it, back to text.
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[test]
+fn the_page_reads_a_follow_up_like_cram_repl() {
+    if !require_model() {
+        return;
+    }
+    let (first, follow_up) = crate::util::follow_up_pair();
+    let s = Served::bundled();
+    let page = s.get(&ask_path(&first, &[]));
+    assert_eq!(page.status, 200, "{}", page.body);
+    // The answer's form carries its topic for the next question.
+    let after = unescape(&input_value(&page.body, "after").expect("the form carries the topic"));
+    let note = unescape(&input_value(&page.body, "after_note").unwrap());
+    assert!(note.starts_with('q'), "{note}");
+    let next = s.get(&ask_path(
+        &follow_up,
+        &[("after", &after), ("after_note", &note)],
+    ));
+    assert_eq!(next.status, 200, "{}", next.body);
+    assert!(
+        next.body.contains("read as a follow-up to"),
+        "{}",
+        next.body
+    );
+    // The follow-up keeps the topic it followed.
+    assert_eq!(
+        input_value(&next.body, "after_note").map(|v| unescape(&v)),
+        Some(note.clone())
+    );
+    // Alone, or after an off-topic question's topic, it is not a follow-up.
+    let alone = s.get(&ask_path(&follow_up, &[]));
+    assert!(
+        !alone.body.contains("read as a follow-up"),
+        "{}",
+        alone.body
+    );
+    // Bad topics: one part only is ignored, an oversized one is refused.
+    let half = s.get(&ask_path(&follow_up, &[("after", &after)]));
+    assert!(!half.body.contains("read as a follow-up"), "{}", half.body);
+    let long = "x".repeat(5000);
+    let r = s.get(&ask_path(
+        &follow_up,
+        &[("after", &long), ("after_note", &note)],
+    ));
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = s.get(&ask_path(
+        &follow_up,
+        &[("after", &after), ("after_note", "q99")],
+    ));
+    assert_eq!(r.status, 200);
+    assert!(!r.body.contains("read as a follow-up"), "{}", r.body);
+}
+
 #[test]
 fn hosts_methods_paths_and_sizes_are_refused_with_a_page() {
     if !require_model() {

@@ -40,6 +40,7 @@ use tokio::net::TcpListener;
 
 use crate::error::{Error, Result};
 use crate::frontend::live::Live;
+use crate::retrieval::engine::Earlier;
 use crate::study::drill::{self, NoteTerms};
 use crate::{Engine, Paths, SearchParams};
 
@@ -524,6 +525,9 @@ async fn home(AxumState(state): AxumState<Arc<State>>) -> std::result::Result<Pa
 /// The longest `k` the page accepts (more passages than a page can show well).
 const MAX_PAGE_K: usize = 20;
 
+/// The longest note id `after_note` may hold.
+const MAX_NOTE_ID: usize = 1024;
+
 async fn ask(
     AxumState(state): AxumState<Arc<State>>,
     RawQuery(raw): RawQuery,
@@ -545,14 +549,37 @@ async fn ask(
             }
         };
     }
+    // The session's topic, carried by the page's form: the next question is
+    // read as its follow-up when the notes do not cover it alone (as in
+    // `cram repl`). Both parts or neither; each no longer than a question.
+    let earlier = match (param(&pairs, "after"), param(&pairs, "after_note")) {
+        (Some(s), Some(n)) if !s.trim().is_empty() && !n.trim().is_empty() => {
+            if s.len() > crate::config::MAX_QUERY_BYTES || n.len() > MAX_NOTE_ID {
+                return Err(Failure::new(
+                    StatusCode::BAD_REQUEST,
+                    "after and after_note are too long: ask again from the home page",
+                ));
+            }
+            Some(Earlier {
+                searched: s.to_string(),
+                note: n.to_string(),
+            })
+        }
+        _ => None,
+    };
     let page = blocking(state, Needs::Engine, move |st| {
         let mut g = st.lock();
         let t = Instant::now();
-        let answer = g.live.engine_mut().ask(&q, &params)?;
+        let answer = g
+            .live
+            .engine_mut()
+            .ask_following(&q, earlier.as_ref(), &params)?;
         let engine_ms = t.elapsed().as_secs_f64() * 1e3;
         drop(g);
+        // An answer on its own sets the topic; any other keeps the last one.
+        let topic = Earlier::of(&answer).or(earlier);
         let t = Instant::now();
-        let html = pages::answer(&answer).into_string();
+        let html = pages::answer(&answer, topic.as_ref()).into_string();
         let mut page = Page::ok(html);
         page.timing = vec![
             ("engine", engine_ms),

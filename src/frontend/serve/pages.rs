@@ -15,6 +15,7 @@ use crate::render::html::{self as md_html, Options as MdOptions};
 use crate::render::terms::QueryTerms;
 use crate::render::{markdown, sanitize};
 use crate::retrieval::answer::{Answer, Passage, QuestionRef};
+use crate::retrieval::engine::Earlier;
 use crate::study::drill::SectionStats;
 
 /// Which part of the site a page belongs to (its header link is marked).
@@ -29,6 +30,19 @@ pub(crate) enum Tab {
 
 /// The frame of every page: header with the search box, the content, footer.
 pub(crate) fn layout(title: &str, query: &str, tab: Tab, body: Markup) -> Markup {
+    layout_in(title, query, tab, None, body)
+}
+
+/// [`layout`] whose search form carries the session's topic (`after`,
+/// `after_note`), so the next question can be read as its follow-up, as in
+/// `cram repl`.
+pub(crate) fn layout_in(
+    title: &str,
+    query: &str,
+    tab: Tab,
+    topic: Option<&Earlier>,
+    body: Markup,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -48,6 +62,10 @@ pub(crate) fn layout(title: &str, query: &str, tab: Tab, body: Markup) -> Markup
                         form.search action="/ask" method="get" role="search" {
                             input type="search" name="q" value=(query) placeholder="Ask the notes…"
                                 aria-label="Question" maxlength="4096" required;
+                            @if let Some(t) = topic {
+                                input type="hidden" name="after" value=(t.searched);
+                                input type="hidden" name="after_note" value=(t.note);
+                            }
                             button type="submit" { "Ask" }
                         }
                     }
@@ -154,8 +172,9 @@ pub(crate) fn home(notes: &[NoteRecord], due: &Result<SectionStats, String>) -> 
     layout("Questions", "", Tab::Home, body)
 }
 
-/// The answer page: what `cram ask` shows, each citation a link into its note.
-pub(crate) fn answer(a: &Answer) -> Markup {
+/// The answer page: what `cram ask` shows, each citation a link into its
+/// note; its search form carries `topic` for the next question.
+pub(crate) fn answer(a: &Answer, topic: Option<&Earlier>) -> Markup {
     let terms = QueryTerms::new(&a.understood.searched);
     let notes = crate::render::understood_notes(&a.understood);
     let body = html! {
@@ -192,7 +211,7 @@ pub(crate) fn answer(a: &Answer) -> Markup {
         }
         p.timing { "Answered in " (format!("{:.1}", a.timings_ms.total)) " ms from " (a.index.notes) " notes, " (a.index.chunks) " passages." }
     };
-    layout(&a.query, &a.query, Tab::None, body)
+    layout_in(&a.query, &a.query, Tab::None, topic, body)
 }
 
 fn abstained(a: &Answer) -> Markup {
