@@ -12,7 +12,7 @@
 //!     questions.f32      one vector per note title (nearest questions)
 //!     sentences.json     key-point candidate sentences, one list per passage
 //!     sentences.f32      their vectors, in the same order, flattened
-//!     outside.json       topics the notes do not cover (see [`outside`])
+//!     outside.json       listed topics these notes do not cover (see [`outside`])
 //!     outside.f32        their vectors, in the same order
 //!     lexical/           tantivy BM25 index
 //!     hnsw/              hnsw_rs graph dump
@@ -235,7 +235,7 @@ impl CorpusSnapshot {
             "graph": graph,
             "sources": self.sources,
             "corpus": self.corpus_hash,
-            "outside": outside::list_hash(),
+            "outside": outside::fingerprint(),
         });
         hash::hex(params.to_string().as_bytes())
     }
@@ -391,8 +391,8 @@ impl IndexDir {
         for (key, s) in sentence_keys.iter().zip(sentences.iter().flatten()) {
             wanted.push((key.clone(), s.clone()));
         }
-        let outside_topics: Vec<String> = outside::topics().into_iter().map(String::from).collect();
-        for t in &outside_topics {
+        let listed: Vec<String> = outside::topics().into_iter().map(String::from).collect();
+        for t in &listed {
             wanted.push((outside::key(t), t.clone()));
         }
         let total = embed_missing(&mut cache, wanted, embed, progress)?;
@@ -402,13 +402,21 @@ impl IndexDir {
             .map(|r| cache[&r.title_hash].clone())
             .collect();
         let sentence_rows: Vec<Vec<f32>> = sentence_keys.iter().map(|k| cache[k].clone()).collect();
-        let outside_rows: Vec<Vec<f32>> = outside_topics
-            .iter()
-            .map(|t| cache[&outside::key(t)].clone())
-            .collect();
         let vectors = Vectors::from_rows(model.dim, &rows);
         let titles = Vectors::from_rows(model.dim, &title_rows);
         let sentence_vectors = Vectors::from_rows(model.dim, &sentence_rows);
+        // Only the listed topics these notes do not cover are outside them.
+        let listed_rows: Vec<Vec<f32>> = listed
+            .iter()
+            .map(|t| cache[&outside::key(t)].clone())
+            .collect();
+        let keep = outside::uncovered(
+            &Vectors::from_rows(model.dim, &listed_rows),
+            &titles,
+            &vectors,
+        );
+        let outside_topics: Vec<String> = keep.iter().map(|&i| listed[i].clone()).collect();
+        let outside_rows: Vec<Vec<f32>> = keep.iter().map(|&i| listed_rows[i].clone()).collect();
         let outside_vectors = Vectors::from_rows(model.dim, &outside_rows);
 
         // Write everything into a private temporary folder.

@@ -15,9 +15,33 @@
 //! `outside.f32`), and its hash is part of the index fingerprint, so editing
 //! the list rebuilds the index. A topic one of the notes is about must not
 //! be on the list; `cram eval --fit-abstention` prints the topics nearest to
-//! a note's question to check that.
+//! a note's question to check that. The list is written for the bundled
+//! notes, so the index keeps only the topics the notes it indexes do not
+//! cover ([`uncovered`]): with a user's own note on k-means, k-means is no
+//! longer outside.
 
+use super::dense::{Vectors, dot};
 use super::hash;
+
+/// A topic is covered, and left out of the index, when a note's question
+/// and tags ...
+pub const TITLE_COVERS: f32 = 0.6;
+/// ... or one passage is at least this close to it. The bundled notes come
+/// nearest at 0.50 (a title) and 0.57 (a passage), so they keep every topic.
+pub const PASSAGE_COVERS: f32 = 0.65;
+
+/// Indexes of the topics (rows of `topics`) that no title of `titles` and no
+/// passage of `passages` covers (see [`TITLE_COVERS`], [`PASSAGE_COVERS`]).
+pub fn uncovered(topics: &Vectors, titles: &Vectors, passages: &Vectors) -> Vec<usize> {
+    let near =
+        |v: &[f32], rows: &Vectors, at: f32| (0..rows.len()).any(|j| dot(v, rows.row(j)) >= at);
+    (0..topics.len())
+        .filter(|&i| {
+            let v = topics.row(i);
+            !near(v, titles, TITLE_COVERS) && !near(v, passages, PASSAGE_COVERS)
+        })
+        .collect()
+}
 
 /// The list, as shipped.
 const LIST: &str = include_str!("outside_topics.txt");
@@ -30,9 +54,16 @@ pub fn topics() -> Vec<&'static str> {
         .collect()
 }
 
-/// Hash of the topics (part of the index fingerprint).
-pub fn list_hash() -> String {
-    hash::hex_parts(topics().iter().map(|t| t.as_bytes()))
+/// Hash of the topics and of the bars that decide which the notes cover
+/// (part of the index fingerprint).
+pub fn fingerprint() -> String {
+    let bars = format!("{TITLE_COVERS} {PASSAGE_COVERS}");
+    hash::hex_parts(
+        topics()
+            .iter()
+            .map(|t| t.as_bytes())
+            .chain([bars.as_bytes()]),
+    )
 }
 
 /// The cache key of a topic's vector (the same text always has the same
@@ -44,6 +75,22 @@ pub fn key(topic: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn topics_a_note_covers_are_left_out() {
+        let unit = |x: f32, y: f32| {
+            let n = (x * x + y * y).sqrt();
+            vec![x / n, y / n]
+        };
+        let topics = Vectors::from_rows(2, &[unit(1.0, 0.0), unit(0.0, 1.0), unit(1.0, 1.0)]);
+        // A title right on the first topic, a passage right on the second;
+        // the third sits at cosine 0.71 from both, above both bars.
+        let titles = Vectors::from_rows(2, &[unit(1.0, 0.0)]);
+        let passages = Vectors::from_rows(2, &[unit(0.0, 1.0)]);
+        assert_eq!(uncovered(&topics, &titles, &passages), Vec::<usize>::new());
+        let far = Vectors::from_rows(2, &[unit(-1.0, 0.2)]);
+        assert_eq!(uncovered(&topics, &far, &far), vec![0, 1, 2]);
+    }
 
     #[test]
     fn the_list_is_clean() {

@@ -302,6 +302,59 @@ fn an_adjacent_topic_is_named_as_a_topic_the_notes_lack() {
 }
 
 #[test]
+fn a_topic_the_users_own_notes_cover_is_not_outside_them() {
+    if !util::require_model() {
+        return;
+    }
+    // The same question as above, once the notes hold a note on k-means.
+    let s = Sandbox::fixture();
+    std::fs::write(
+        s.corpus().join("q04-clustering.md"),
+        "---\nid: q04\nsection: \"Clustering\"\n\
+         question: \"How does k-means clustering choose the number of clusters?\"\n\
+         tags: [k-means, elbow method, silhouette score]\nrelated: []\n---\n\
+         # How does k-means clustering choose the number of clusters?\n\n\
+         ## Short answer\n\
+         K-means does not choose k: you do. Run it for several values of k and plot the within-cluster sum of\n\
+         squares against k; the elbow, where adding a cluster stops paying, is a candidate. The silhouette score\n\
+         compares each point's distance to its own cluster with its distance to the nearest other cluster and\n\
+         peaks at a good k. Check that the clusters are stable across random restarts before trusting them.\n",
+    )
+    .unwrap();
+    let out = s
+        .cram()
+        .args([
+            "ask",
+            "--json",
+            "how does k-means clustering choose the number of clusters",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", util::stderr_of(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["abstained"], false, "{v}");
+    assert_eq!(v["results"][0]["path"], "corpus/q04-clustering.md", "{v}");
+    let topic = v["evidence"]["outside_topic"].as_str().unwrap_or("");
+    assert!(!topic.contains("k-means"), "{topic}");
+    // The index kept the other listed topics and left out the covered ones.
+    let live = std::fs::read_to_string(s.index().join("CURRENT")).unwrap();
+    let kept: Vec<String> = serde_json::from_slice(
+        &std::fs::read(s.index().join(live.trim()).join("outside.json")).unwrap(),
+    )
+    .unwrap();
+    let listed = cram::index::outside::topics();
+    assert!(
+        kept.len() > 100 && kept.len() < listed.len(),
+        "{} of {}",
+        kept.len(),
+        listed.len()
+    );
+    let covered = "k-means clustering and choosing the number of clusters";
+    assert!(listed.contains(&covered));
+    assert!(!kept.iter().any(|t| t == covered), "{kept:?}");
+}
+
+#[test]
 fn missing_model_and_runtime_say_how_to_fix() {
     let s = Sandbox::fixture();
     let out = s
