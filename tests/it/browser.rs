@@ -265,6 +265,30 @@ async fn search_and_follow_a_citation(b: &Browser, s: &Served) {
     );
 }
 
+/// A question typed into an answer page's search box is read as a follow-up
+/// of that answer's topic, as in `cram repl` (the form carries the topic).
+async fn ask_a_follow_up(b: &Browser, s: &Served, first: &str, follow_up: &str) {
+    let mut f = form_urlencoded::Serializer::new(String::new());
+    f.append_pair("q", first);
+    b.goto(&format!("{}ask?{}", s.url, f.finish())).await;
+    b.wait_for("article.passage").await;
+    let input = b.wait_for("header.top form.search input[name=q]").await;
+    input.clear().await.unwrap();
+    input.send_keys(follow_up).await.unwrap();
+    b.wait_for("header.top form.search button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let understood = b.wait_for("p.understood").await.text().await.unwrap();
+    assert!(
+        understood.contains("read as a follow-up to"),
+        "{understood}"
+    );
+    let url = b.client.current_url().await.unwrap();
+    assert!(url.as_str().contains("after_note="), "{url}");
+}
+
 /// Every formula of q18 is MathML with a size, and a display fraction is
 /// typeset on two levels.
 async fn math_is_typeset(b: &Browser, s: &Served, shot: &str) {
@@ -351,11 +375,13 @@ fn browser_search_citation_math_drill_and_screenshots() {
     let Some((chromium, driver)) = require_browser() else {
         return;
     };
+    let (first, follow_up) = crate::util::follow_up_pair();
     let s = Served::bundled();
     runtime().block_on(async {
         let b = Browser::start(&chromium, &driver, false).await;
         b.client.set_window_size(1280, 900).await.unwrap();
         search_and_follow_a_citation(&b, &s).await;
+        ask_a_follow_up(&b, &s, &first, &follow_up).await;
         math_is_typeset(&b, &s, "note-1280").await;
         drill_a_card(&b, &s, 1280, true).await;
         // A phone-width window: every page readable without sideways scrolling.

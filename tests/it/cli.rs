@@ -265,35 +265,22 @@ fn an_adjacent_topic_is_named_as_a_topic_the_notes_lack() {
     let off = ask("how long should I boil an egg");
     assert_eq!(off["abstained"], true, "{off}");
     assert!(off["evidence"].get("outside_topic").is_none(), "{off}");
-    let text = String::from_utf8(
-        s.cram()
-            .args([
-                "ask",
-                "how does k-means clustering choose the number of clusters",
-            ])
+    let printed = |format: &str| {
+        let q = "how does k-means clustering choose the number of clusters";
+        let out = s
+            .cram()
+            .args(["ask", "--format", format, q])
             .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = printed("text");
     assert!(
         text.contains(&format!("Closest topic the notes lack: {topic}")),
         "{text}"
     );
     // The markdown sheet says the same.
-    let md = String::from_utf8(
-        s.cram()
-            .args([
-                "ask",
-                "--format",
-                "md",
-                "how does k-means clustering choose the number of clusters",
-            ])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let md = printed("md");
     assert!(
         md.contains(&format!("Closest topic the notes lack: {topic}."))
             && md.contains("Nearest questions:"),
