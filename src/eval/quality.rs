@@ -333,6 +333,11 @@ pub struct RealisticReport {
     /// The same queries asked in a session, after another question
     /// ([`evaluate_session`]); null until measured (since cram.eval.notes/4).
     pub session: Option<SessionScore>,
+    /// ROC AUC of the abstention model's covered probability, in-scope
+    /// queries against adjacent topics: how well it separates the two at any
+    /// threshold; null in BM25 mode, which has no model (since
+    /// cram.eval.notes/5).
+    pub abstention_auc: Option<f64>,
 }
 
 /// What a session's follow-up reading ([`Engine::ask_following`]) does, for
@@ -475,8 +480,12 @@ pub fn evaluate_realistic(
     };
     let mut mentioned = (0usize, 0usize);
     let mut pointed: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut separation: Vec<(f32, bool)> = Vec::new();
     for q in queries {
         let a = engine.ask_unabstained(&q.query, p)?;
+        if let Some(covered) = a.evidence.covered_probability {
+            separation.push((covered, q.in_scope()));
+        }
         if q.in_scope() {
             let s = by_kind.entry(q.kind.as_str()).or_insert_with(|| KindScore {
                 kind: q.kind.clone(),
@@ -554,7 +563,36 @@ pub fn evaluate_realistic(
         kinds,
         ablation,
         session: None,
+        abstention_auc: roc_auc(&separation),
     })
+}
+
+/// ROC AUC of `scores` (score, positive?): the chance that a random positive
+/// scores above a random negative, ties counting half (the Mann-Whitney U
+/// statistic over the product of the class sizes); null without both classes.
+pub fn roc_auc(scores: &[(f32, bool)]) -> Option<f64> {
+    let mut sorted = scores.to_vec();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let positives = sorted.iter().filter(|s| s.1).count();
+    let negatives = sorted.len() - positives;
+    if positives == 0 || negatives == 0 {
+        return None;
+    }
+    // Sum of the positives' ranks (1-based; a run of equal scores shares the
+    // mean of its ranks).
+    let mut rank_sum = 0.0;
+    let mut i = 0;
+    while i < sorted.len() {
+        let j = i + sorted[i..]
+            .iter()
+            .take_while(|s| s.0 == sorted[i].0)
+            .count();
+        let mean_rank = (i + 1 + j) as f64 / 2.0;
+        rank_sum += mean_rank * sorted[i..j].iter().filter(|s| s.1).count() as f64;
+        i = j;
+    }
+    let u = rank_sum - (positives * (positives + 1)) as f64 / 2.0;
+    Some(u / (positives * negatives) as f64)
 }
 
 /// True when an abstaining answer points at one of `q`'s acceptable notes:
@@ -768,6 +806,11 @@ pub fn realistic_table(title: &str, r: &RealisticReport, kp: Option<&KeyPointSco
                 100.0 * share
             ));
         }
+    }
+    if let Some(auc) = r.abstention_auc {
+        s.push_str(&format!(
+            "\nAbstention, in-scope queries against adjacent topics: ROC AUC {auc:.3} (at any threshold).\n"
+        ));
     }
     if let Some(x) = &r.session {
         let (f, t) = (&x.follow_ups, &x.new_topics);
@@ -1146,6 +1189,17 @@ pub fn cross_validate(examples: &[Example]) -> FitReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roc_auc_counts_pairs_and_halves_ties() {
+        assert_eq!(roc_auc(&[(0.9, true), (0.1, false)]), Some(1.0));
+        assert_eq!(roc_auc(&[(0.1, true), (0.9, false)]), Some(0.0));
+        assert_eq!(roc_auc(&[(0.5, true), (0.5, false)]), Some(0.5));
+        // Pairs: (0.8 > 0.6) (0.8 > 0.2) (0.4 < 0.6) (0.4 > 0.2): 3 of 4.
+        let s = [(0.8, true), (0.4, true), (0.6, false), (0.2, false)];
+        assert_eq!(roc_auc(&s), Some(0.75));
+        assert_eq!(roc_auc(&[(0.3, true)]), None);
+    }
 
     #[test]
     fn labels_match_all_their_terms() {
