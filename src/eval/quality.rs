@@ -1068,16 +1068,14 @@ pub struct OutsideNearNote {
 /// The outside topics nearest to a note's question and tags, nearest first,
 /// at cosine `min` or more: the ones to check are not a note's own topic.
 pub fn outside_near_notes(g: &crate::index::Generation, min: f32) -> Vec<OutsideNearNote> {
+    let titles = crate::index::dense::Flat::new(&g.titles);
     let mut near: Vec<OutsideNearNote> = (0..g.outside.len())
         .filter_map(|i| {
-            let v = g.outside.row(i);
-            let (j, cosine) = (0..g.titles.len())
-                .map(|j| (j, crate::index::dense::dot(v, g.titles.row(j))))
-                .max_by(|a, b| a.1.total_cmp(&b.1))?;
-            (cosine >= min).then(|| OutsideNearNote {
+            let h = titles.search(g.outside.row(i), 1).into_iter().next()?;
+            (h.score >= min).then(|| OutsideNearNote {
                 topic: g.outside_topics[i].clone(),
-                note: g.notes[j].id.clone(),
-                cosine,
+                note: g.notes[h.ord as usize].id.clone(),
+                cosine: h.score,
             })
         })
         .collect();

@@ -200,6 +200,12 @@ pub fn outside_margin(e: &Evidence) -> f32 {
 /// one's usually above 0.5).
 pub const NAME_OUTSIDE_TOPIC: f32 = 0.5;
 
+/// True when the evidence's nearest outside topic is worth naming (see
+/// [`NAME_OUTSIDE_TOPIC`]).
+pub fn names_outside_topic(e: &Evidence) -> bool {
+    e.outside_cosine >= NAME_OUTSIDE_TOPIC && outside_margin(e) > 0.0
+}
+
 /// A question the notes do not cover alone is read as a follow-up of the
 /// session's topic only when its [`outside_margin`] is below this: a
 /// question clearly nearer a topic the notes lack is a new topic. On the

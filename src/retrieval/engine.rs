@@ -395,8 +395,9 @@ impl Engine {
 
     /// `question` asked in a session after `earlier`, the last question it
     /// answered. It is answered alone first. Only when the notes do not
-    /// cover it alone, and the earlier question's note is still the first
-    /// of the nearest it names, is it read as a follow-up ("and why not
+    /// cover it alone, it is not clearly nearer a topic the notes lack
+    /// ([`abstain::FOLLOW_UP_MAX_MARGIN`]), and the earlier question's note is
+    /// still the first of the nearest it names, is it read as a follow-up ("and why not
     /// batchnorm?"): asked again with the earlier question's words added,
     /// and that answer is kept when it is covered, with `understood.after`
     /// naming the question it followed. A new topic the notes cover, or one
@@ -763,7 +764,7 @@ impl Engine {
         };
         if let Some(h) = qvec.and_then(|v| Flat::new(&g.outside).search(v, 1).into_iter().next()) {
             e.outside_cosine = h.score;
-            if h.score >= abstain::NAME_OUTSIDE_TOPIC && h.score > e.title_cosine.unwrap_or(0.0) {
+            if abstain::names_outside_topic(&e) {
                 e.outside_topic = Some(g.outside_topics[h.ord as usize].clone());
             }
         }
