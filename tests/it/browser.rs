@@ -162,6 +162,11 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no {css}: {e}"))
     }
 
+    /// Clicks the element `css` selects, once it is there.
+    async fn click(&self, css: &str) {
+        self.wait_for(css).await.click().await.unwrap();
+    }
+
     /// Saves a screenshot of the window as `name.png` and checks the page
     /// does not scroll sideways.
     async fn shot(&self, name: &str) {
@@ -222,11 +227,7 @@ async fn search_and_follow_a_citation(b: &Browser, s: &Served) {
         .send_keys("why does dropout hurt transformers")
         .await
         .unwrap();
-    b.wait_for("form.search.big button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.click("form.search.big button").await;
     b.wait_for("article.passage").await;
     assert!(
         b.client
@@ -275,11 +276,7 @@ async fn ask_a_follow_up(b: &Browser, s: &Served, first: &str, follow_up: &str) 
     let input = b.wait_for("header.top form.search input[name=q]").await;
     input.clear().await.unwrap();
     input.send_keys(follow_up).await.unwrap();
-    b.wait_for("header.top form.search button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.click("header.top form.search button").await;
     let understood = b.wait_for("p.understood").await.text().await.unwrap();
     assert!(
         understood.contains("read as a follow-up to"),
@@ -337,11 +334,7 @@ async fn drill_a_card(b: &Browser, s: &Served, width: u32, grade: bool) {
     text.send_keys("the model fits noise in the training data; regularization and more data help")
         .await
         .unwrap();
-    b.wait_for("form.reveal button.primary")
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.click("form.reveal button.primary").await;
     b.wait_for("form.grade").await;
     let shown = b
         .js("return document.querySelector('section.short').textContent.length")
@@ -351,11 +344,7 @@ async fn drill_a_card(b: &Browser, s: &Served, width: u32, grade: bool) {
     if !grade {
         return;
     }
-    b.wait_for("form.grade button[value='3']")
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.click("form.grade button[value='3']").await;
     let flash = b.wait_for("p.flash").await.text().await.unwrap();
     assert!(flash.contains(&format!("{id} graded good")), "{flash}");
     let p: Value = serde_json::from_slice(&std::fs::read(&s.progress).unwrap()).unwrap();
@@ -462,7 +451,7 @@ fn browser_refuses_a_rebound_host_and_runs_no_note_script() {
         let q = "<img src=x onerror=window.__pwned=9> bm25";
         let input = b.wait_for("header.top input[name=q]").await;
         input.send_keys(q).await.unwrap();
-        b.wait_for("header.top form.search button").await.click().await.unwrap();
+        b.click("header.top form.search button").await;
         let h1 = b.wait_for("h1.query").await.text().await.unwrap();
         assert_eq!(h1, q);
         assert_eq!(b.js("return window.__pwned === undefined").await, true);
