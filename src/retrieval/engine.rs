@@ -1264,8 +1264,27 @@ impl Engine {
             .iter()
             .filter_map(|(id, _, _)| title_cos(id))
             .fold(f32::NEG_INFINITY, f32::max);
-        for (id, _, f) in &mut notes {
+        let sentence_cos = |id: &str| {
+            let v = qvec?;
+            Some(
+                g.chunks
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.note_id == id)
+                    .flat_map(|(ord, _)| (0..g.sentences[ord].len()).map(move |j| (ord, j)))
+                    .map(|(ord, j)| crate::index::dense::dot(v, g.sentence_vector(ord, j)))
+                    .fold(f32::NEG_INFINITY, f32::max),
+            )
+        };
+        let sentences: Vec<Option<f32>> = notes.iter().map(|(id, _, _)| sentence_cos(id)).collect();
+        let best_sentence = sentences
+            .iter()
+            .flatten()
+            .copied()
+            .fold(f32::NEG_INFINITY, f32::max);
+        for ((id, _, f), s) in notes.iter_mut().zip(&sentences) {
             f.title_gap = title_cos(id).map(|c| c - best_title);
+            f.sentence_gap = s.map(|c| c - best_sentence);
         }
         let idfs = self.content_idf(content);
         let idf = |t: &str| idfs.get(t).copied().unwrap_or_else(|| g.lexical.idf(t));
