@@ -74,6 +74,18 @@ impl Chunk {
         s
     }
 
+    /// The text BM25 indexes: [`Chunk::context_text`] and the note's tags.
+    /// The tags are the note's keywords (as in a library catalogue's subject
+    /// field): a question may name a note's topic by a word only its tags
+    /// hold ("hiring pitch"), and every passage of the note carries them as
+    /// every passage carries the title.
+    pub fn lexical_text(&self, tags: &[String]) -> String {
+        let mut s = self.context_text();
+        s.push('\n');
+        s.push_str(&tags.join(", "));
+        s
+    }
+
     /// `Short answer › Details`, or the title when the passage is the preamble.
     pub fn breadcrumb(&self) -> String {
         if self.heading.is_empty() {
