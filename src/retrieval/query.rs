@@ -73,102 +73,18 @@ pub const META_WORDS: &[&str] = &[
     "froze",
 ];
 
-/// A glossary of the field: short form → long form. Kept only when the long
-/// form's words all occur in the notes (see [`Lexicon::build`]).
-pub const GLOSSARY: &[(&str, &str)] = &[
-    ("gqa", "grouped-query attention"),
-    ("mqa", "multi-query attention"),
-    ("mha", "multi-head attention"),
-    ("rlhf", "reinforcement learning from human feedback"),
-    ("dpo", "direct preference optimization"),
-    ("sft", "supervised fine-tuning"),
-    ("ttft", "time to first token"),
-    ("tpot", "time per output token"),
-    ("itl", "inter-token latency"),
-    ("psi", "population stability index"),
-    ("kl", "kullback-leibler divergence"),
-    ("ks", "kolmogorov-smirnov test"),
-    ("mle", "maximum likelihood estimation"),
-    ("map", "maximum a posteriori"),
-    ("mse", "mean squared error"),
-    ("ce", "cross-entropy"),
-    ("bce", "binary cross-entropy"),
-    ("auc", "area under the curve"),
-    ("roc", "receiver operating characteristic"),
-    ("pr", "precision recall"),
-    ("kv", "key value cache"),
-    ("bn", "batch normalization"),
-    ("layernorm", "layer normalization"),
-    ("batchnorm", "batch normalization"),
-    ("rnn", "recurrent neural network"),
-    ("lstm", "long short-term memory"),
-    ("gru", "gated recurrent unit"),
-    ("cnn", "convolutional neural network"),
-    ("mlp", "multilayer perceptron"),
-    ("relu", "rectified linear unit"),
-    ("gbdt", "gradient boosted decision trees"),
-    ("gbm", "gradient boosting machine"),
-    ("xgb", "xgboost"),
-    ("sgd", "stochastic gradient descent"),
-    ("rag", "retrieval-augmented generation"),
-    ("rrf", "reciprocal rank fusion"),
-    ("mmr", "maximal marginal relevance"),
-    ("hnsw", "hierarchical navigable small world"),
-    ("ann", "approximate nearest neighbour"),
-    ("ndcg", "normalized discounted cumulative gain"),
-    ("mrr", "mean reciprocal rank"),
-    ("llm", "large language model"),
-    ("llms", "large language models"),
-    ("slo", "service level objective"),
-    ("sli", "service level indicator"),
-    ("sla", "service level agreement"),
-    ("qps", "queries per second"),
-    ("rps", "requests per second"),
-    ("oom", "out of memory"),
-    ("pii", "personally identifiable information"),
-    ("gdpr", "general data protection regulation"),
-    ("shap", "shapley additive explanations"),
-    ("lime", "local interpretable model-agnostic explanations"),
-    ("moe", "mixture of experts"),
-    ("lora", "low-rank adaptation"),
-    ("init", "initialization"),
-    ("reg", "regularization"),
-    ("eval", "evaluation"),
-    ("evals", "evaluation"),
-    ("perf", "performance"),
-    ("prod", "production"),
-    ("hparams", "hyperparameters"),
-    ("lr", "learning rate"),
-    ("cot", "chain-of-thought"),
-    ("tot", "tree of thoughts"),
-    ("icl", "in-context learning"),
-    ("peft", "parameter-efficient fine-tuning"),
-    ("ppo", "proximal policy optimization"),
-    ("bpe", "byte-pair encoding"),
-    ("ner", "named entity recognition"),
-    ("nli", "natural language inference"),
-    ("mcp", "model context protocol"),
-    ("otel", "opentelemetry"),
-    ("sse", "server-sent events"),
-    ("ttl", "time to live"),
-    ("tpr", "true positive rate"),
-    ("fpr", "false positive rate"),
-    ("mcc", "matthews correlation coefficient"),
-    ("iid", "independent and identically distributed"),
-    ("pca", "principal component analysis"),
-    ("svm", "support vector machine"),
-    ("knn", "k-nearest neighbors"),
-    ("ema", "exponential moving average"),
-    ("dag", "directed acyclic graph"),
-    ("hitl", "human-in-the-loop"),
-    ("e2e", "end-to-end"),
-    ("vlm", "vision language model"),
-    ("slm", "small language model"),
-    ("asr", "automatic speech recognition"),
-    ("ocr", "optical character recognition"),
-    ("etl", "extract transform load"),
-    ("api", "application programming interface"),
-];
+/// A glossary of the field (`glossary.tsv`): short form, tab, long form per
+/// line. Kept only when the long form's words all occur in the notes (see
+/// [`Lexicon::build`]).
+pub const GLOSSARY: &str = include_str!("glossary.tsv");
+
+/// The entries of [`GLOSSARY`], in file order.
+pub fn glossary() -> impl Iterator<Item = (&'static str, &'static str)> {
+    GLOSSARY
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+}
 
 /// Short forms used by more notes than this are not expanded.
 pub const RARE_SHORT_FORM: u32 = 3;
@@ -281,7 +197,7 @@ impl Lexicon {
         // A glossary entry is kept when every word of its long form is a
         // notes word, or one letter from one ("initialization" for notes
         // that write "initialisation"), spelled as the notes spell it.
-        for (short, long) in GLOSSARY {
+        for (short, long) in glossary() {
             let spelled: Option<Vec<String>> = long
                 .split(' ')
                 .map(|part| {
@@ -924,5 +840,22 @@ mod tests {
         assert!(l.worth_expanding("gqa"));
         let u = understand("lstm cell state", &l, Steps::default());
         assert!(u.expansions.is_empty(), "{:?}", u.expansions);
+    }
+
+    #[test]
+    fn every_glossary_line_is_one_lowercase_entry_and_no_short_form_repeats() {
+        let mut seen = HashSet::new();
+        for line in GLOSSARY.lines() {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (short, long) = line.split_once('\t').expect("short<TAB>long");
+            assert!(!long.contains('\t') && !long.is_empty(), "{line:?}");
+            assert_eq!(line, line.to_lowercase(), "{line:?}");
+            assert!(!short.contains(' '), "one word: {short:?}");
+            assert!(seen.insert(short), "repeated: {short:?}");
+        }
+        assert_eq!(seen.len(), glossary().count());
+        assert!(seen.len() > 300);
     }
 }
