@@ -60,10 +60,11 @@ pub fn analyzer() -> TextAnalyzer {
 }
 
 /// tantivy's simple tokenizer over text whose inline math also spells each
-/// subscripted symbol as one word ([`join_subscripts`]): the notes write
-/// `$\sqrt{d_k}$`, which the simple tokenizer splits into `sqrt`, `d`, `k`,
-/// while a candidate types "why divide by sqrt dk". Text without `$` (every
-/// question, and BEIR's collections) is tokenized exactly as before.
+/// subscripted symbol as one word and says its operators ([`spell_math`]):
+/// the notes write `$\sqrt{d_k}$`, which the simple tokenizer splits into
+/// `sqrt`, `d`, `k`, while a candidate types "why divide by sqrt dk" or "the
+/// square root of the key dimension". Text without `$` (every question, and
+/// BEIR's collections) is tokenized exactly as before.
 #[derive(Clone, Default)]
 pub struct MathAwareTokenizer {
     inner: SimpleTokenizer,
@@ -74,7 +75,7 @@ impl Tokenizer for MathAwareTokenizer {
     type TokenStream<'a> = SimpleTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> SimpleTokenStream<'a> {
-        match join_subscripts(text) {
+        match spell_math(text) {
             Cow::Borrowed(_) => self.inner.token_stream(text),
             Cow::Owned(s) => {
                 self.rewritten = s;
@@ -84,13 +85,33 @@ impl Tokenizer for MathAwareTokenizer {
     }
 }
 
+/// Words said for math commands, by command name (`\sqrt` -> `sqrt`);
+/// `\mathbb{E}` is said "expected value".
+pub const SPOKEN: &[(&str, &str)] = &[
+    ("sqrt", "square root"),
+    ("sum", "sum"),
+    ("prod", "product"),
+    ("partial", "partial derivative"),
+    ("nabla", "gradient"),
+    ("int", "integral"),
+    ("ln", "natural log"),
+    ("exp", "exponential"),
+    ("approx", "approximately"),
+    ("propto", "proportional"),
+    ("infty", "infinity"),
+    ("top", "transpose"),
+    ("mid", "given"),
+];
+
 /// `text` with, after each inline math span (`$...$` on one line), the
 /// joined spelling of every single-letter symbol with a plain subscript in
-/// it: `$\sqrt{d_k}$` becomes `$\sqrt{d_k}$ dk`, `$d_{model}$` gets
-/// `dmodel`, `$W_Q$` gets `WQ`. Subscripts that are not letters and digits
-/// (`x_{t-1}`, `d_{\text{ff}}`) are left alone. Borrowed when the text has no
-/// math span.
-pub fn join_subscripts(text: &str) -> Cow<'_, str> {
+/// it (`$\sqrt{d_k}$` gets `dk`, `$d_{model}$` gets `dmodel`, `$W_Q$` gets
+/// `WQ`) and the words a reader says for its operators ([`SPOKEN`]:
+/// `$\sqrt{d_k}$` also gets `square root`), so "why scale by the square
+/// root of the key dimension" finds the passage that only writes the
+/// formula. Subscripts that are not letters and digits (`x_{t-1}`,
+/// `d_{\text{ff}}`) are left alone. Borrowed when the text has no math span.
+pub fn spell_math(text: &str) -> Cow<'_, str> {
     static MATH: OnceLock<Regex> = OnceLock::new();
     static SUBSCRIPT: OnceLock<Regex> = OnceLock::new();
     if !text.contains('$') {
@@ -101,6 +122,9 @@ pub fn join_subscripts(text: &str) -> Cow<'_, str> {
         Regex::new(r"(?:^|[^A-Za-z0-9\\])([A-Za-z])_(?:\{([A-Za-z0-9]{1,12})\}|([A-Za-z0-9]))")
             .expect("valid regex")
     });
+    static COMMAND: OnceLock<Regex> = OnceLock::new();
+    let command = COMMAND
+        .get_or_init(|| Regex::new(r"\\([A-Za-z]+)(?:\s*\{?\s*(E)\b)?").expect("valid regex"));
     math.replace_all(text, |m: &regex::Captures| {
         let span = &m[0];
         let mut out = span.to_string();
@@ -109,6 +133,17 @@ pub fn join_subscripts(text: &str) -> Cow<'_, str> {
             out.push(' ');
             out.push_str(&c[1]);
             out.push_str(sub);
+        }
+        for c in command.captures_iter(span) {
+            let said = match (&c[1], c.get(2)) {
+                ("mathbb", Some(_)) => "expected value",
+                (name, _) => match SPOKEN.iter().find(|(n, _)| *n == name) {
+                    Some((_, said)) => *said,
+                    None => continue,
+                },
+            };
+            out.push(' ');
+            out.push_str(said);
         }
         out
     })
@@ -341,13 +376,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn subscripts_in_math_are_also_one_word() {
+    fn math_spells_its_subscripts_as_one_word_and_says_its_operators() {
         assert_eq!(
-            join_subscripts(r"Dividing by $\sqrt{d_k}$ keeps unit variance"),
-            r"Dividing by $\sqrt{d_k}$ dk keeps unit variance"
+            spell_math(r"Dividing by $\sqrt{d_k}$ keeps unit variance"),
+            r"Dividing by $\sqrt{d_k}$ dk square root keeps unit variance"
         );
         assert_eq!(
-            join_subscripts(r"width $d_{model}$ and $W_Q x_i$"),
+            spell_math(r"$\mathbb{E}[x] \approx \frac{1}{n}\sum_i x_i$ and $\infty$"),
+            r"$\mathbb{E}[x] \approx \frac{1}{n}\sum_i x_i$ xi expected value approximately sum and $\infty$ infinity"
+        );
+        assert_eq!(
+            spell_math(r"width $d_{model}$ and $W_Q x_i$"),
             r"width $d_{model}$ dmodel and $W_Q x_i$ WQ xi"
         );
         // Not math, not a plain subscript, or a longer base: unchanged.
@@ -357,12 +396,13 @@ mod tests {
             r"$\mathrm{max\_len}$ costs $5",
         ] {
             assert!(
-                matches!(join_subscripts(t), Cow::Borrowed(_)) || join_subscripts(t) == t,
+                matches!(spell_math(t), Cow::Borrowed(_)) || spell_math(t) == t,
                 "{t}"
             );
         }
         let terms = analyze(r"Dividing by $\sqrt{d_k}$");
         assert!(terms.contains(&"dk".to_string()), "{terms:?}");
+        assert!(terms.contains(&"squar".to_string()), "{terms:?}");
         assert_eq!(
             analyze("why divide by sqrt dk"),
             ["whi", "divid", "sqrt", "dk"]

@@ -61,7 +61,7 @@ use crate::index::embed::ModelInfo;
 /// Version of the on-disk layout; a generation with another version is rebuilt.
 /// 9: key-point candidates include sentences joined to a neighbour.
 /// 10: outside topics and their vectors.
-pub const FORMAT_VERSION: u32 = 11;
+pub const FORMAT_VERSION: u32 = 12;
 /// The first format whose vectors were embedded one text at a time. Older
 /// generations embedded in batches, which makes an int8 model's vector
 /// depend on its batch, so their vectors are not reused.
@@ -70,7 +70,7 @@ const VECTORS_ALONE_SINCE: u32 = 8;
 /// What `cram --version` prints after the name.
 pub const VERSION_LINE: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    " (index format 11; model sentence-transformers/all-MiniLM-L6-v2, ONNX Runtime 1.24)"
+    " (index format 12; model sentence-transformers/all-MiniLM-L6-v2, ONNX Runtime 1.24)"
 );
 
 #[cfg(test)]
