@@ -6,8 +6,8 @@
 //! it matches; it cannot say whether something *else* would match better.
 //! This list is that something else: short section-title phrases for topics
 //! of the field that no note is about, written from the tables of contents
-//! of standard textbooks and ML-systems courses (`outside_topics.txt`, one
-//! per line, `#` comments). A question much closer to one of them than to
+//! of standard textbooks, ML-systems courses and course syllabi
+//! (`outside_topics.txt`, one per line, `#` comments). A question much closer to one of them than to
 //! any note is probably about it (open-set recognition with known unknowns;
 //! Scheirer et al., "Toward Open Set Recognition", TPAMI 2013).
 //!
@@ -27,7 +27,7 @@ use super::hash;
 /// and tags ...
 pub const TITLE_COVERS: f32 = 0.6;
 /// ... or one passage is at least this close to it. The bundled notes come
-/// nearest at 0.50 (a title) and 0.57 (a passage), so they keep every topic.
+/// nearest at 0.50 (a title) and 0.62 (a passage), so they keep every topic.
 pub const PASSAGE_COVERS: f32 = 0.65;
 
 /// Indexes of the topics (rows of `topics`) that no title of `titles` and no
