@@ -61,6 +61,8 @@ use crate::index::embed::ModelInfo;
 /// Version of the on-disk layout; a generation with another version is rebuilt.
 /// 9: key-point candidates include sentences joined to a neighbour.
 /// 10: outside topics and their vectors.
+/// 11: BM25 indexes each passage with its note's tags.
+/// 12: BM25 indexes the words said for inline math's operators.
 pub const FORMAT_VERSION: u32 = 12;
 /// The first format whose vectors were embedded one text at a time. Older
 /// generations embedded in batches, which makes an int8 model's vector
