@@ -484,6 +484,15 @@ pub fn slug(s: &str) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn bm25_text_is_the_context_text_and_the_notes_tags() {
+        let c = &chunk_note(&note("## Short answer\nBecause.\n"), ChunkParams::default())[0];
+        let tags = ["hiring pitch".to_string(), "STAR".to_string()];
+        let text = c.lexical_text(&tags);
+        assert!(text.starts_with(&c.context_text()), "{text}");
+        assert!(text.ends_with("\nhiring pitch, STAR"), "{text}");
+    }
+
     fn note(body: &str) -> Note {
         Note {
             id: "q99".into(),

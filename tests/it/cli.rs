@@ -289,6 +289,39 @@ fn an_adjacent_topic_is_named_as_a_topic_the_notes_lack() {
 }
 
 #[test]
+fn a_word_only_a_notes_tags_hold_finds_the_note() {
+    if !util::require_model() {
+        return;
+    }
+    // "pomodoro" is a tag of the new note and a word of none of the notes' texts.
+    let s = Sandbox::fixture();
+    std::fs::write(
+        s.corpus().join("q04-focus.md"),
+        "---\nid: q04\nsection: \"Study habits\"\n\
+         question: \"How do you keep focus through a long study session?\"\n\
+         tags: [pomodoro technique, timeboxing]\nrelated: []\n---\n\
+         # How do you keep focus through a long study session?\n\n\
+         ## Short answer\n\
+         Work in fixed blocks of about twenty-five minutes with a short break after each, and a longer one\n\
+         after four blocks. Decide the task of a block before it starts, keep the phone in another room, and\n\
+         write down distractions instead of acting on them. Review at the end of the day what each block did.\n",
+    )
+    .unwrap();
+    let body = std::fs::read_to_string(s.corpus().join("q04-focus.md")).unwrap();
+    assert_eq!(body.matches("pomodoro").count(), 1, "only the tag holds it");
+    let out = s
+        .cram()
+        .args(["ask", "--json", "--mode", "bm25", "pomodoro"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", util::stderr_of(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["questions"][0]["id"], "q04", "{v}");
+    // No passage holds the word itself, so none is shown as its mention.
+    assert!(v["mention"].is_null(), "{v}");
+}
+
+#[test]
 fn a_topic_the_users_own_notes_cover_is_not_outside_them() {
     if !util::require_model() {
         return;
