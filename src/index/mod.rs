@@ -818,6 +818,15 @@ impl Generation {
         self.sentence_vectors.row(self.sentence_start[ord] + j)
     }
 
+    /// The ordinals of note `id`'s passages, in order.
+    pub fn passages_of<'a>(&'a self, id: &'a str) -> impl Iterator<Item = usize> + 'a {
+        self.chunks
+            .iter()
+            .enumerate()
+            .filter(move |(_, c)| c.note_id == id)
+            .map(|(ord, _)| ord)
+    }
+
     /// The note with id `id`.
     pub fn note(&self, id: &str) -> Option<&NoteRecord> {
         self.notes.iter().find(|n| n.id == id)

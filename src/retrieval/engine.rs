@@ -674,10 +674,8 @@ impl Engine {
                 return;
             }
             self.note_terms(n);
-            for (ord, c) in g.chunks.iter().enumerate() {
-                if c.note_id == n.id {
-                    self.chunk_terms(ord);
-                }
+            for ord in g.passages_of(&n.id) {
+                self.chunk_terms(ord);
             }
         }
     }
@@ -834,11 +832,9 @@ impl Engine {
                     .into_iter()
                     .collect(),
                 passages: g
-                    .chunks
-                    .iter()
-                    .filter(|c| c.note_id == n.id)
-                    .map(|c| {
-                        crate::index::lexical::analyze(&c.text)
+                    .passages_of(&n.id)
+                    .map(|ord| {
+                        crate::index::lexical::analyze(&g.chunks[ord].text)
                             .into_iter()
                             .collect()
                     })
@@ -1010,8 +1006,8 @@ impl Engine {
         let Some(note) = note.filter(|_| shown.len() > 1) else {
             return out;
         };
-        for (ord, c) in g.chunks.iter().enumerate() {
-            if c.note_id == note && !out.iter().any(|s| s.ord == ord) {
+        for ord in g.passages_of(note) {
+            if !out.iter().any(|s| s.ord == ord) {
                 out.push(KeyPointSource {
                     ord,
                     fused: fused.iter().position(|f| f.ord as usize == ord),
@@ -1267,11 +1263,8 @@ impl Engine {
         let sentence_cos = |id: &str| {
             let v = qvec?;
             Some(
-                g.chunks
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| c.note_id == id)
-                    .flat_map(|(ord, _)| (0..g.sentences[ord].len()).map(move |j| (ord, j)))
+                g.passages_of(id)
+                    .flat_map(|ord| (0..g.sentences[ord].len()).map(move |j| (ord, j)))
                     .map(|(ord, j)| crate::index::dense::dot(v, g.sentence_vector(ord, j)))
                     .fold(f32::NEG_INFINITY, f32::max),
             )
