@@ -562,12 +562,20 @@ fn fit_closest(
     let ex = cram::eval::quality::closest_examples(engine, dev, realistic, base)?;
     let r = cram::eval::quality::cross_validate_closest(&ex);
     let mut out = String::from(
-        "closest@1 over the queries `ask` answers (hybrid), five-fold cross-validation grouped by note:\n\
-         | set | queries | fused order | fitted, held out | weights in use |\n|---|---|---|---|---|\n",
+        "closest@1 over the queries `ask` answers (hybrid), five-fold cross-validation grouped by note \
+         (the last column: an acceptable note is among the candidates, the model's ceiling):\n\
+         | set | queries | fused order | fitted, held out | weights in use | among the candidates |\n\
+         |---|---|---|---|---|---|\n",
     );
     for (name, n, fused, held, current) in &r.sets {
+        let of_set: Vec<_> = ex
+            .iter()
+            .filter(|e| e.set == *name || (name == "realistic" && e.set != "dev"))
+            .collect();
+        let among = of_set.iter().filter(|e| e.ok.contains(&true)).count() as f64
+            / of_set.len().max(1) as f64;
         out.push_str(&format!(
-            "| {name} | {n} | {fused:.3} | {held:.3} | {current:.3} |\n"
+            "| {name} | {n} | {fused:.3} | {held:.3} | {current:.3} | {among:.3} |\n"
         ));
     }
     out.push_str(&format!(
