@@ -51,7 +51,7 @@
 //! prints held-out numbers from five-fold cross-validation grouped by note.
 //! BM25-only mode has no cosine and keeps a term rule ([`MIN_COVERAGE`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -425,6 +425,25 @@ pub fn coverage(
     if all > 0.0 { hit / all } else { 0.0 }
 }
 
+/// The sentence of a mentioning passage's `text` to quote: the one that
+/// holds the most of the question's content words (`idf`: term -> IDF),
+/// weighed by IDF as [`coverage`] is (a rare "adam" counts for more than a
+/// common "optim"), the shorter of two alike. None when no sentence holds one.
+pub fn mention_sentence(text: &str, idf: &HashMap<&str, f32>) -> Option<String> {
+    crate::index::sentences::split_prose(text)
+        .into_iter()
+        .map(|s| {
+            let hits: HashSet<String> = crate::index::lexical::analyze(&s)
+                .into_iter()
+                .filter(|t| idf.contains_key(t.as_str()))
+                .collect();
+            (hits.iter().map(|t| idf[t.as_str()]).sum::<f32>(), s)
+        })
+        .filter(|(w, _)| *w > 0.0)
+        .max_by(|(a, s), (b, t)| a.total_cmp(b).then(t.len().cmp(&s.len())))
+        .map(|(_, s)| s)
+}
+
 /// What the abstention decision looked at (see the module doc).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Evidence {
@@ -479,6 +498,23 @@ pub struct Evidence {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mention_quotes_the_sentence_with_the_rarest_words() {
+        let text = "The loss is the same whatever the optimizer. Under Adam it is not, since decay is \
+                    decoupled from the gradient. Bayesian optimization tunes the rest.";
+        let idf = HashMap::from([("adam", 4.0), ("optim", 1.5)]);
+        let s = mention_sentence(text, &idf).unwrap();
+        assert!(s.starts_with("Under Adam"), "{s}");
+        // Alike weight: the shorter.
+        let idf = HashMap::from([("optim", 1.5)]);
+        let s = mention_sentence(text, &idf).unwrap();
+        assert!(s.starts_with("Bayesian"), "{s}");
+        assert_eq!(
+            mention_sentence(text, &HashMap::from([("zebra", 2.0)])),
+            None
+        );
+    }
 
     #[test]
     fn content_terms_drop_stopwords_and_stem() {

@@ -877,20 +877,8 @@ impl Engine {
             None => *g.lexical.search(q, 1).ok()?.first()?,
         };
         let c = &g.chunks[hit.ord as usize];
-        let content: HashSet<&str> = content.iter().map(String::as_str).collect();
-        let sentence = crate::index::sentences::split_prose(&c.text)
-            .into_iter()
-            .map(|s| {
-                let hits = crate::index::lexical::analyze(&s)
-                    .into_iter()
-                    .filter(|t| content.contains(t.as_str()))
-                    .collect::<HashSet<_>>()
-                    .len();
-                (hits, s)
-            })
-            .filter(|(h, _)| *h > 0)
-            .max_by_key(|(h, s)| (*h, std::cmp::Reverse(s.len())))
-            .map(|(_, s)| s);
+        let idf = self.content_idf(content);
+        let sentence = abstain::mention_sentence(&c.text, &idf);
         Some(Mention {
             chunk_id: c.id.clone(),
             question_id: c.question_id.clone(),
