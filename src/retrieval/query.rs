@@ -21,9 +21,9 @@
 //!    ("gqa" → "grouped-query attention"), appended to the text both arms
 //!    search. The table is mined from the notes themselves (a long form
 //!    followed by its acronym in parentheses, after Schwartz and Hearst,
-//!    PSB 2003) plus a small glossary of the field ([`GLOSSARY`]) whose
-//!    entries are kept only when every word of the long form occurs in the
-//!    notes.
+//!    PSB 2003) plus a glossary of the field ([`GLOSSARY`], 414 acronyms,
+//!    initialisms and clipped words such as "logreg") whose entries are kept
+//!    only when every word of the long form occurs in the notes.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
