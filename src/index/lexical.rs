@@ -589,6 +589,24 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Spelling math only adds words: the terms of any text, math or
+        /// not, are a subsequence of the terms of its spelled form, and text
+        /// without `$` is left as it is.
+        #[test]
+        fn spelling_math_only_adds_words(text in r"[a-z $\\_{}^kdEx0-9]{0,60}") {
+            let spelled = spell_math(&text);
+            if !text.contains('$') {
+                proptest::prop_assert!(matches!(spelled, Cow::Borrowed(_)));
+            }
+            let (before, after) = (analyze(&text), analyze(&spelled));
+            let mut rest = after.iter();
+            for t in &before {
+                proptest::prop_assert!(rest.any(|u| u == t), "{text:?} -> {spelled:?}");
+            }
+        }
+    }
+
     #[test]
     fn analyzer_stems_lowercases_and_drops_stopwords() {
         assert_eq!(analyze("Ranking the Documents"), vec!["rank", "document"]);
