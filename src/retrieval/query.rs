@@ -174,8 +174,13 @@ impl Lexicon {
     /// never treated as typos. Without it, only the notes' words are known.
     pub fn build(notes: &[NoteRecord], model_dir: Option<&Path>) -> Lexicon {
         let mut lex = Lexicon::default();
+        // TeX commands are markup, not words a candidate types: without this,
+        // "revert" was "corrected" to the `\rVert` of a formula.
+        static TEX: OnceLock<Regex> = OnceLock::new();
+        let tex = TEX.get_or_init(|| Regex::new(r"\\[A-Za-z]+").expect("valid regex"));
         for n in notes {
-            let text = format!("{} {} {}", n.title, n.tags.join(" "), n.body);
+            let body = tex.replace_all(&n.body, " ");
+            let text = format!("{} {} {}", n.title, n.tags.join(" "), body);
             let ws: Vec<String> = words(&text).collect();
             let mut seen = HashSet::new();
             for w in &ws {
@@ -355,12 +360,14 @@ impl Lexicon {
         let (w0, w1) = (ws.next(), ws.next());
         for l in len.saturating_sub(max)..=len + max {
             for cand in self.by_len.get(&l).into_iter().flatten() {
-                // Cheap filter before the edit distance: a typo keeps the
-                // first or the second letter (one edit changes at most one
-                // of them, except a swap of the two, which keeps both sets).
+                // A typo keeps the first letter, or swaps the first two:
+                // misspellings rarely start wrong (Kukich, ACM Computing
+                // Surveys 1992, after Pollock and Zamora 1984), while a real
+                // word a letter or two from a notes word often does ("gini" /
+                // "mini", "federated" / "generated").
                 let mut cs = cand.chars();
                 let (c0, c1) = (cs.next(), cs.next());
-                if cand.len() < 3 || (c0 != w0 && c1 != w1 && (c0 != w1 || c1 != w0)) {
+                if cand.len() < 3 || (c0 != w0 && (c0 != w1 || c1 != w0)) {
                     continue;
                 }
                 let d = strsim::damerau_levenshtein(word, cand);
@@ -687,6 +694,26 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         l
+    }
+
+    #[test]
+    fn a_typo_keeps_its_first_letter_and_formula_markup_is_no_word() {
+        let l = Lexicon::build(
+            &[note(
+                "q01",
+                "A mini batch of size $B$ has norm $\\lVert w \\rVert^2$; recall the precision.",
+            )],
+            None,
+        );
+        // One letter from "mini", but a typo rarely changes the first letter.
+        assert_eq!(l.correct("gini"), None);
+        assert_eq!(l.correct("nini"), None);
+        // A swap of the first two letters is still a typo.
+        assert_eq!(l.correct("rceall").as_deref(), Some("recall"));
+        assert_eq!(l.correct("precison").as_deref(), Some("precision"));
+        // `\rVert` is markup: "revert" is not "corrected" to it.
+        assert!(!l.knows("rvert") && !l.knows("lvert"));
+        assert_eq!(l.correct("revert"), None);
     }
 
     #[test]
