@@ -295,18 +295,16 @@ fn a_word_only_a_notes_tags_hold_finds_the_note() {
     }
     // "pomodoro" is a tag of the new note and a word of none of the notes' texts.
     let s = Sandbox::fixture();
-    std::fs::write(
-        s.corpus().join("q04-focus.md"),
-        "---\nid: q04\nsection: \"Study habits\"\n\
-         question: \"How do you keep focus through a long study session?\"\n\
-         tags: [pomodoro technique, timeboxing]\nrelated: []\n---\n\
-         # How do you keep focus through a long study session?\n\n\
-         ## Short answer\n\
-         Work in fixed blocks of about twenty-five minutes with a short break after each, and a longer one\n\
+    s.add_note(
+        "q04-focus.md",
+        "q04",
+        "Study habits",
+        "How do you keep focus through a long study session?",
+        "pomodoro technique, timeboxing",
+        "Work in fixed blocks of about twenty-five minutes with a short break after each, and a longer one\n\
          after four blocks. Decide the task of a block before it starts, keep the phone in another room, and\n\
          write down distractions instead of acting on them. Review at the end of the day what each block did.\n",
-    )
-    .unwrap();
+    );
     let body = std::fs::read_to_string(s.corpus().join("q04-focus.md")).unwrap();
     assert_eq!(body.matches("pomodoro").count(), 1, "only the tag holds it");
     let out = s
@@ -328,19 +326,17 @@ fn a_topic_the_users_own_notes_cover_is_not_outside_them() {
     }
     // The same question as above, once the notes hold a note on k-means.
     let s = Sandbox::fixture();
-    std::fs::write(
-        s.corpus().join("q04-clustering.md"),
-        "---\nid: q04\nsection: \"Clustering\"\n\
-         question: \"How does k-means clustering choose the number of clusters?\"\n\
-         tags: [k-means, elbow method, silhouette score]\nrelated: []\n---\n\
-         # How does k-means clustering choose the number of clusters?\n\n\
-         ## Short answer\n\
-         K-means does not choose k: you do. Run it for several values of k and plot the within-cluster sum of\n\
+    s.add_note(
+        "q04-clustering.md",
+        "q04",
+        "Clustering",
+        "How does k-means clustering choose the number of clusters?",
+        "k-means, elbow method, silhouette score",
+        "K-means does not choose k: you do. Run it for several values of k and plot the within-cluster sum of\n\
          squares against k; the elbow, where adding a cluster stops paying, is a candidate. The silhouette score\n\
          compares each point's distance to its own cluster with its distance to the nearest other cluster and\n\
          peaks at a good k. Check that the clusters are stable across random restarts before trusting them.\n",
-    )
-    .unwrap();
+    );
     let out = s
         .cram()
         .args([

@@ -82,6 +82,27 @@ impl Sandbox {
         self.dir.path().join("corpus")
     }
 
+    /// Adds note `id` as `corpus/<file>` in the bundled notes' format: front
+    /// matter, the question as its title, and a "Short answer" of `answer`.
+    pub fn add_note(
+        &self,
+        file: &str,
+        id: &str,
+        section: &str,
+        question: &str,
+        tags: &str,
+        answer: &str,
+    ) {
+        std::fs::write(
+            self.corpus().join(file),
+            format!(
+                "---\nid: {id}\nsection: \"{section}\"\nquestion: \"{question}\"\n\
+                 tags: [{tags}]\nrelated: []\n---\n# {question}\n\n## Short answer\n{answer}"
+            ),
+        )
+        .unwrap();
+    }
+
     pub fn index(&self) -> PathBuf {
         self.dir.path().join("index")
     }
