@@ -555,11 +555,31 @@ fn fit_key_points(
 /// `cram eval --fit-closest`: the closest-question model's held-out fit.
 fn fit_closest(
     engine: &mut Engine,
+    args: &cli::EvalArgs,
     dev: &[cram::eval::DevQuery],
     realistic: &[cram::eval::quality::RealQuery],
     base: &cram::SearchParams,
 ) -> anyhow::Result<()> {
     let ex = cram::eval::quality::closest_examples(engine, dev, realistic, base)?;
+    if let Some(path) = &args.features_out {
+        // One JSON object per query: its set and fold, per candidate note
+        // its id, features and whether it is acceptable.
+        let mut lines = String::new();
+        for e in &ex {
+            let v = serde_json::json!({
+                "query": e.query,
+                "set": e.set,
+                "fold": e.fold,
+                "features": cram::retrieval::closest::FEATURES,
+                "notes": e.cands.iter().map(|c| c.note.as_str()).collect::<Vec<_>>(),
+                "x": e.cands.iter().map(|c| c.x.to_vec()).collect::<Vec<_>>(),
+                "ok": e.ok,
+            });
+            lines.push_str(&v.to_string());
+            lines.push('\n');
+        }
+        write_file(path, &lines)?;
+    }
     let r = cram::eval::quality::cross_validate_closest(&ex);
     let mut out = String::from(
         "closest@1 over the queries `ask` answers (hybrid), five-fold cross-validation grouped by note \
@@ -660,7 +680,7 @@ fn eval_notes(
         return fit_key_points(&mut engine, &args, labels, &base);
     }
     if args.fit_closest {
-        return fit_closest(&mut engine, dev, &sets.realistic, &base);
+        return fit_closest(&mut engine, &args, dev, &sets.realistic, &base);
     }
     let scores = if args.realistic_only {
         Vec::new()

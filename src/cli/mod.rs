@@ -544,7 +544,8 @@ pub struct EvalArgs {
     #[arg(long)]
     pub realistic_only: bool,
     /// Notes: with --fit-abstention, also write every labelled query's features to FILE (TSV);
-    /// with --fit-key-points, every candidate sentence's (JSON lines)
+    /// with --fit-key-points, every candidate sentence's; with --fit-closest, every
+    /// candidate note's (JSON lines)
     #[arg(long, value_name = "FILE")]
     pub features_out: Option<PathBuf>,
     /// Notes: passages per answer for the default method

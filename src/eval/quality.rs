@@ -1348,6 +1348,8 @@ mod tests {
 /// which of them are acceptable.
 #[derive(Debug, Clone)]
 pub struct ClosestExample {
+    /// The query.
+    pub query: String,
     /// Where it comes from: `dev` or a realistic kind.
     pub set: String,
     /// The candidates ([`Engine::closest_pool`]).
@@ -1382,6 +1384,7 @@ pub fn closest_examples(
             continue;
         }
         out.push(ClosestExample {
+            query: query.clone(),
             set: set.to_string(),
             ok: cands.iter().map(|c| ids.contains(&c.note)).collect(),
             cands,
