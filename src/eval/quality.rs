@@ -87,6 +87,12 @@ impl AnswerLabel {
         self.has_terms(&s) || self.judged.iter().any(|j| s.contains(j.as_str()))
     }
 
+    /// True when `passage` holds a sentence the assessors judged to answer.
+    pub fn judged_in(&self, passage: &str) -> bool {
+        let s = comparable(passage);
+        self.judged.iter().any(|j| s.contains(j.as_str()))
+    }
+
     fn has_terms(&self, comparable: &str) -> bool {
         self.terms.iter().all(|t| comparable.contains(t.as_str()))
     }
@@ -701,6 +707,9 @@ pub struct KeyPointScore {
     /// bound: only the expected note's sentences were judged) (since
     /// cram.eval.notes/4).
     pub judged_precision: f64,
+    /// Share of the judged queries whose first passage holds a sentence
+    /// assessors judged to answer (since cram.eval.notes/6).
+    pub first_passage: f64,
     /// Share of key points that read on their own (no opening or early
     /// pronoun or back-reference; the same heuristic the extractor applies).
     pub standalone: f64,
@@ -720,6 +729,7 @@ pub fn evaluate_key_points(
 ) -> Result<KeyPointScore> {
     let (mut n, mut answered, mut points, mut standalone, mut leaks) = (0, 0, 0, 0, 0);
     let (mut judged, mut judged_answered, mut judged_points, mut judged_yes) = (0, 0, 0, 0);
+    let mut first_passage = 0;
     let mut misses = Vec::new();
     for l in labels {
         let a = engine.ask(&l.query, p)?;
@@ -738,6 +748,7 @@ pub fn evaluate_key_points(
             judged_answered += usize::from(yes > 0);
             judged_yes += yes;
             judged_points += a.key_points.len();
+            first_passage += usize::from(a.results.first().is_some_and(|r| l.judged_in(&r.text)));
         }
         if a.key_points.iter().any(|k| l.answered_by(&k.text)) {
             answered += 1;
@@ -772,6 +783,7 @@ pub fn evaluate_key_points(
         judged_answered: judged_answered as f64 / judged.max(1) as f64,
         judged_queries: judged,
         judged_precision: judged_yes as f64 / judged_points.max(1) as f64,
+        first_passage: first_passage as f64 / judged.max(1) as f64,
         standalone: standalone as f64 / points.max(1) as f64,
         behavioural_leaks: leaks as f64 / points.max(1) as f64,
         misses,
@@ -848,13 +860,15 @@ pub fn realistic_table(title: &str, r: &RealisticReport, kp: Option<&KeyPointSco
     if let Some(k) = kp {
         s.push_str(&format!(
             "\nKey points on {} labelled queries: {:.1}% contain the labelled answer sentence, {:.1}% one \
-             that assessors judged to answer ({} judged; {:.1}% of their key points were judged to answer); \
+             that assessors judged to answer ({} judged; {:.1}% of their key points were judged to answer, \
+             and passage [1] holds such a sentence for {:.1}%); \
              {:.1}% read on their own; {:.1}% from a behavioural note for a technical question.\n",
             k.queries,
             100.0 * k.answered,
             100.0 * k.judged_answered,
             k.judged_queries,
             100.0 * k.judged_precision,
+            100.0 * k.first_passage,
             100.0 * k.standalone,
             100.0 * k.behavioural_leaks
         ));

@@ -21,7 +21,7 @@ use crate::retrieval::answer::{
     Timings,
 };
 use crate::retrieval::fuse::Fused;
-use crate::retrieval::keypoints::{self, KeyPoint};
+use crate::retrieval::keypoints::{self, KeyPoint, Section};
 use crate::retrieval::query::{self, Lexicon};
 use crate::retrieval::search::{self, Searcher, ms};
 use crate::retrieval::{abstain, closest};
@@ -1189,7 +1189,9 @@ impl Engine {
 
     /// The shown order with the closest question's best passage first, so
     /// that passage [1] is from the note the answer names: moved up if MMR
-    /// chose it, else put first in place of the last one. Unchanged without
+    /// chose it, else put first in place of the last one; and that note's
+    /// short answer first instead when it scores at least
+    /// [`closest::SHORT_ANSWER_LEAD`] of that passage. Unchanged without
     /// candidates (abstained, or not hybrid).
     fn lead_with_closest(&self, ranking: &search::Ranking, note: Option<&str>) -> Vec<Shown> {
         let shown = |order: Vec<(usize, Option<crate::retrieval::answer::MmrDetail>)>| {
@@ -1215,6 +1217,31 @@ impl Engine {
                 if let Some(i) = (0..ranking.fused.len()).find(|&i| of_note(i)) {
                     order.pop();
                     order.insert(0, (i, None));
+                }
+            }
+        }
+        // A note's short answer is written to answer its question: when it
+        // is nearly as relevant as the note's best passage, it comes first.
+        if let Some(&(lead, _)) = order.first() {
+            let short = |i: usize| {
+                of_note(i)
+                    && Section::of(
+                        g.chunks[ranking.fused[i].ord as usize]
+                            .heading
+                            .first()
+                            .map(String::as_str),
+                    ) == Section::ShortAnswer
+            };
+            if !short(lead)
+                && let Some(i) = (0..ranking.fused.len()).find(|&i| short(i))
+                && ranking.fused[i].score >= closest::SHORT_ANSWER_LEAD * ranking.fused[lead].score
+            {
+                match order.iter().position(|&(k, _)| k == i) {
+                    Some(j) => order[..=j].rotate_right(1),
+                    None => {
+                        order.pop();
+                        order.insert(0, (i, None));
+                    }
                 }
             }
         }
