@@ -98,6 +98,9 @@ pub struct Correction {
     pub to: String,
 }
 
+/// Regular English endings a word may add to a known word and stay a word.
+const INFLECTIONS: [&str; 8] = ["ing", "ed", "es", "s", "er", "est", "ly", "d"];
+
 /// A short form expanded to the notes' long form.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Expansion {
@@ -283,7 +286,15 @@ impl Lexicon {
         // WordPiece vocabulary keeps only the stem whole) is a word, not a
         // typo: it is corrected only to a form of itself ("overfiting" ->
         // "overfitting"), never to another word ("tanked" -> "talked").
+        // Nor is a word that only adds an ending to the notes word it is
+        // nearest ("docs" next to "doc"): that is the word, inflected.
         if self.inflects_a_known_word(word) {
+            if word
+                .strip_prefix(near)
+                .is_some_and(|ending| INFLECTIONS.contains(&ending))
+            {
+                return None;
+            }
             let stem = |w: &str| crate::index::lexical::analyze(w).into_iter().next();
             return (stem(near) == stem(word)).then(|| near.to_string());
         }
@@ -316,7 +327,7 @@ impl Lexicon {
     fn inflects_a_known_word(&self, word: &str) -> bool {
         let known =
             |w: &str| w.len() >= 3 && (self.english.contains(w) || self.words.contains_key(w));
-        for suffix in ["ing", "ed", "es", "s", "er", "est", "ly", "d"] {
+        for suffix in INFLECTIONS {
             let Some(base) = word.strip_suffix(suffix) else {
                 continue;
             };
@@ -846,6 +857,9 @@ mod tests {
         assert_eq!(l.correct("overfiting").as_deref(), Some("overfitting"));
         // A typo that is no inflection is corrected as before.
         assert_eq!(l.correct("talkde").as_deref(), Some("talked"));
+        // A notes word with an ending added is that word, not a typo of it.
+        assert_eq!(l.correct("teams").as_deref(), None);
+        assert_eq!(l.correct("overfits").as_deref(), None);
     }
 
     #[test]
