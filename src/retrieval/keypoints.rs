@@ -182,10 +182,17 @@ pub fn relevance(w: &[f32], x: &[f32]) -> f32 {
 pub const MIN_POINTS: usize = 3;
 
 /// True when two candidates repeat a sentence: a sentence joined to its
-/// neighbour is a candidate beside that sentence alone (see
-/// [`crate::index::sentences::sentences`]), and only one of them is shown.
+/// neighbour is a candidate beside that sentence alone, and beside the same
+/// sentence joined to its other neighbour (see
+/// [`crate::index::sentences::sentences`]); only one of them is shown.
 pub fn repeats(a: &str, b: &str) -> bool {
-    a.contains(b) || b.contains(a)
+    if a.contains(b) || b.contains(a) {
+        return true;
+    }
+    let of_b = crate::index::sentences::split_sentences(b);
+    crate::index::sentences::split_sentences(a)
+        .iter()
+        .any(|s| of_b.contains(s))
 }
 
 /// Chooses up to `n` sentences. `cands[i]` is (passage index, position in
@@ -235,6 +242,15 @@ pub fn choose(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_joined_forms_of_one_sentence_repeat_it() {
+        let lead = "Likelihood. CE equals H(y) + KL(y || p).";
+        let leaned = "CE equals H(y) + KL(y || p). Minimizing it minimizes the KL divergence.";
+        assert!(repeats(lead, leaned) && repeats(leaned, lead));
+        assert!(repeats(leaned, "CE equals H(y) + KL(y || p)."));
+        assert!(!repeats(lead, "Minimizing it minimizes the KL divergence."));
+    }
 
     #[test]
     fn chooses_relevant_diverse_and_in_reading_order() {
