@@ -16,7 +16,10 @@
 //!    not use ("marathon") is never "corrected" into one they do: that would
 //!    turn an off-topic question into an on-topic one. A word with no such
 //!    neighbour that runs two notes words together ("crossentropy",
-//!    "finetuning") is split where the notes write the two side by side.
+//!    "finetuning") is split where the notes write the two side by side;
+//!    and two typed words the notes write as one ("layer norm", "batch
+//!    norm") are joined, when the notes use the joined word more often than
+//!    the pair.
 //! 3. **Acronyms and short forms expand** to the long form the notes use
 //!    ("gqa" → "grouped-query attention"), appended to the text both arms
 //!    search. The table is mined from the notes themselves (a long form
@@ -322,6 +325,27 @@ impl Lexicon {
         best.map(|(_, split)| split)
     }
 
+    /// True when the notes write `a` and `b` (lowercased words) as one word
+    /// ("layernorm", "batchnorm"), in more notes than they write them side by
+    /// side. Neither part may be a stopword or shorter than two letters, so
+    /// "in to" never becomes "into".
+    pub fn joins(&self, a: &str, b: &str) -> bool {
+        let word = |w: &str| {
+            w.len() >= 2
+                && w.chars().all(|c| c.is_ascii_alphabetic())
+                && !crate::retrieval::abstain::is_stopword(w)
+        };
+        if !word(a) || !word(b) {
+            return false;
+        }
+        let Some(&joined) = self.words.get(&format!("{a}{b}")) else {
+            return false;
+        };
+        let pair = format!(" {a} {b} ");
+        let apart = self.texts.iter().filter(|t| t.contains(&pair)).count() as u32;
+        joined > apart
+    }
+
     /// True when `word` is a regular inflection of a whole word of the
     /// model's vocabulary or of the notes.
     fn inflects_a_known_word(&self, word: &str) -> bool {
@@ -565,6 +589,9 @@ pub fn understand(q: &str, lex: &Lexicon, steps: Steps) -> Understood {
         }
     }
     out.push_str(&text[last..]);
+    if steps.typos {
+        out = join_compounds(&out, lex, &mut u.corrections);
+    }
     let mut searched = out.trim().to_string();
     for e in &expansions {
         searched.push_str(" (");
@@ -577,6 +604,36 @@ pub fn understand(q: &str, lex: &Lexicon, steps: Steps) -> Understood {
     }
     u.searched = searched;
     u
+}
+
+/// `s` with each pair of neighbouring words that the notes write as one
+/// word ([`Lexicon::joins`]) joined, each join recorded in `corrections`.
+/// Only words one space or hyphen apart are joined: "we're" is no pair.
+fn join_compounds(s: &str, lex: &Lexicon, corrections: &mut Vec<Correction>) -> String {
+    let spans = word_spans(s);
+    let mut out = String::with_capacity(s.len());
+    let (mut last, mut i) = (0, 0);
+    while i < spans.len() {
+        let (start, a) = spans[i];
+        if let Some(&(next, b)) = spans.get(i + 1) {
+            let gap = &s[start + a.len()..next];
+            let joined = format!("{}{}", a.to_lowercase(), b.to_lowercase());
+            if (gap == " " || gap == "-") && lex.joins(&a.to_lowercase(), &b.to_lowercase()) {
+                out.push_str(&s[last..start]);
+                out.push_str(&joined);
+                corrections.push(Correction {
+                    from: s[start..next + b.len()].to_string(),
+                    to: joined,
+                });
+                last = next + b.len();
+                i += 2;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&s[last..]);
+    out
 }
 
 /// Byte offsets and text of the alphanumeric words of `s`.
@@ -824,6 +881,31 @@ mod tests {
         assert_eq!(u.corrections.len(), 2);
         assert_eq!(l.correct("gradientsvanishing"), None);
         assert_eq!(l.correct("dataleakage").as_deref(), Some("data leakage"));
+    }
+
+    #[test]
+    fn two_words_the_notes_write_as_one_are_joined() {
+        let l = Lexicon::build(
+            &[
+                note("q01", "LayerNorm normalises each token; the layer norm is tiny."),
+                note("q02", "A LayerNorm again. Batch statistics. We're done."),
+                note("q03", "The gradient norm per layer. Trade off, and trade off."),
+            ],
+            None,
+        );
+        let u = understand("what does layer norm do", &l, Steps::default());
+        assert_eq!(u.searched, "what does layernorm do");
+        assert_eq!(u.corrections[0].from, "layer norm");
+        assert_eq!(u.corrections[0].to, "layernorm");
+        let u = understand("layer-norm vs batch norm", &l, Steps::default());
+        assert_eq!(u.searched, "layernorm vs batch norm");
+        // Written apart in as many notes as joined, or with a stopword, or
+        // across an apostrophe: left alone.
+        assert!(!l.joins("trade", "off") && !l.joins("we", "re"));
+        let u = understand("we're done", &l, Steps::default());
+        assert_eq!(u.searched, "we're done");
+        let u = understand("layer norm", &l, Steps { typos: false, ..Steps::default() });
+        assert_eq!(u.searched, "layer norm");
     }
 
     #[test]
