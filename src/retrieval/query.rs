@@ -615,20 +615,20 @@ fn join_compounds(s: &str, lex: &Lexicon, corrections: &mut Vec<Correction>) -> 
     let (mut last, mut i) = (0, 0);
     while i < spans.len() {
         let (start, a) = spans[i];
-        if let Some(&(next, b)) = spans.get(i + 1) {
-            let gap = &s[start + a.len()..next];
-            let joined = format!("{}{}", a.to_lowercase(), b.to_lowercase());
-            if (gap == " " || gap == "-") && lex.joins(&a.to_lowercase(), &b.to_lowercase()) {
-                out.push_str(&s[last..start]);
-                out.push_str(&joined);
-                corrections.push(Correction {
-                    from: s[start..next + b.len()].to_string(),
-                    to: joined,
-                });
-                last = next + b.len();
-                i += 2;
-                continue;
-            }
+        if let Some(&(next, b)) = spans.get(i + 1)
+            && matches!(&s[start + a.len()..next], " " | "-")
+            && lex.joins(&a.to_lowercase(), &b.to_lowercase())
+        {
+            let joined = format!("{a}{b}").to_lowercase();
+            out.push_str(&s[last..start]);
+            out.push_str(&joined);
+            corrections.push(Correction {
+                from: s[start..next + b.len()].to_string(),
+                to: joined,
+            });
+            last = next + b.len();
+            i += 2;
+            continue;
         }
         i += 1;
     }
@@ -887,9 +887,15 @@ mod tests {
     fn two_words_the_notes_write_as_one_are_joined() {
         let l = Lexicon::build(
             &[
-                note("q01", "LayerNorm normalises each token; the layer norm is tiny."),
+                note(
+                    "q01",
+                    "LayerNorm normalises each token; the layer norm is tiny.",
+                ),
                 note("q02", "A LayerNorm again. Batch statistics. We're done."),
-                note("q03", "The gradient norm per layer. Trade off, and trade off."),
+                note(
+                    "q03",
+                    "The gradient norm per layer. Trade off, and trade off.",
+                ),
             ],
             None,
         );
@@ -904,7 +910,14 @@ mod tests {
         assert!(!l.joins("trade", "off") && !l.joins("we", "re"));
         let u = understand("we're done", &l, Steps::default());
         assert_eq!(u.searched, "we're done");
-        let u = understand("layer norm", &l, Steps { typos: false, ..Steps::default() });
+        let u = understand(
+            "layer norm",
+            &l,
+            Steps {
+                typos: false,
+                ..Steps::default()
+            },
+        );
         assert_eq!(u.searched, "layer norm");
     }
 
