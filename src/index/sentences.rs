@@ -369,7 +369,7 @@ fn strip_marker(t: &str) -> &str {
 
 /// Splits at `.`, `?` or `!` followed by a space and an upper-case letter,
 /// digit, quote or bracket, unless the period ends a known abbreviation.
-pub fn split_sentences(p: &str) -> Vec<String> {
+fn split_sentences(p: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut start = 0;
     let b: Vec<(usize, char)> = p.char_indices().collect();

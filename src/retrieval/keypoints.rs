@@ -186,13 +186,15 @@ pub const MIN_POINTS: usize = 3;
 /// sentence joined to its other neighbour (see
 /// [`crate::index::sentences::sentences`]); only one of them is shown.
 pub fn repeats(a: &str, b: &str) -> bool {
-    if a.contains(b) || b.contains(a) {
-        return true;
-    }
-    let of_b = crate::index::sentences::split_sentences(b);
-    crate::index::sentences::split_sentences(a)
-        .iter()
-        .any(|s| of_b.contains(s))
+    a.contains(b) || b.contains(a) || ends_where_starts(a, b) || ends_where_starts(b, a)
+}
+
+/// True when `a`'s last sentences are the start of `b` (the two are runs of
+/// neighbouring sentences that overlap). Runs in the time of a scan, with
+/// no allocation: it is asked for many pairs of candidates per question.
+fn ends_where_starts(a: &str, b: &str) -> bool {
+    a.match_indices(' ')
+        .any(|(i, _)| a[..i].ends_with(['.', '?', '!', '"', '”']) && b.starts_with(&a[i + 1..]))
 }
 
 /// Chooses up to `n` sentences. `cands[i]` is (passage index, position in
