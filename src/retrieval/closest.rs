@@ -23,6 +23,8 @@ use serde::Serialize;
 /// 76.6% of the time without this rule and 80.6% with it (`cram eval`, key
 /// points); every share from 0.5 to 0.75 gives 80.2-80.6%, 0.3 gives 72.2%
 /// (the short answer then displaces the passage that answers a sub-topic).
+/// In a session, right after an answer from the same note, the short answer
+/// the reader has just read is not moved up ([`crate::Engine::ask_following`]).
 pub const SHORT_ANSWER_LEAD: f32 = 0.6;
 
 /// Notes of the fused list considered (the first ones by best passage).

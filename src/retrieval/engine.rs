@@ -390,7 +390,7 @@ impl Engine {
 
     /// Answers one question.
     pub fn ask(&mut self, question: &str, p: &SearchParams) -> Result<Answer> {
-        Ok(self.answer(question, p, false)?.0)
+        Ok(self.answer(question, p, false, None)?.0)
     }
 
     /// `question` asked in a session after `earlier`, the last question it
@@ -402,14 +402,17 @@ impl Engine {
     /// and that answer is kept when it is covered, with `understood.after`
     /// naming the question it followed. A new topic the notes cover, or one
     /// nowhere near the earlier note (an off-topic question), is never bent
-    /// toward the last one.
+    /// toward the last one. Either way, an answer from the earlier question's
+    /// note does not move that note's short answer up to lead: the reader
+    /// has just read it, and a follow-up asks for a detail.
     pub fn ask_following(
         &mut self,
         question: &str,
         earlier: Option<&Earlier>,
         p: &SearchParams,
     ) -> Result<Answer> {
-        let alone = self.ask(question, p)?;
+        let seen = earlier.map(|e| e.note.as_str());
+        let alone = self.answer(question, p, false, seen)?.0;
         self.follow_up(alone, earlier, p)
     }
 
@@ -434,7 +437,7 @@ impl Engine {
         if validate_query(&joined).is_err() {
             return Ok(alone);
         }
-        let mut followed = self.ask(&joined, p)?;
+        let mut followed = self.answer(&joined, p, false, Some(&earlier.note))?.0;
         if followed.abstained {
             return Ok(alone);
         }
@@ -451,7 +454,7 @@ impl Engine {
         question: &str,
         p: &SearchParams,
     ) -> Result<Option<keypoints::Pool>> {
-        let (a, w) = self.answer(question, p, false)?;
+        let (a, w) = self.answer(question, p, false, None)?;
         let (cands, ords) = (w.key_point_candidates, w.key_point_sources);
         if a.abstained || cands.is_empty() {
             return Ok(None);
@@ -482,22 +485,26 @@ impl Engine {
     /// ranking and abstention are judged separately); `abstained` and
     /// `coverage` still say what `ask` decides.
     pub fn ask_unabstained(&mut self, question: &str, p: &SearchParams) -> Result<Answer> {
-        Ok(self.answer(question, p, true)?.0)
+        Ok(self.answer(question, p, true, None)?.0)
     }
 
     /// The question ids of the passages `ask` would show, even when it would
     /// abstain (for evaluation: ranking and abstention are judged separately).
     pub fn ask_ranked(&mut self, question: &str, p: &SearchParams) -> Result<Vec<Option<String>>> {
-        let (a, _) = self.answer(question, p, true)?;
+        let (a, _) = self.answer(question, p, true, None)?;
         Ok(a.results.into_iter().map(|r| r.question_id).collect())
     }
 
     /// The answer, and how it was reached (for the fits).
+    ///
+    /// `seen`: in a session, the note the reader was just answered from; its
+    /// short answer, already read, does not lead again.
     fn answer(
         &mut self,
         question: &str,
         p: &SearchParams,
         keep_on_abstain: bool,
+        seen: Option<&str>,
     ) -> Result<(Answer, Workings)> {
         p.validate()?;
         let q = validate_query(question)?;
@@ -557,7 +564,7 @@ impl Engine {
         let shown: Vec<Shown> = if hidden {
             Vec::new()
         } else {
-            self.lead_with_closest(&ranking, note)
+            self.lead_with_closest(&ranking, note, seen)
         };
 
         let (key_points, shown, mut workings) = match (&qvec, abstained) {
@@ -1191,9 +1198,14 @@ impl Engine {
     /// that passage [1] is from the note the answer names: moved up if MMR
     /// chose it, else put first in place of the last one; and that note's
     /// short answer first instead when it scores at least
-    /// [`closest::SHORT_ANSWER_LEAD`] of that passage. Unchanged without
-    /// candidates (abstained, or not hybrid).
-    fn lead_with_closest(&self, ranking: &search::Ranking, note: Option<&str>) -> Vec<Shown> {
+    /// [`closest::SHORT_ANSWER_LEAD`] of that passage, unless `seen` is that
+    /// note. Unchanged without candidates (abstained, or not hybrid).
+    fn lead_with_closest(
+        &self,
+        ranking: &search::Ranking,
+        note: Option<&str>,
+        seen: Option<&str>,
+    ) -> Vec<Shown> {
         let shown = |order: Vec<(usize, Option<crate::retrieval::answer::MmrDetail>)>| {
             order
                 .into_iter()
@@ -1221,8 +1233,9 @@ impl Engine {
             }
         }
         // A note's short answer is written to answer its question: when it
-        // is nearly as relevant as the note's best passage, it comes first.
-        if let Some(&(lead, _)) = order.first() {
+        // is nearly as relevant as the note's best passage, it comes first,
+        // unless the reader has just been answered from this note.
+        if let Some(&(lead, _)) = order.first().filter(|_| seen != Some(note)) {
             let short = |i: usize| {
                 of_note(i)
                     && Section::of(
@@ -1319,7 +1332,7 @@ impl Engine {
         question: &str,
         p: &SearchParams,
     ) -> Result<Vec<closest::Candidate>> {
-        Ok(self.answer(question, p, false)?.1.closest)
+        Ok(self.answer(question, p, false, None)?.1.closest)
     }
 
     /// The `n` questions an abstaining answer names as nearest: the note of

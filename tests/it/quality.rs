@@ -171,6 +171,62 @@ fn assert_floors(
     assert!(adjacent >= adjacent_abstained, "adjacent {adjacent}");
 }
 
+/// The closest note's short answer is moved up to lead when it nearly ties
+/// with the note's best passage (`closest::SHORT_ANSWER_LEAD`), for many dev
+/// queries; asked again in a session right after an answer from that note,
+/// the short answer the reader has just read is not moved up, and the note's
+/// best passage leads.
+#[test]
+fn the_short_answer_leads_unless_it_was_just_read() {
+    if !util::require_model() {
+        return;
+    }
+    let root = util::root().join("tests/data");
+    let dev = cram::eval::load_dev_queries(&root.join("dev_queries.tsv")).unwrap();
+    let mut engine = util::bundled_engine();
+    let p = cram::SearchParams::default();
+    let mut led = 0;
+    for d in &dev {
+        let a = engine.ask(&d.query, &p).unwrap();
+        let Some(first) = a.results.first() else {
+            continue;
+        };
+        let closest = a.questions[0].id.clone();
+        // Only where the short answer was moved up: a passage of its note
+        // below it scores higher.
+        let promoted = a.results[1..]
+            .iter()
+            .any(|r| r.question_id == first.question_id && r.score > first.score);
+        if first.heading.first().map(String::as_str) != Some("Short answer")
+            || first.question_id.as_deref() != Some(closest.as_str())
+            || !promoted
+        {
+            continue;
+        }
+        led += 1;
+        let earlier = cram::Earlier::of(&a).unwrap();
+        let again = engine.ask_following(&d.query, Some(&earlier), &p).unwrap();
+        assert_eq!(again.questions[0].id, closest, "{}", d.query);
+        let first = &again.results[0];
+        assert_eq!(
+            first.question_id.as_deref(),
+            Some(closest.as_str()),
+            "{}",
+            d.query
+        );
+        assert_ne!(
+            first.heading.first().map(String::as_str),
+            Some("Short answer"),
+            "{}",
+            d.query
+        );
+    }
+    assert!(
+        led >= 30,
+        "the short answer was moved up in {led} dev answers"
+    );
+}
+
 /// An abstaining answer that points at a mention names the mention's note
 /// first among the nearest questions, and always names three, over every
 /// query of the realistic set that abstains.
