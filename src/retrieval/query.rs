@@ -41,7 +41,13 @@ use crate::index::NoteRecord;
 /// whole words; apostrophes may be straight or curly).
 pub const FRAMING: &[&str] = &[
     r"(?:if|when) (?:an|the|my) interviewers? (?:asks?|asked) (?:me )?(?:about |for )?",
-    r"(?:(?:the|an|my|one) )?interviewers? (?:asks?|asked|asking|wants?|wanted|pushed|pushes|showed|shows|claims?|claimed|says?|said|gave|gives|kept|keeps) (?:me |us )?(?:on |about |for |to explain |to |with )?",
+    r"(?:(?:the|an|my|one) )?interviewers? (?:asks?|asked|asking|wants?|wanted|pushed|pushes|pressed|probed|grilled|quizzed|drilled|showed|shows|claims?|claimed|says?|said|gave|gives|kept|keeps) (?:me |us )?(?:on |about |for |to explain |to |with )?",
+    // Other people who ask in an interview, and "they" asking once an
+    // interview is the setting ("in my interview they asked about ...").
+    r"(?:(?:the|a|my|our) )?(?:hiring managers?|recruiters?|(?:interview |onsite )?panel(?:ists?)?) (?:asks?|asked|asking|wants?|wanted|pushed|pressed|probed|grilled|quizzed|drilled) (?:me |us )?(?:on |about |for |to explain |to |with )?",
+    r"(?:they|he|she) (?:asked|pressed|probed|grilled|quizzed|drilled) (?:me |us )?(?:on|about)",
+    r"(?:if|when) (?:i'?m |i am |you'?re |you are )?asked (?:about|for|to explain)",
+    r"(?:in|during|at) (?:the|my|an?) (?:onsite|on-site|phone screen|final round|interview loop)",
     r"(?:(?:a|an|the) )?(?:good|strong|best|great|senior|interview) (?:interview )?answers? (?:for|on|to|about)",
     r"i(?: have|'ve got| got) (?:an?|my) (?:(?:technical|system design|ml|ai|coding|final|onsite|phone) )?interviews? (?:tomorrow|today|tonight|soon|next week|this week|on (?:mon|tues|wednes|thurs|fri|satur|sun)day)(?: and| so|,)?",
     r"i (?:was|got|get|am) asked (?:about |to explain )?",
@@ -847,6 +853,23 @@ mod tests {
             ),
             (
                 "interviewer asked about data leakage, what's a strong answer",
+                "data leakage",
+            ),
+            // Other askers, "they" in an interview, "if asked", the onsite.
+            (
+                "in my interview they asked about data leakage",
+                "data leakage",
+            ),
+            (
+                "the hiring manager grilled me on data leakage",
+                "data leakage",
+            ),
+            (
+                "during the onsite the panel asked about data leakage",
+                "data leakage",
+            ),
+            (
+                "how would you respond if asked about data leakage",
                 "data leakage",
             ),
         ] {
