@@ -84,13 +84,16 @@ impl AnswerLabel {
     /// judged to answer.
     pub fn judged_answered_by(&self, sentence: &str) -> bool {
         let s = comparable(sentence);
-        self.has_terms(&s) || self.judged.iter().any(|j| s.contains(j.as_str()))
+        self.has_terms(&s) || self.holds_judged(&s)
     }
 
     /// True when `passage` holds a sentence the assessors judged to answer.
     pub fn judged_in(&self, passage: &str) -> bool {
-        let s = comparable(passage);
-        self.judged.iter().any(|j| s.contains(j.as_str()))
+        self.holds_judged(&comparable(passage))
+    }
+
+    fn holds_judged(&self, comparable: &str) -> bool {
+        self.judged.iter().any(|j| comparable.contains(j.as_str()))
     }
 
     fn has_terms(&self, comparable: &str) -> bool {
