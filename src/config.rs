@@ -262,6 +262,13 @@ pub fn cram_home() -> PathBuf {
         .join("cram")
 }
 
+/// The English word list `scripts/provision.py` writes
+/// (`<cram_home>/words/en.txt`): typed words it lists are never corrected
+/// (see [`crate::retrieval::query::Lexicon::with_dictionary`]).
+pub fn words_file() -> PathBuf {
+    cram_home().join("words").join("en.txt")
+}
+
 /// Which steps of query understanding ([`crate::retrieval::query::understand`]) run (all by default; `cram eval` switches
 /// them off one at a time to measure each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

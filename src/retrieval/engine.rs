@@ -640,7 +640,8 @@ impl Engine {
     fn lexicon(&self) -> &Lexicon {
         self.lexicon.get_or_init(|| {
             let s = Instant::now();
-            let lex = Lexicon::build(&self.generation.notes, Some(&self.paths.model_dir));
+            let lex = Lexicon::build(&self.generation.notes, Some(&self.paths.model_dir))
+                .with_dictionary(crate::config::words_file());
             tracing::debug!(ms = ms(s), "built the query lexicon");
             lex
         })

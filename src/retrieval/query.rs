@@ -29,7 +29,7 @@
 //!    only when every word of the long form occurs in the notes.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -168,6 +168,10 @@ pub struct Lexicon {
     aliases: HashMap<String, String>,
     /// Whole words of the embedding model's WordPiece vocabulary.
     english: HashSet<String>,
+    /// An English word list, one word per line (see [`Lexicon::with_dictionary`]).
+    dictionary: Option<PathBuf>,
+    /// Its words, read on first need.
+    dictionary_words: OnceLock<HashSet<String>>,
     /// Each note's words, lowercased, one space apart (for counting the
     /// notes that use a long form).
     texts: Vec<String>,
@@ -245,6 +249,37 @@ impl Lexicon {
         lex
     }
 
+    /// Adds an English word list (one lowercased word per line; `cram`
+    /// uses `$CRAM_HOME/words/en.txt`, see [`crate::config::words_file`]):
+    /// its words are never corrected, like the WordPiece vocabulary's. It
+    /// is read the first time a typed word is in neither the notes nor that
+    /// vocabulary; a missing or unreadable file adds no word.
+    pub fn with_dictionary(mut self, path: PathBuf) -> Lexicon {
+        self.dictionary = Some(path);
+        self
+    }
+
+    /// True when `word` (lowercased) is a word of the WordPiece vocabulary or
+    /// of the English word list.
+    fn is_english(&self, word: &str) -> bool {
+        self.english.contains(word)
+            || self
+                .dictionary_words
+                .get_or_init(|| {
+                    let Some(path) = &self.dictionary else {
+                        return HashSet::new();
+                    };
+                    match std::fs::read_to_string(path) {
+                        Ok(text) => text.lines().map(str::to_string).collect(),
+                        Err(e) => {
+                            tracing::debug!(path = %path.display(), error = %e, "no English word list");
+                            HashSet::new()
+                        }
+                    }
+                })
+                .contains(word)
+    }
+
     /// The long form of a short form, if known.
     pub fn alias(&self, short: &str) -> Option<&str> {
         self.aliases.get(short).map(String::as_str)
@@ -283,14 +318,23 @@ impl Lexicon {
         if len < 4
             || !word.chars().all(|c| c.is_ascii_alphabetic())
             || self.words.contains_key(word)
-            || self.english.contains(word)
             || self.aliases.contains_key(word)
+            || self.is_english(word)
         {
             return None;
         }
         let Some(near) = self.nearest(word, if len >= 7 { 2 } else { 1 }) else {
             return self.split_compound(word);
         };
+        // The notes word nearest may be the typed word inflected
+        // ("parallelize" next to "parallelizes", "numeric" next to
+        // "numerics"): the same word, which the stemmed arm matches anyway.
+        if near
+            .strip_prefix(word)
+            .is_some_and(|ending| INFLECTIONS.contains(&ending))
+        {
+            return None;
+        }
         // A regular inflection of a known word ("tanked", "tripled": the
         // WordPiece vocabulary keeps only the stem whole) is a word, not a
         // typo: it is corrected only to a form of itself ("overfiting" ->
@@ -355,8 +399,7 @@ impl Lexicon {
     /// True when `word` is a regular inflection of a whole word of the
     /// model's vocabulary or of the notes.
     fn inflects_a_known_word(&self, word: &str) -> bool {
-        let known =
-            |w: &str| w.len() >= 3 && (self.english.contains(w) || self.words.contains_key(w));
+        let known = |w: &str| w.len() >= 3 && (self.words.contains_key(w) || self.is_english(w));
         for suffix in INFLECTIONS {
             let Some(base) = word.strip_suffix(suffix) else {
                 continue;
@@ -964,7 +1007,7 @@ mod tests {
         let mut l = Lexicon::build(
             &[note(
                 "q01",
-                "The team talked about overfitting: the model can overfit.",
+                "The team talked about overfitting: the model can overfit. It parallelizes.",
             )],
             None,
         );
@@ -978,6 +1021,31 @@ mod tests {
         // A notes word with an ending added is that word, not a typo of it.
         assert_eq!(l.correct("teams").as_deref(), None);
         assert_eq!(l.correct("overfits").as_deref(), None);
+        // Nor is a word the notes only use inflected.
+        assert_eq!(l.correct("parallelize").as_deref(), None);
+        assert_eq!(l.correct("paralelizes").as_deref(), Some("parallelizes"));
+    }
+
+    #[test]
+    fn a_word_of_the_english_word_list_is_not_corrected() {
+        let notes = [note("q01", "Requests share a pool; a chain of calls.")];
+        // Without a list, "shard" is one letter from the notes' "share".
+        assert_eq!(
+            Lexicon::build(&notes, None).correct("shard").as_deref(),
+            Some("share")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("en.txt");
+        std::fs::write(&list, "pool\nshard\n").unwrap();
+        let l = Lexicon::build(&notes, None).with_dictionary(list);
+        assert_eq!(l.correct("shard"), None);
+        // "sharding" inflects a listed word: not corrected to "sharing".
+        assert_eq!(l.correct("sharding"), None);
+        // A word not on the list is still a typo.
+        assert_eq!(l.correct("chian").as_deref(), Some("chain"));
+        // A missing list adds no word.
+        let l = Lexicon::build(&notes, None).with_dictionary(dir.path().join("none.txt"));
+        assert_eq!(l.correct("shard").as_deref(), Some("share"));
     }
 
     #[test]

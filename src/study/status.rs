@@ -15,7 +15,7 @@ use crate::index::{CorpusSnapshot, IndexDir, read_manifest, verify};
 /// One check.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
-    /// What was checked (`model`, `onnxruntime`, `index`, `notes`, `freshness`, `drill`).
+    /// What was checked (`model`, `onnxruntime`, `words`, `index`, `notes`, `freshness`, `drill`).
     pub name: &'static str,
     /// True when it is fine.
     pub ok: bool,
@@ -98,6 +98,7 @@ pub fn status(paths: &Paths, verify_model: bool) -> Status {
     let mut checks = vec![
         check("model", model_check(paths, &model, verify_model, &setup)),
         check("onnxruntime", runtime_check(paths, &setup)),
+        check("words", words_check(&setup)),
     ];
     let index_cmd = index_command(paths);
     let (index, manifest) = index_check(paths, &index_cmd);
@@ -167,6 +168,25 @@ fn runtime_check(paths: &Paths, setup: &str) -> Result<String, (String, String)>
             }
             Err(e) => Err((e.to_string(), setup.to_string())),
         },
+    }
+}
+
+/// The English word list typo correction leaves alone: present and readable.
+fn words_check(setup: &str) -> Result<String, (String, String)> {
+    let path = crate::config::words_file();
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(format!(
+            "{} English words at {}",
+            text.lines().count(),
+            path.display()
+        )),
+        Err(e) => Err((
+            format!(
+                "{}: {e} (typo correction then takes only the model's vocabulary for English)",
+                path.display()
+            ),
+            setup.to_string(),
+        )),
     }
 }
 

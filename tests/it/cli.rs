@@ -493,6 +493,7 @@ fn status_reports_each_check_and_the_fix() {
         [
             "model",
             "onnxruntime",
+            "words",
             "index",
             "notes",
             "freshness",
