@@ -526,7 +526,14 @@ impl Engine {
             vectors: &self.generation.vectors,
             graph,
         };
-        let ranking = searcher.rank(searched, qvec.as_deref(), p)?;
+        // MMR picks twice the passages asked for, so that passages moved
+        // down (see `lead_with_closest`) are replaced by the next choices;
+        // MMR is greedy, so its first `k` picks are the same either way.
+        let spare = SearchParams {
+            k: p.k.saturating_mul(2),
+            ..p.clone()
+        };
+        let ranking = searcher.rank(searched, qvec.as_deref(), &spare)?;
         t.bm25 = ranking.timings.bm25;
         t.dense = ranking.timings.dense;
         t.fuse = ranking.timings.fuse;
@@ -564,7 +571,7 @@ impl Engine {
         let shown: Vec<Shown> = if hidden {
             Vec::new()
         } else {
-            self.lead_with_closest(&ranking, note, seen)
+            self.lead_with_closest(&ranking, note, seen, p.k)
         };
 
         let (key_points, shown, mut workings) = match (&qvec, abstained) {
@@ -1206,6 +1213,7 @@ impl Engine {
         ranking: &search::Ranking,
         note: Option<&str>,
         seen: Option<&str>,
+        k: usize,
     ) -> Vec<Shown> {
         let shown = |order: Vec<(usize, Option<crate::retrieval::answer::MmrDetail>)>| {
             order
@@ -1219,6 +1227,7 @@ impl Engine {
         };
         let mut order = ranking.order.clone();
         let Some(note) = note else {
+            order.truncate(k);
             return shown(order);
         };
         let g = &self.generation;
@@ -1259,6 +1268,20 @@ impl Engine {
                 }
             }
         }
+        // A behavioural note's coaching (what the interviewer probes, how
+        // to structure the answer, red flags) is not study material for a
+        // technical question: it comes after every other passage. Its
+        // example stories stay where they rank, because they are worked
+        // technical cases (blind verdicts: BENCHMARKS.md, twelfth round).
+        if g.note(note).is_some_and(|n| !n.is_behavioural()) {
+            let coaching = |i: usize| {
+                let c = &g.chunks[ranking.fused[i].ord as usize];
+                g.note(&c.note_id).is_some_and(|n| n.is_behavioural())
+                    && Section::of(c.heading.first().map(String::as_str)) != Section::Example
+            };
+            order.sort_by_key(|&(i, _)| coaching(i));
+        }
+        order.truncate(k);
         shown(order)
     }
 
