@@ -103,6 +103,14 @@ pub const WEIGHTS: [f32; N_FEATURES + 1] = [
 /// `outside_margin`, at 0.25: 6.3% and 75.8%).
 pub const THRESHOLD: f32 = 0.35;
 
+/// The first fused passages whose sentences `sentence_cosine` reads: the
+/// passages an answer shows by default, where the model was fitted. Fixed,
+/// not the `k` asked for, so how many passages a reader wants shown never
+/// changes whether the notes cover the question (it did: "what is weight
+/// tying in transformers" was answered with `-k 3` and more, not covered
+/// with `-k 1` or `-k 2`).
+pub const SENTENCE_PASSAGES: usize = 5;
+
 /// In BM25-only mode, answer only when the best BM25 passage contains at
 /// least this share of the question's content words.
 pub const MIN_COVERAGE: f32 = 0.5;

@@ -763,7 +763,9 @@ impl Engine {
             phrase_coverage: note.phrase,
             concept_coverage: note.concept,
             term_spread: note.spread,
-            sentence_cosine: qvec.map_or(0.0, |v| self.best_sentence_cosine(v, ranking, p.k)),
+            sentence_cosine: qvec.map_or(0.0, |v| {
+                self.best_sentence_cosine(v, ranking, abstain::SENTENCE_PASSAGES)
+            }),
             arms_agree: f32::from(u8::from(
                 matches!((best_bm25.first(), ranking.dense.first()), (Some(a), Some(b))
                     if g.chunks[a.ord as usize].note_id == g.chunks[b.ord as usize].note_id),

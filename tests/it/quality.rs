@@ -271,6 +271,28 @@ fn coaching_is_not_shown_for_a_technical_question_but_stories_are() {
     assert!(stories >= 5, "example stories shown only {stories} times");
 }
 
+/// How many passages are shown never changes the coverage decision or its
+/// evidence: every realistic query asked with one passage and with ten.
+#[test]
+fn the_number_of_passages_shown_does_not_decide_coverage() {
+    if !util::require_model() {
+        return;
+    }
+    let mut engine = util::bundled_engine();
+    let with = |k: usize| cram::SearchParams {
+        k,
+        ..cram::SearchParams::default()
+    };
+    for q in util::realistic() {
+        let one = engine.ask(&q.query, &with(1)).unwrap();
+        let ten = engine.ask(&q.query, &with(10)).unwrap();
+        let json = |a: &cram::Answer| {
+            serde_json::to_value((&a.evidence, a.abstained, &a.questions)).unwrap()
+        };
+        assert_eq!(json(&one), json(&ten), "{}", q.query);
+    }
+}
+
 /// An abstaining answer that points at a mention names the mention's note
 /// first among the nearest questions, and always names three, over every
 /// query of the realistic set that abstains.
