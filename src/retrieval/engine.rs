@@ -514,30 +514,7 @@ impl Engine {
         let searched = understood.searched.as_str();
 
         let qvec = self.embed_question(searched, p, &mut t)?;
-        let graph = if p.mode != Mode::Bm25
-            && search::use_graph(p.dense_backend, self.generation.vectors.len())
-        {
-            Some(self.generation.graph()?)
-        } else {
-            None
-        };
-        let searcher = Searcher {
-            lexical: &self.generation.lexical,
-            vectors: &self.generation.vectors,
-            graph,
-        };
-        // MMR picks twice the passages asked for, so that passages moved
-        // down (see `lead_with_closest`) are replaced by the next choices;
-        // MMR is greedy, so its first `k` picks are the same either way.
-        let spare = SearchParams {
-            k: p.k.saturating_mul(2),
-            ..p.clone()
-        };
-        let ranking = searcher.rank(searched, qvec.as_deref(), &spare)?;
-        t.bm25 = ranking.timings.bm25;
-        t.dense = ranking.timings.dense;
-        t.fuse = ranking.timings.fuse;
-        t.mmr = ranking.timings.mmr;
+        let ranking = self.search(searched, qvec.as_deref(), p, &mut t)?;
 
         // The question's content terms, analysed once for the evidence, the
         // mention and the key points.
@@ -626,6 +603,42 @@ impl Engine {
             workings.closest = closest;
         }
         Ok((answer, workings))
+    }
+
+    /// Both arms, fusion and MMR for the searched text, with their timings
+    /// recorded in `t`. MMR picks twice the passages asked for, so that
+    /// passages moved down (see `lead_with_closest`) are replaced by the
+    /// next choices; MMR is greedy, so its first `k` picks are the same
+    /// either way.
+    fn search(
+        &self,
+        searched: &str,
+        qvec: Option<&[f32]>,
+        p: &SearchParams,
+        t: &mut Timings,
+    ) -> Result<search::Ranking> {
+        let graph = if p.mode != Mode::Bm25
+            && search::use_graph(p.dense_backend, self.generation.vectors.len())
+        {
+            Some(self.generation.graph()?)
+        } else {
+            None
+        };
+        let searcher = Searcher {
+            lexical: &self.generation.lexical,
+            vectors: &self.generation.vectors,
+            graph,
+        };
+        let spare = SearchParams {
+            k: p.k.saturating_mul(2),
+            ..p.clone()
+        };
+        let ranking = searcher.rank(searched, qvec, &spare)?;
+        t.bm25 = ranking.timings.bm25;
+        t.dense = ranking.timings.dense;
+        t.fuse = ranking.timings.fuse;
+        t.mmr = ranking.timings.mmr;
+        Ok(ranking)
     }
 
     /// The questions the first named question's note lists as related.
