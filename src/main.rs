@@ -747,7 +747,7 @@ fn print_notes_report(args: &cli::EvalArgs, r: &NotesReport) -> anyhow::Result<(
     let mut out = std::io::stdout();
     if args.json {
         let v = serde_json::json!({
-            "schema": "cram.eval.notes/6",
+            "schema": "cram.eval.notes/7",
             "methods": r.scores,
             "realistic": r.real,
             "holdout": r.held,

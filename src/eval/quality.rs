@@ -322,6 +322,13 @@ pub struct KindScore {
     pub abstained: f64,
     /// Adjacent: share answered `mentioned` whose mention is in the labelled note.
     pub mention_right: Option<f64>,
+    /// Adjacent: of the topics labelled as mentioned in a note, the share
+    /// abstained on with a mention in one of those notes (since
+    /// cram.eval.notes/7).
+    pub mention_found: Option<f64>,
+    /// Adjacent: of the topics no note mentions, the share shown a mention
+    /// anyway (since cram.eval.notes/7).
+    pub mention_unfounded: Option<f64>,
     /// In scope: of the queries abstained on, the share whose abstention
     /// still points at an acceptable note (the mention or one of the nearest
     /// questions it names), as `ask` shows it (since cram.eval.notes/4).
@@ -488,6 +495,8 @@ pub fn evaluate_realistic(
         ..Default::default()
     };
     let mut mentioned = (0usize, 0usize);
+    // Topics some note mentions: (queries, found); topics none does: (queries, mention shown).
+    let (mut labelled, mut unlabelled) = ((0usize, 0usize), (0usize, 0usize));
     let mut pointed: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut separation: Vec<(f32, bool)> = Vec::new();
     for q in queries {
@@ -523,14 +532,25 @@ pub fn evaluate_realistic(
                     a.questions.first().map_or("-", |x| x.id.as_str())
                 ));
             }
-            if let (Coverage::Mentioned, Some(m)) = (a.coverage, &a.mention) {
-                mentioned.0 += 1;
-                if m.question_id
+            let mention = match (a.abstained, a.coverage, &a.mention) {
+                (true, Coverage::Mentioned, Some(m)) => Some(m),
+                _ => None,
+            };
+            let right = mention.is_some_and(|m| {
+                m.question_id
                     .as_ref()
                     .is_some_and(|id| q.mentioned_in.contains(id))
-                {
-                    mentioned.1 += 1;
-                }
+            });
+            if mention.is_some() {
+                mentioned.0 += 1;
+                mentioned.1 += usize::from(right);
+            }
+            if q.mentioned_in.is_empty() {
+                unlabelled.0 += 1;
+                unlabelled.1 += usize::from(mention.is_some());
+            } else {
+                labelled.0 += 1;
+                labelled.1 += usize::from(right);
             }
         }
     }
@@ -556,7 +576,10 @@ pub fn evaluate_realistic(
             .get(&k.kind)
             .map(|&(n, right)| right as f64 / n as f64);
     }
-    adjacent.mention_right = (mentioned.0 > 0).then(|| mentioned.1 as f64 / mentioned.0 as f64);
+    let share = |(n, k): (usize, usize)| (n > 0).then(|| k as f64 / n as f64);
+    adjacent.mention_right = share((mentioned.0, mentioned.1));
+    adjacent.mention_found = share(labelled);
+    adjacent.mention_unfounded = share(unlabelled);
     kinds.push(adjacent);
     if off.queries > 0 {
         kinds.push(off);
@@ -821,6 +844,18 @@ pub fn realistic_table(title: &str, r: &RealisticReport, kp: Option<&KeyPointSco
                 100.0 * share
             ));
         }
+    }
+    if let Some(adj) = r.kinds.iter().find(|k| k.kind == ADJACENT)
+        && let (Some(found), Some(unfounded)) = (adj.mention_found, adj.mention_unfounded)
+    {
+        s.push_str(&format!(
+            "\nMentions, adjacent topics: {:.1}% of those a note mentions are answered \"not covered\" with a \
+             mention in such a note; {:.1}% of those no note mentions are shown a mention anyway ({:.1}% of the \
+             mentions shown are in a labelled note).\n",
+            100.0 * found,
+            100.0 * unfounded,
+            100.0 * adj.mention_right.unwrap_or(0.0)
+        ));
     }
     if let Some(auc) = r.abstention_auc {
         s.push_str(&format!(

@@ -115,10 +115,42 @@ pub const SENTENCE_PASSAGES: usize = 5;
 /// least this share of the question's content words.
 pub const MIN_COVERAGE: f32 = 0.5;
 
-/// When abstaining, a best BM25 passage holding at least this IDF-weighted
-/// share of the question's content words is shown as where the topic is
-/// mentioned (`coverage: mentioned`).
-pub const MENTION_COVERAGE: f32 = 0.6;
+/// When abstaining, a passage holding at least this share of the weight of
+/// the question's topic words ([`mention_weight`]) is shown as where the
+/// topic is mentioned (`coverage: mentioned`).
+pub const MENTION_SHARE: f32 = 0.5;
+
+/// The BM25 passages searched for a mention.
+pub const MENTION_DEPTH: usize = 10;
+
+/// A word that more notes than this use names no topic (of the 55 bundled
+/// notes: "model", "cost", "keep", "components").
+pub const MENTION_NOTES: usize = 4;
+
+/// What an apostrophe leaves of a contraction ("doesn't", "what's"):
+/// rare in the notes, and never a topic.
+const CONTRACTION_PARTS: [&str; 20] = [
+    "s", "t", "d", "ll", "m", "re", "ve", "aren", "couldn", "didn", "doesn", "don", "hadn", "hasn",
+    "haven", "isn", "shouldn", "wasn", "weren", "wouldn",
+];
+
+/// How much an analysed question word `term` says about where the notes
+/// mention the question's topic, given the number of the `of` notes that
+/// use it: the note-level IDF ln((of + 1) / (notes + 0.5)) of a topic word,
+/// and 0 for a word more than [`MENTION_NOTES`] notes use, a number (a
+/// year, a count) or a piece of a contraction. A word no note uses weighs
+/// most, so a question whose topic the notes never name ("rules of cricket
+/// for beginners") finds no mention in a passage that holds only its
+/// incidental word ("beginner's mistake").
+pub fn mention_weight(term: &str, notes: usize, of: usize) -> f32 {
+    if notes > MENTION_NOTES
+        || term.chars().all(|c| c.is_ascii_digit())
+        || CONTRACTION_PARTS.contains(&term)
+    {
+        return 0.0;
+    }
+    ((of as f32 + 1.0) / (notes as f32 + 0.5)).ln()
+}
 
 /// Neighbouring content terms within this many analysed terms of each other
 /// in a note count as the question's phrase.
@@ -505,6 +537,19 @@ pub struct Evidence {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_mention_weighs_topic_words_only() {
+        // A word two of 55 notes use names a topic; one used by most notes,
+        // a year and a piece of a contraction do not.
+        let rare = mention_weight("pca", 2, 55);
+        assert!((rare - (56.0f32 / 2.5).ln()).abs() < 1e-6);
+        assert_eq!(mention_weight("model", 40, 55), 0.0);
+        assert_eq!(mention_weight("2018", 1, 55), 0.0);
+        assert_eq!(mention_weight("doesn", 1, 55), 0.0);
+        // A word no note uses weighs most: the notes do not name that topic.
+        assert!(mention_weight("cricket", 0, 55) > rare);
+    }
     use super::*;
 
     #[test]

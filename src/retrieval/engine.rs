@@ -536,7 +536,7 @@ impl Engine {
         let evidence = self.evidence(searched, &content, qvec.as_deref(), &ranking, note, p)?;
         let abstained = abstain::decide(&evidence);
         let (coverage, mention) = if abstained {
-            match self.mention(searched, &content, &evidence, &ranking) {
+            match self.mention(searched, &content, &ranking) {
                 Some(m) => (Coverage::Mentioned, Some(m)),
                 None => (Coverage::None, None),
             }
@@ -889,23 +889,52 @@ impl Engine {
             .fold(0.0, f32::max)
     }
 
-    /// When abstaining: the passage that mentions the question's terms, if
-    /// the best BM25 passage holds most of them (IDF-weighted).
-    fn mention(
-        &self,
-        q: &str,
-        content: &[String],
-        e: &Evidence,
-        ranking: &search::Ranking,
-    ) -> Option<Mention> {
-        if e.term_coverage < abstain::MENTION_COVERAGE {
+    /// When abstaining: the passage where the notes mention the question's
+    /// topic, if any (see [`abstain::mention_weight`]): among the first
+    /// [`abstain::MENTION_DEPTH`] BM25 passages, the one holding the largest
+    /// weighted share of the question's topic words, when that share is at
+    /// least [`abstain::MENTION_SHARE`].
+    fn mention(&self, q: &str, content: &[String], ranking: &search::Ranking) -> Option<Mention> {
+        let g = &self.generation;
+        let hits: Vec<crate::index::lexical::Hit> = if ranking.bm25.is_empty() {
+            g.lexical.search(q, abstain::MENTION_DEPTH).ok()?
+        } else {
+            ranking
+                .bm25
+                .iter()
+                .take(abstain::MENTION_DEPTH)
+                .copied()
+                .collect()
+        };
+        let lexicon = self.lexicon();
+        let weights: Vec<f32> = content
+            .iter()
+            .map(|t| abstain::mention_weight(t, lexicon.notes_using(t), g.notes.len()))
+            .collect();
+        let all: f32 = weights.iter().sum();
+        let (share, hit) = hits
+            .iter()
+            .map(|h| {
+                let text = g.chunks[h.ord as usize].context_text();
+                let terms: HashSet<String> =
+                    crate::index::lexical::analyze(&query::without_tex(&text))
+                        .into_iter()
+                        .collect();
+                let held: f32 = content
+                    .iter()
+                    .zip(&weights)
+                    .filter(|(t, _)| terms.contains(t.as_str()))
+                    .map(|(_, w)| w)
+                    .sum();
+                (held / all.max(f32::MIN_POSITIVE), h)
+            })
+            .fold(None, |best: Option<(f32, _)>, x| match best {
+                Some(b) if b.0 >= x.0 => Some(b),
+                _ => Some(x),
+            })?;
+        if share < abstain::MENTION_SHARE {
             return None;
         }
-        let g = &self.generation;
-        let hit = match ranking.bm25.first() {
-            Some(h) => *h,
-            None => *g.lexical.search(q, 1).ok()?.first()?,
-        };
         let c = &g.chunks[hit.ord as usize];
         let idf = self.content_idf(content);
         let sentence = abstain::mention_sentence(&c.text, &idf);

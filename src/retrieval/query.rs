@@ -177,6 +177,14 @@ pub struct Lexicon {
     texts: Vec<String>,
 }
 
+/// `s` with its TeX commands (`\rVert`, `\cup`) blanked out: markup, not
+/// words anyone types.
+pub fn without_tex(s: &str) -> std::borrow::Cow<'_, str> {
+    static TEX: OnceLock<Regex> = OnceLock::new();
+    TEX.get_or_init(|| Regex::new(r"\\[A-Za-z]+").expect("valid regex"))
+        .replace_all(s, " ")
+}
+
 /// Lowercased alphanumeric words of `s` (apostrophes and inner hyphens split).
 fn words(s: &str) -> impl Iterator<Item = String> + '_ {
     s.split(|c: char| !c.is_alphanumeric())
@@ -190,12 +198,10 @@ impl Lexicon {
     /// never treated as typos. Without it, only the notes' words are known.
     pub fn build(notes: &[NoteRecord], model_dir: Option<&Path>) -> Lexicon {
         let mut lex = Lexicon::default();
-        // TeX commands are markup, not words a candidate types: without this,
-        // "revert" was "corrected" to the `\rVert` of a formula.
-        static TEX: OnceLock<Regex> = OnceLock::new();
-        let tex = TEX.get_or_init(|| Regex::new(r"\\[A-Za-z]+").expect("valid regex"));
         for n in notes {
-            let body = tex.replace_all(&n.body, " ");
+            // TeX commands are markup, not words a candidate types: without
+            // this, "revert" was "corrected" to the `\rVert` of a formula.
+            let body = without_tex(&n.body);
             let text = format!("{} {} {}", n.title, n.tags.join(" "), body);
             let ws: Vec<String> = words(&text).collect();
             let mut seen = HashSet::new();
@@ -204,6 +210,7 @@ impl Lexicon {
                     *lex.words.entry(w.clone()).or_insert(0) += 1;
                 }
             }
+
             lex.texts.push(format!(" {} ", ws.join(" ")));
             for (short, long) in mine_acronyms(&n.body) {
                 lex.aliases.entry(short).or_insert(long);
@@ -304,6 +311,27 @@ impl Lexicon {
         let phrase = format!(" {} ", words(long).collect::<Vec<_>>().join(" "));
         let spelled_out = self.texts.iter().filter(|t| t.contains(&phrase)).count() as u32;
         spelled_out >= uses
+    }
+
+    /// How many notes use the analysed term `term` in their prose (title,
+    /// tags and body, TeX commands aside), in any of its forms: the notes
+    /// words sharing its first three letters that analyse to it.
+    pub fn notes_using(&self, term: &str) -> usize {
+        let prefix: String = term.chars().take(3).collect();
+        let forms: Vec<String> = self
+            .words
+            .keys()
+            .filter(|w| w.starts_with(&prefix))
+            .filter(|w| crate::index::lexical::analyze(w) == [term])
+            .map(|w| format!(" {w} "))
+            .collect();
+        if forms.is_empty() {
+            return 0;
+        }
+        self.texts
+            .iter()
+            .filter(|t| forms.iter().any(|f| t.contains(f.as_str())))
+            .count()
     }
 
     /// True when the notes use `word` (lowercased).
@@ -1046,6 +1074,26 @@ mod tests {
         // A missing list adds no word.
         let l = Lexicon::build(&notes, None).with_dictionary(dir.path().join("none.txt"));
         assert_eq!(l.correct("shard").as_deref(), Some("share"));
+    }
+
+    #[test]
+    fn a_term_counts_the_notes_using_any_of_its_forms_in_prose() {
+        let l = Lexicon::build(
+            &[
+                note(
+                    "q01",
+                    "Keep the principal components; one component suffices.",
+                ),
+                note("q02", "A component of the loss, $A \\cup B$."),
+                note("q03", "Nothing here."),
+            ],
+            None,
+        );
+        let component = crate::index::lexical::analyze("components").remove(0);
+        assert_eq!(l.notes_using(&component), 2);
+        // `\cup` is TeX, not the word "cup".
+        assert_eq!(l.notes_using("cup"), 0);
+        assert_eq!(l.notes_using("cricket"), 0);
     }
 
     #[test]
