@@ -347,8 +347,15 @@ impl Lexicon {
             || !word.chars().all(|c| c.is_ascii_alphabetic())
             || self.words.contains_key(word)
             || self.aliases.contains_key(word)
-            || self.is_english(word)
         {
+            return None;
+        }
+        // An English word is not a typo, but the notes may spell it the
+        // other side of the Atlantic ("summarize", notes "summarise").
+        if let Some(other) = self.other_spelling(word) {
+            return Some(other);
+        }
+        if self.is_english(word) {
             return None;
         }
         let Some(near) = self.nearest(word, if len >= 7 { 2 } else { 1 }) else {
@@ -380,6 +387,52 @@ impl Lexicon {
             return (stem(near) == stem(word)).then(|| near.to_string());
         }
         Some(near.to_string())
+    }
+
+    /// The notes' spelling of `word` when they spell it the other way
+    /// between American and British English: -ize/-ise and -yze/-yse
+    /// ("summarize", "analyse"), -or/-our ("behavior"), a doubled `l` before
+    /// an ending ("labeled", "modelling") and -er/-re at the end ("center").
+    /// Only a form the notes use, and only one rewrite.
+    fn other_spelling(&self, word: &str) -> Option<String> {
+        const SWAPS: [(&str, &str); 10] = [
+            ("ize", "ise"),
+            ("iza", "isa"),
+            ("izi", "isi"),
+            ("yze", "yse"),
+            ("yzi", "ysi"),
+            ("or", "our"),
+            ("led", "lled"),
+            ("ling", "lling"),
+            ("ler", "ller"),
+            ("er", "re"),
+        ];
+        let known = |w: &String| self.words.contains_key(w.as_str());
+        for (us, uk) in SWAPS {
+            // A short word with a double `l` is no spelling variant:
+            // "filled" is not "filed".
+            if us.starts_with('l') && word.len() < 7 {
+                continue;
+            }
+            for (from, to) in [(us, uk), (uk, us)] {
+                // Within the word for the -ize family; at the end (or
+                // before a plural `s`) for -or/-our and -er/-re; before the
+                // ending for the doubled `l`.
+                let at_end = matches!(us, "or" | "er");
+                let candidates: Vec<String> = word
+                    .match_indices(from)
+                    .filter(|&(i, _)| {
+                        let rest = &word[i + from.len()..];
+                        !at_end || rest.is_empty() || rest == "s"
+                    })
+                    .map(|(i, _)| format!("{}{to}{}", &word[..i], &word[i + from.len()..]))
+                    .collect();
+                if let Some(c) = candidates.into_iter().find(known) {
+                    return Some(c);
+                }
+            }
+        }
+        None
     }
 
     /// Two notes words run together ("crossentropy", "kvcache"): the split
@@ -1094,6 +1147,30 @@ mod tests {
         // `\cup` is TeX, not the word "cup".
         assert_eq!(l.notes_using("cup"), 0);
         assert_eq!(l.notes_using("cricket"), 0);
+    }
+
+    #[test]
+    fn a_word_spelled_the_other_way_takes_the_notes_spelling() {
+        let l = Lexicon::build(
+            &[note(
+                "q01",
+                "Summarise, then analyse the behaviour of labelled data; modeling at the centre.",
+            )],
+            None,
+        )
+        .with_dictionary(std::path::PathBuf::from("/nonexistent"));
+        assert_eq!(l.correct("summarize").as_deref(), Some("summarise"));
+        assert_eq!(l.correct("analyze").as_deref(), Some("analyse"));
+        assert_eq!(l.correct("behavior").as_deref(), Some("behaviour"));
+        assert_eq!(l.correct("labeled").as_deref(), Some("labelled"));
+        assert_eq!(l.correct("modelling").as_deref(), Some("modeling"));
+        assert_eq!(l.correct("center").as_deref(), Some("centre"));
+        // Words the notes use, or with no other spelling in the notes, stay.
+        assert_eq!(l.correct("summarise"), None);
+        assert_eq!(l.correct("then"), None);
+        let l = Lexicon::build(&[note("q01", "The form was filed.")], None)
+            .with_dictionary(std::path::PathBuf::from("/nonexistent"));
+        assert_eq!(l.other_spelling("filled"), None);
     }
 
     #[test]
