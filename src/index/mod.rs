@@ -63,7 +63,10 @@ use crate::index::embed::ModelInfo;
 /// 10: outside topics and their vectors.
 /// 11: BM25 indexes each passage with its note's tags.
 /// 12: BM25 indexes the words said for inline math's operators.
-pub const FORMAT_VERSION: u32 = 12;
+/// 13: a key-point candidate saying fewer than six words outside
+/// parentheses ("Speculative decoding (Leviathan et al. 2023).") is joined
+/// to the sentence after it.
+pub const FORMAT_VERSION: u32 = 13;
 /// The first format whose vectors were embedded one text at a time. Older
 /// generations embedded in batches, which makes an int8 model's vector
 /// depend on its batch, so their vectors are not reused.
@@ -72,7 +75,7 @@ const VECTORS_ALONE_SINCE: u32 = 8;
 /// What `cram --version` prints after the name.
 pub const VERSION_LINE: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    " (index format 12; model sentence-transformers/all-MiniLM-L6-v2, ONNX Runtime 1.24)"
+    " (index format 13; model sentence-transformers/all-MiniLM-L6-v2, ONNX Runtime 1.24)"
 );
 
 #[cfg(test)]

@@ -63,6 +63,17 @@ fn words(s: &str) -> usize {
     s.split_whitespace().count()
 }
 
+/// Words of a sentence without its citations, the parentheses that hold a
+/// year: what it says ("Speculative decoding (Leviathan et al. 2023)." says
+/// two words; an aside such as "(k1 = 0 makes matching binary)" counts).
+fn words_said(s: &str) -> usize {
+    static CITATION: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = CITATION.get_or_init(|| {
+        regex::Regex::new(r"\([^()]*\b(?:1[89]|20)\d\d[a-z]?\b[^()]*\)").expect("valid regex")
+    });
+    words(&re.replace_all(s, " "))
+}
+
 /// Prose that may be part of a key point: no display math, no worked-out
 /// arithmetic, not a lead-in to a list or formula.
 fn is_prose(s: &str) -> bool {
@@ -84,7 +95,7 @@ fn joined(sents: &[String], j: usize) -> Option<String> {
     let pair = if leans_on_context(s) {
         let prev = sents.get(j.checked_sub(1)?)?;
         leads(prev).then(|| format!("{prev} {s}"))?
-    } else if words(s) < MIN_WORDS {
+    } else if words_said(s) < MIN_WORDS {
         let next = sents.get(j + 1)?;
         (leads(s) && leads(next)).then(|| format!("{s} {next}"))?
     } else {
@@ -106,6 +117,7 @@ fn short_display_math(p: &str) -> Option<&str> {
 /// A prose sentence that can be a key point by itself.
 fn stands_alone(s: &str) -> bool {
     (MIN_WORDS..=MAX_WORDS).contains(&words(s))
+        && words_said(s) >= MIN_WORDS
         && !s.ends_with('?')
         && is_prose(s)
         && !leans_on_context(after_quote(s))
@@ -513,6 +525,17 @@ mod tests {
             sentences(text)[0],
             "Retries multiply offered load. If each failed call is retried up to r times, a failing dependency \
              sees that many more requests."
+        );
+        // A name and its citation say too little: with the sentence after it.
+        let text = "- Speculative decoding (Leviathan et al. 2023). A small draft model proposes tokens that \
+                    the target model checks in one pass.";
+        assert_eq!(
+            sentences(text),
+            vec![
+                "Speculative decoding (Leviathan et al. 2023). A small draft model proposes tokens that the \
+                 target model checks in one pass.",
+                "A small draft model proposes tokens that the target model checks in one pass.",
+            ]
         );
         // "There is" states; it does not point back.
         assert!(!leans_on_context(
