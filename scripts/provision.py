@@ -187,16 +187,24 @@ def read_json(path):
 
 # ---------------------------------------------------------------- checks (no network, no pip)
 
+def manifest_problem(path, expected):
+    """(manifest, None) when the JSON manifest at path holds every expected key and value, else (None, reason)."""
+    meta = read_json(path)
+    if meta is None:
+        return None, f"{path} is missing"
+    for key, value in expected.items():
+        if meta.get(key) != value:
+            return None, f"{path}: {key} is {meta.get(key)!r}, expected {value!r}"
+    return meta, None
+
+
 def ort_problem(paths):
     """None when onnxruntime/ is complete and intact, else a one-line reason."""
     tag, lib_name, lib_sha = host_platform()
-    meta = read_json(paths.ort_json)
-    if meta is None:
-        return f"{paths.ort_json} is missing"
     want = {"version": ORT_VERSION, "library": "lib/" + lib_name, "sha256": lib_sha, "platform": tag}
-    for key, value in want.items():
-        if meta.get(key) != value:
-            return f"{paths.ort_json}: {key} is {meta.get(key)!r}, expected {value!r}"
+    meta, problem = manifest_problem(paths.ort_json, want)
+    if problem:
+        return problem
     lib = os.path.join(paths.ort_dir, meta["library"])
     if not os.path.isfile(lib):
         return f"{lib} is missing"
@@ -207,12 +215,9 @@ def ort_problem(paths):
 
 def model_problem(paths):
     """None when the model directory is complete and intact, else a one-line reason."""
-    meta = read_json(paths.model_json)
-    if meta is None:
-        return f"{paths.model_json} is missing"
-    for key, value in MODEL_JSON.items():
-        if meta.get(key) != value:
-            return f"{paths.model_json}: {key} is {meta.get(key)!r}, expected {value!r}"
+    meta, problem = manifest_problem(paths.model_json, MODEL_JSON)
+    if problem:
+        return problem
     for name in SHIPPED:
         if not os.path.isfile(os.path.join(paths.model_dir, name)):
             return f"{os.path.join(paths.model_dir, name)} is missing"
@@ -225,12 +230,9 @@ def model_problem(paths):
 
 def int8_problem(paths):
     """None when the int8 model directory is complete, intact and made from the current fp32 model."""
-    meta = read_json(paths.int8_json)
-    if meta is None:
-        return f"{paths.int8_json} is missing"
-    for key, value in INT8_JSON.items():
-        if meta.get(key) != value:
-            return f"{paths.int8_json}: {key} is {meta.get(key)!r}, expected {value!r}"
+    meta, problem = manifest_problem(paths.int8_json, INT8_JSON)
+    if problem:
+        return problem
     for name in SHIPPED:
         if not os.path.isfile(os.path.join(paths.int8_dir, name)):
             return f"{os.path.join(paths.int8_dir, name)} is missing"
@@ -246,12 +248,9 @@ def int8_problem(paths):
 
 def words_problem(paths):
     """None when words/ is complete and intact, else a one-line reason."""
-    meta = read_json(paths.words_json)
-    if meta is None:
-        return f"{paths.words_json} is missing"
-    for key, value in WORDS_JSON.items():
-        if meta.get(key) != value:
-            return f"{paths.words_json}: {key} is {meta.get(key)!r}, expected {value!r}"
+    meta, problem = manifest_problem(paths.words_json, WORDS_JSON)
+    if problem:
+        return problem
     words = os.path.join(paths.words_dir, "en.txt")
     if not os.path.isfile(words):
         return f"{words} is missing"
