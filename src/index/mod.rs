@@ -63,9 +63,9 @@ use crate::index::embed::ModelInfo;
 /// 10: outside topics and their vectors.
 /// 11: BM25 indexes each passage with its note's tags.
 /// 12: BM25 indexes the words said for inline math's operators.
-/// 13: a key-point candidate saying fewer than six words outside
-/// parentheses ("Speculative decoding (Leviathan et al. 2023).") is joined
-/// to the sentence after it.
+/// 13: a key-point candidate saying fewer than six words besides its
+/// citations ("Speculative decoding (Leviathan et al. 2023).") is joined to
+/// the sentence after it.
 pub const FORMAT_VERSION: u32 = 13;
 /// The first format whose vectors were embedded one text at a time. Older
 /// generations embedded in batches, which makes an int8 model's vector

@@ -1251,7 +1251,9 @@ impl Engine {
     /// chose it, else put first in place of the last one; and that note's
     /// short answer first instead when it scores at least
     /// [`closest::SHORT_ANSWER_LEAD`] of that passage, unless `seen` is that
-    /// note. Unchanged without candidates (abstained, or not hybrid).
+    /// note; for a technical note, behavioural coaching after every other
+    /// passage. Cut to the first `k` of MMR's longer list; only cut without
+    /// candidates (abstained, or not hybrid).
     fn lead_with_closest(
         &self,
         ranking: &search::Ranking,
