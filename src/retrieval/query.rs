@@ -45,15 +45,19 @@ pub const FRAMING: &[&str] = &[
     // Other people who ask in an interview, and "they" asking once an
     // interview is the setting ("in my interview they asked about ...").
     r"(?:(?:the|a|my|our) )?(?:hiring managers?|recruiters?|(?:interview |onsite )?panel(?:ists?)?) (?:asks?|asked|asking|wants?|wanted|pushed|pressed|probed|grilled|quizzed|drilled) (?:me |us )?(?:on |about |for |to explain |to |with )?",
-    r"(?:they|he|she) (?:asked|pressed|probed|grilled|quizzed|drilled) (?:me |us )?(?:on|about)",
+    r"(?:they|he|she) (?:asked|pressed|probed|grilled|quizzed|drilled)(?: (?:me|us))?(?: (?:on|about))?",
     r"(?:if|when) (?:i'?m |i am |you'?re |you are )?asked (?:about|for|to explain)",
     r"(?:in|during|at) (?:the|my|an?) (?:onsite|on-site|phone screen|final round|interview loop)",
+    // A round of an interview loop named by its kind ("in a behavioural
+    // round", "during my system design round").
+    r"(?:in|during|at|for) (?:the|my|an?) (?:(?:behaviou?ral|system design|ml design|ml system design|design|technical|coding|hiring manager|screening|take-home) )(?:round|screen|loop)s?",
     r"(?:(?:a|an|the) )?(?:good|strong|best|great|senior|interview) (?:interview )?answers? (?:for|on|to|about)",
     r"i(?: have|'ve got| got) (?:an?|my) (?:(?:technical|system design|ml|ai|coding|final|onsite|phone) )?interviews? (?:tomorrow|today|tonight|soon|next week|this week|on (?:mon|tues|wednes|thurs|fri|satur|sun)day)(?: and| so|,)?",
     r"i (?:was|got|get|am) asked (?:about |to explain )?",
     r"(?:and|but) i (?:froze|blanked|panicked|stumbled|rambled)",
     r"i (?:froze|blanked|panicked)(?: on)?",
     r"(?:how|what) (?:should|do|would|can|could) (?:i|you|one) (?:answer|respond|reply|say)(?: to| about| when asked)?",
+    r"(?:how|what) to (?:answer|respond|reply|say)(?: to| about| when asked| if asked)?",
     r"how (?:to|do i|should i|would you|can i) (?:explain|describe|present|talk about|discuss)(?: to an interviewer)?",
     r"what(?:'s| is) (?:a |the )?(?:good|strong|best|senior|great) (?:answer|response|way to answer)(?: to| for| about)?",
     r"(?:in|during|for|at) (?:an?|the|my|a technical|a system design|an ml|an ai) interviews?",
@@ -995,6 +999,19 @@ mod tests {
             (
                 "how would you respond if asked about data leakage",
                 "data leakage",
+            ),
+            // "How to answer", a round named by its kind, "they asked" alone.
+            (
+                "how to answer when data leakage matters",
+                "when data leakage matters",
+            ),
+            (
+                "in a behavioural round they asked what data leakage is",
+                "what data leakage is",
+            ),
+            (
+                "what to say when asked why data leakage is subtle",
+                "why data leakage is subtle",
             ),
         ] {
             assert_eq!(
