@@ -26,7 +26,10 @@
 //!    followed by its acronym in parentheses, after Schwartz and Hearst,
 //!    PSB 2003) plus a glossary of the field ([`GLOSSARY`], 414 acronyms,
 //!    initialisms and clipped words such as "logreg") whose entries are kept
-//!    only when every word of the long form occurs in the notes.
+//!    only when every word of the long form occurs in the notes. Another
+//!    name for what the notes call something (a product or model-family
+//!    name, an everyday phrasing: "chatgpt", "makes things up") adds the
+//!    notes' term ("llm", "hallucination") the same way ([`SYNONYMS`]).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -99,6 +102,21 @@ pub fn glossary() -> impl Iterator<Item = (&'static str, &'static str)> {
         .filter_map(|l| l.split_once('\t'))
 }
 
+/// Other names for what the notes call something (`synonyms.tsv`): a
+/// variant a candidate types (a product or model-family name, an everyday
+/// phrasing: "chatgpt", "generative ai"), tab, the notes' term ("llm"). See
+/// [`Lexicon::synonyms_in`] for when one is used.
+pub const SYNONYMS: &str = include_str!("synonyms.tsv");
+
+/// The entries of [`SYNONYMS`] as (variant words, notes term), in file order.
+pub fn synonyms() -> impl Iterator<Item = (Vec<String>, &'static str)> {
+    SYNONYMS
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(variant, term)| (words(variant).collect(), term))
+}
+
 /// Short forms used by more notes than this are not expanded.
 pub const RARE_SHORT_FORM: u32 = 3;
 
@@ -114,12 +132,13 @@ pub struct Correction {
 /// Regular English endings a word may add to a known word and stay a word.
 const INFLECTIONS: [&str; 8] = ["ing", "ed", "es", "s", "er", "est", "ly", "d"];
 
-/// A short form expanded to the notes' long form.
+/// A short form expanded to the notes' long form, or another name for a
+/// thing expanded to the notes' term ([`SYNONYMS`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Expansion {
     /// As typed (lowercased).
     pub short: String,
-    /// The long form appended to the search text.
+    /// The long form or term appended to the search text.
     pub long: String,
 }
 
@@ -315,6 +334,43 @@ impl Lexicon {
         let phrase = format!(" {} ", words(long).collect::<Vec<_>>().join(" "));
         let spelled_out = self.texts.iter().filter(|t| t.contains(&phrase)).count() as u32;
         spelled_out >= uses
+    }
+
+    /// The notes' terms for what `text` (lowercased words) calls by another
+    /// name ([`SYNONYMS`]), each with the variant as typed: a variant is
+    /// used when its words occur together in `text`, the notes' term does
+    /// not, and the notes write the term in more notes than the variant (a
+    /// name the notes themselves prefer, "xgboost" where several notes
+    /// discuss it by name, already matches). Longer variants first; a word
+    /// belongs to one variant at most.
+    pub fn synonyms_in(&self, text: &str) -> Vec<(String, String)> {
+        let typed: Vec<String> = words(text).collect();
+        let phrase = |ws: &[String]| format!(" {} ", ws.join(" "));
+        let typed_text = phrase(&typed);
+        let notes_with = |p: &str| self.texts.iter().filter(|t| t.contains(p)).count();
+        let mut entries: Vec<(Vec<String>, &str)> = synonyms()
+            .filter(|(v, _)| !v.is_empty() && typed_text.contains(&phrase(v)))
+            .collect();
+        entries.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
+        let mut used: Vec<String> = Vec::new();
+        let mut out: Vec<(String, String)> = Vec::new();
+        for (variant, term) in entries {
+            let term_words: Vec<String> = words(term).collect();
+            let v = phrase(&variant);
+            let t = phrase(&term_words);
+            if typed_text.contains(&t)
+                || used
+                    .iter()
+                    .any(|u| u.contains(&v) || v.contains(u.as_str()))
+                || out.iter().any(|(_, o)| o == term)
+                || notes_with(&t) <= notes_with(&v)
+            {
+                continue;
+            }
+            used.push(v);
+            out.push((variant.join(" "), term.to_string()));
+        }
+        out
     }
 
     /// How many notes use the analysed term `term` in their prose (title,
@@ -726,6 +782,22 @@ pub fn understand(q: &str, lex: &Lexicon, steps: Steps) -> Understood {
     if steps.typos {
         out = join_compounds(&out, lex, &mut u.corrections);
     }
+    if steps.aliases {
+        for (variant, term) in lex.synonyms_in(&out) {
+            // The whole name wins over a short form inside it: "vector db"
+            // is a vector database, not "vector" and a "database".
+            expansions.retain(|e| !variant.split(' ').any(|w| w == e.short));
+            if !expansions
+                .iter()
+                .any(|e| e.short == variant || e.long == term)
+            {
+                expansions.push(Expansion {
+                    short: variant,
+                    long: term,
+                });
+            }
+        }
+    }
     let mut searched = out.trim().to_string();
     for e in &expansions {
         searched.push_str(" (");
@@ -1098,6 +1170,58 @@ mod tests {
         let u = understand("what is gqa", &l, Steps::NONE);
         assert_eq!(u.searched, "what is gqa");
         assert!(!u.changed());
+    }
+
+    #[test]
+    fn another_name_adds_the_notes_term_when_the_notes_prefer_it() {
+        let notes = [
+            note(
+                "q1",
+                "An LLM answers; the LLM cost grows with GPT-4 prompts.",
+            ),
+            note("q2", "Serve the LLM behind a vector database."),
+            note("q3", "A vector database keeps vectors, as Pinecone does."),
+            note("q4", "Pinecone and pgvector store vectors."),
+        ];
+        let l = Lexicon::build(&notes, None);
+        // A product name for what the notes call an LLM.
+        let u = understand("when not to use chatgpt", &l, Steps::default());
+        assert_eq!(u.searched, "when not to use chatgpt (llm)");
+        assert_eq!(u.expansions[0].short, "chatgpt");
+        // Two words of one name; the short form inside it is not expanded
+        // on its own ("db" would add "database").
+        let u = understand("which vector db", &l, Steps::default());
+        assert_eq!(u.searched, "which vector db (vector database)");
+        assert_eq!(u.expansions.len(), 1);
+        // The term is already there: nothing to add.
+        let u = understand("chatgpt is an llm", &l, Steps::default());
+        assert!(u.expansions.is_empty(), "{u:?}");
+        // A name the notes use at least as often as the term stays as typed
+        // ("pinecone" and "vector database": two notes each).
+        assert!(
+            l.synonyms_in("pinecone vs weaviate")
+                .iter()
+                .all(|(v, _)| v != "pinecone")
+        );
+        // Switched off with the other alias steps.
+        let u = understand("when not to use chatgpt", &l, Steps::NONE);
+        assert!(!u.changed());
+    }
+
+    #[test]
+    fn every_synonym_line_is_one_lowercase_pair() {
+        for line in SYNONYMS
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            let (variant, term) = line.split_once('\t').expect("a tab");
+            assert!(!term.contains('\t'), "{line}");
+            for side in [variant, term] {
+                assert_eq!(side, side.to_lowercase(), "{line}");
+                assert_eq!(side, side.trim(), "{line}");
+                assert!(!side.is_empty(), "{line}");
+            }
+        }
     }
 
     #[test]

@@ -210,9 +210,16 @@ fn killed_builds_never_leave_a_broken_index() {
     let original = std::fs::read_to_string(&note).unwrap();
     let dir = cram::index::IndexDir::new(s.index());
     let (mut mid_run, mut points) = (0, 0);
-    // 30 kill points from 0 to 522 ms: before the lock, while loading the
-    // model, while embedding the edited passage, while writing, during the swap.
-    for i in 0..30u64 {
+    // How long a rebuild after one edit takes on this machine, so the kill
+    // points spread over it whatever the machine's speed.
+    std::fs::write(&note, format!("{original}\nA timed edit.\n")).unwrap();
+    let started = std::time::Instant::now();
+    s.cram().args(["index", "-q"]).assert().success();
+    let step = (started.elapsed() / 30).max(std::time::Duration::from_millis(1));
+    // 30 kill points from 0 to the end of such a build: before the lock,
+    // while loading the model, while embedding the edited passage, while
+    // writing, during the swap.
+    for i in 0..30u32 {
         std::fs::write(
             &note,
             format!("{original}\nEdit number {i} of the crash test.\n"),
@@ -226,7 +233,7 @@ fn killed_builds_never_leave_a_broken_index() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(i * 18));
+        std::thread::sleep(step * i);
         points += 1;
         if child.try_wait().unwrap().is_none() {
             mid_run += 1;
@@ -237,8 +244,8 @@ fn killed_builds_never_leave_a_broken_index() {
         let live = cram::index::Generation::open(&dir);
         assert!(
             live.is_ok(),
-            "after a kill at {} ms: {:?}",
-            i * 30,
+            "after a kill at {:?}: {:?}",
+            step * i,
             live.err()
         );
     }
