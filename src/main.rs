@@ -648,9 +648,14 @@ impl NotesSets {
         if let Some(p) = optional(&args.judgments, "answer_judgments.tsv") {
             cram::eval::quality::load_judgments(&p, &mut labels)?;
         }
-        let holdout_judgments = optional(&args.holdout_judgments, "holdout_keypoint_judgments.tsv")
-            .map(|p| cram::eval::quality::load_shown_judgments(&p))
-            .transpose()?;
+        // The bundled verdicts are on the bundled held-out queries: another
+        // held-out file takes only verdicts given with it.
+        let holdout_judgments = match (&args.holdout, &args.holdout_judgments) {
+            (Some(_), None) => None,
+            _ => optional(&args.holdout_judgments, "holdout_keypoint_judgments.tsv"),
+        }
+        .map(|p| cram::eval::quality::load_shown_judgments(&p))
+        .transpose()?;
         Ok(NotesSets {
             dev,
             off,

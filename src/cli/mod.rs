@@ -519,7 +519,7 @@ pub struct EvalArgs {
     #[arg(long, value_name = "FILE")]
     pub holdout: Option<PathBuf>,
     /// Notes: assessors' verdicts on the key points shown for the held-out queries, `query<TAB>1|0<TAB>sentence
-    /// start` [default: the project's tests/data/holdout_keypoint_judgments.tsv]
+    /// start` [default: the project's tests/data/holdout_keypoint_judgments.tsv, unless --holdout names another file]
     #[arg(long, value_name = "FILE")]
     pub holdout_judgments: Option<PathBuf>,
     /// Notes: answer labels for key points, `qid<TAB>query<TAB>term; term` [default: the project's tests/data/answer_labels.tsv]
