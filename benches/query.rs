@@ -12,36 +12,17 @@
 //! Plain `harness = false` timing loops: no bench framework, so the crate's
 //! dependency features (and build) are the same as for tests.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use cram::eval::{load_dev_queries, percentile};
+use cram::eval::{DevQuery, load_dev_queries, percentile};
 use cram::{Engine, OpenOptions, Paths, SearchParams};
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().expect("temp dir");
-    // A private copy of the notes and a private index, so the bench never
-    // touches the user's index.
-    let corpus = tmp.path().join("corpus");
-    std::fs::create_dir(&corpus).unwrap();
-    for e in std::fs::read_dir(root.join("corpus")).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), corpus.join(e.file_name())).unwrap();
-    }
-    // CRAM_BENCH_MODEL=fp32 (or a model folder) benches another model.
-    let model_dir = std::env::var_os("CRAM_BENCH_MODEL").map_or_else(
-        || Paths::defaults().model_dir,
-        |m| cram::index::model::resolve(Path::new(&m)),
-    );
-    println!("model: {}", model_dir.display());
-    let paths = Paths {
-        corpus: corpus.clone(),
-        index: tmp.path().join("index"),
-        model_dir,
-        ..Paths::defaults()
-    };
+    let (corpus, paths) = private_copy(root, tmp.path());
     let t = Instant::now();
     let (mut engine, _) = match Engine::open(&paths, &OpenOptions::default(), &mut |_| {}) {
         Ok(e) => e,
@@ -55,10 +36,39 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
     engine.load_model().unwrap();
-
-    // 1. Warm queries: retrieval (hybrid + MMR, k = 5), then the whole default
-    //    answer including key points.
     let dev = load_dev_queries(&root.join("tests/data/dev_queries.tsv")).unwrap();
+    warm_retrieval(&mut engine, &dev);
+    warm_answers(&mut engine, &dev);
+    warm_rendering(&mut engine, &dev);
+    processes(&corpus, &paths);
+}
+
+/// A private copy of the notes and a private index under `tmp`, so the
+/// bench never touches the user's index; `CRAM_BENCH_MODEL=fp32` (or a
+/// model folder) benches another model.
+fn private_copy(root: &Path, tmp: &Path) -> (PathBuf, Paths) {
+    let corpus = tmp.join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    for e in std::fs::read_dir(root.join("corpus")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), corpus.join(e.file_name())).unwrap();
+    }
+    let model_dir = std::env::var_os("CRAM_BENCH_MODEL").map_or_else(
+        || Paths::defaults().model_dir,
+        |m| cram::index::model::resolve(Path::new(&m)),
+    );
+    println!("model: {}", model_dir.display());
+    let paths = Paths {
+        corpus: corpus.clone(),
+        index: tmp.join("index"),
+        model_dir,
+        ..Paths::defaults()
+    };
+    (corpus, paths)
+}
+
+/// 1. Warm queries: retrieval (hybrid + MMR, k = 5) without key points.
+fn warm_retrieval(engine: &mut Engine, dev: &[DevQuery]) {
     let params = SearchParams {
         key_points: 0,
         ..SearchParams::default()
@@ -68,7 +78,7 @@ fn main() {
     }
     let (mut total, mut embed, mut search) = (Vec::new(), Vec::new(), Vec::new());
     for _round in 0..3 {
-        for q in &dev {
+        for q in dev {
             let t = Instant::now();
             let a = engine.ask(&q.query, &params).unwrap();
             total.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -91,12 +101,15 @@ fn main() {
             percentile(v, 0.99)
         );
     }
+}
 
+/// The whole default answer, and where its time goes.
+fn warm_answers(engine: &mut Engine, dev: &[DevQuery]) {
     // The whole default answer, and where its time goes: the query
     // embedding, retrieval (both arms, fusion, MMR), key points, and the rest
     // (query understanding, the abstention evidence, assembling the answer).
     let (mut full, mut parts) = (Vec::new(), [Vec::new(), Vec::new(), Vec::new(), Vec::new()]);
-    for q in &dev {
+    for q in dev {
         let t = Instant::now();
         let a = engine.ask(&q.query, &SearchParams::default()).unwrap();
         full.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -126,7 +139,10 @@ fn main() {
         percentile(k, 0.50),
         percentile(rest, 0.50)
     );
+}
 
+/// The default answers rendered for a terminal.
+fn warm_rendering(engine: &mut Engine, dev: &[DevQuery]) {
     // The same answers rendered for an 80-column terminal (compact, colour
     // and query-term highlighting on: the most work the renderer does).
     let style = cram::render::Style {
@@ -135,7 +151,7 @@ fn main() {
         ..Default::default()
     };
     let (mut with_render, mut render_only) = (Vec::new(), Vec::new());
-    for q in &dev {
+    for q in dev {
         let t = Instant::now();
         let a = engine.ask(&q.query, &SearchParams::default()).unwrap();
         let r = Instant::now();
@@ -151,13 +167,17 @@ fn main() {
         percentile(&mut render_only, 0.50),
         percentile(&mut render_only, 0.95)
     );
+}
 
+/// Cold processes, `cram ask` and `cram show` (2), and re-indexing after an
+/// edit (3), each timed as a whole `cram` process.
+fn processes(corpus: &Path, paths: &Paths) {
     // 2. Cold process.
     let bin = env!("CARGO_BIN_EXE_cram");
     let run = |args: &[&str]| {
         let t = Instant::now();
         let out = Command::new(bin)
-            .env("CRAM_CORPUS", &corpus)
+            .env("CRAM_CORPUS", corpus)
             .env("CRAM_INDEX", &paths.index)
             .env("CRAM_MODEL_DIR", &paths.model_dir)
             .args(args)
@@ -188,7 +208,7 @@ fn main() {
 
     // 3. Re-index after editing one note.
     let note = corpus.join(
-        std::fs::read_dir(&corpus)
+        std::fs::read_dir(corpus)
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .find(|n| n.to_string_lossy().starts_with("q14-"))

@@ -379,6 +379,97 @@ impl IndexDir {
             .map(|c| sentences::passage_sentences(&c.heading, &c.text))
             .collect();
 
+        let e = self.embed_all(
+            snapshot, &records, &chunks, &sentences, model, embed, progress,
+        )?;
+
+        // Write everything into a private temporary folder.
+        let stamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let id = format!("{}{:09}", stamp.as_secs(), stamp.subsec_nanos());
+        let tmp = self.root.join(format!("tmp-{}-{id}", std::process::id()));
+        fs::create_dir_all(&tmp).ctx("creating", &tmp)?;
+        let contents = Contents {
+            chunks: &chunks,
+            records: &records,
+            vectors: &e.vectors,
+            titles: &e.titles,
+            sentences: &sentences,
+            sentence_vectors: &e.sentence_vectors,
+            outside_topics: &e.outside_topics,
+            outside_vectors: &e.outside_vectors,
+        };
+        let manifest = match write_generation(
+            &tmp,
+            &contents,
+            |files| Manifest {
+                format: FORMAT_VERSION,
+                cram_version: env!("CARGO_PKG_VERSION").to_string(),
+                created_unix: SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_secs(),
+                fingerprint: snapshot.fingerprint(model, chunker, graph_params),
+                model: model.clone(),
+                chunker,
+                graph: graph_params,
+                hnsw_basename: files.0,
+                sources: snapshot.sources.clone(),
+                corpus_hash: snapshot.corpus_hash.clone(),
+                notes: records.len(),
+                chunks: chunks.len(),
+                embedded: e.embedded,
+                build_seconds: started.elapsed().as_secs_f64(),
+                files: files.1,
+            },
+            graph_params,
+        ) {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&tmp);
+                return Err(e);
+            }
+        };
+
+        let gen_name = self.publish(&tmp, &id)?;
+        tracing::info!(generation = %gen_name, seconds = manifest.build_seconds, "published index generation");
+        Ok(manifest)
+    }
+
+    /// Publishes the finished build in `tmp`: renames the folder to
+    /// `gen-<id>`, then points CURRENT at it (each step a rename, so a
+    /// reader sees the old generation or the new one), and removes what is
+    /// no longer needed. Returns the generation's folder name.
+    fn publish(&self, tmp: &Path, id: &str) -> Result<String> {
+        let previous = self.current().ok().flatten();
+        let gen_name = format!("gen-{id}");
+        let gen_path = self.root.join(&gen_name);
+        fs::rename(tmp, &gen_path).ctx("publishing", &gen_path)?;
+        let cur_tmp = self.root.join("CURRENT.tmp");
+        write_file(&cur_tmp, format!("{gen_name}\n").as_bytes())?;
+        fs::rename(&cur_tmp, self.root.join(CURRENT))
+            .ctx("publishing", &self.root.join(CURRENT))?;
+        sync_dir(&self.root);
+        self.collect_garbage(&gen_name, previous.as_deref());
+        Ok(gen_name)
+    }
+
+    /// The vectors of a build: every passage, note question, key-point
+    /// sentence and listed outside topic, embedding only what the live
+    /// generation (same model) does not already hold; and the outside
+    /// topics these notes do not cover.
+    #[allow(clippy::too_many_arguments)]
+    fn embed_all(
+        &self,
+        snapshot: &CorpusSnapshot,
+        records: &[NoteRecord],
+        chunks: &[Chunk],
+        sentences: &[Vec<String>],
+        model: &ModelInfo,
+        embed: &mut EmbedFn<'_>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Embedded> {
         let sentence_keys: Vec<String> = sentences
             .iter()
             .flatten()
@@ -387,10 +478,10 @@ impl IndexDir {
         // Reuse vectors from the live generation when the model is the same.
         let mut cache = self.vector_cache(model).unwrap_or_default();
         let mut wanted: Vec<(String, String)> = Vec::new(); // (hash, text)
-        for c in &chunks {
+        for c in chunks {
             wanted.push((c.hash.clone(), c.context_text()));
         }
-        for (n, r) in snapshot.notes.iter().zip(&records) {
+        for (n, r) in snapshot.notes.iter().zip(records) {
             wanted.push((r.title_hash.clone(), title_text(n)));
         }
         for (key, s) in sentence_keys.iter().zip(sentences.iter().flatten()) {
@@ -400,7 +491,7 @@ impl IndexDir {
         for t in &listed {
             wanted.push((outside::key(t), t.clone()));
         }
-        let total = embed_missing(&mut cache, wanted, embed, progress)?;
+        let embedded = embed_missing(&mut cache, wanted, embed, progress)?;
         let rows: Vec<Vec<f32>> = chunks.iter().map(|c| cache[&c.hash].clone()).collect();
         let title_rows: Vec<Vec<f32>> = records
             .iter()
@@ -424,68 +515,14 @@ impl IndexDir {
         let outside_rows: Vec<Vec<f32>> = keep.iter().map(|&i| listed_rows[i].clone()).collect();
         let outside_vectors = Vectors::from_rows(model.dim, &outside_rows);
 
-        // Write everything into a private temporary folder.
-        let stamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        let id = format!("{}{:09}", stamp.as_secs(), stamp.subsec_nanos());
-        let tmp = self.root.join(format!("tmp-{}-{id}", std::process::id()));
-        fs::create_dir_all(&tmp).ctx("creating", &tmp)?;
-        let contents = Contents {
-            chunks: &chunks,
-            records: &records,
-            vectors: &vectors,
-            titles: &titles,
-            sentences: &sentences,
-            sentence_vectors: &sentence_vectors,
-            outside_topics: &outside_topics,
-            outside_vectors: &outside_vectors,
-        };
-        let manifest = match write_generation(
-            &tmp,
-            &contents,
-            |files| Manifest {
-                format: FORMAT_VERSION,
-                cram_version: env!("CARGO_PKG_VERSION").to_string(),
-                created_unix: SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .unwrap_or_default()
-                    .as_secs(),
-                fingerprint: snapshot.fingerprint(model, chunker, graph_params),
-                model: model.clone(),
-                chunker,
-                graph: graph_params,
-                hnsw_basename: files.0,
-                sources: snapshot.sources.clone(),
-                corpus_hash: snapshot.corpus_hash.clone(),
-                notes: records.len(),
-                chunks: chunks.len(),
-                embedded: total,
-                build_seconds: started.elapsed().as_secs_f64(),
-                files: files.1,
-            },
-            graph_params,
-        ) {
-            Ok(m) => m,
-            Err(e) => {
-                let _ = fs::remove_dir_all(&tmp);
-                return Err(e);
-            }
-        };
-
-        // Publish: rename the folder, then point CURRENT at it.
-        let previous = self.current().ok().flatten();
-        let gen_name = format!("gen-{id}");
-        let gen_path = self.root.join(&gen_name);
-        fs::rename(&tmp, &gen_path).ctx("publishing", &gen_path)?;
-        let cur_tmp = self.root.join("CURRENT.tmp");
-        write_file(&cur_tmp, format!("{gen_name}\n").as_bytes())?;
-        fs::rename(&cur_tmp, self.root.join(CURRENT))
-            .ctx("publishing", &self.root.join(CURRENT))?;
-        sync_dir(&self.root);
-        self.collect_garbage(&gen_name, previous.as_deref());
-        tracing::info!(generation = %gen_name, seconds = manifest.build_seconds, "published index generation");
-        Ok(manifest)
+        Ok(Embedded {
+            vectors,
+            titles,
+            sentence_vectors,
+            outside_topics,
+            outside_vectors,
+            embedded,
+        })
     }
 
     /// hash -> vector for every passage and title of the live generation, if
@@ -834,6 +871,21 @@ impl Generation {
     pub fn note(&self, id: &str) -> Option<&NoteRecord> {
         self.notes.iter().find(|n| n.id == id)
     }
+}
+
+/// What [`IndexDir::build`] embeds ([`IndexDir::embed_all`]).
+struct Embedded {
+    /// One row per passage.
+    vectors: Vectors,
+    /// One row per note question (title and tags).
+    titles: Vectors,
+    /// One row per key-point sentence, passage by passage.
+    sentence_vectors: Vectors,
+    /// The listed outside topics no note covers, and their rows.
+    outside_topics: Vec<String>,
+    outside_vectors: Vectors,
+    /// Texts embedded in this build (the rest came from the live generation).
+    embedded: usize,
 }
 
 /// What a generation holds, written by [`write_generation`].
