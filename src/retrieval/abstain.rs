@@ -278,8 +278,9 @@ pub fn decide(e: &Evidence) -> bool {
 }
 
 /// Common English function words, left out of `term_coverage` so that "what
-/// is the" does not count as evidence. Matched after lowercasing, before
-/// stemming.
+/// is the" does not count as evidence, and words that say what kind of
+/// answer is wanted ("example", "pitfalls", "checklist"). Matched after
+/// lowercasing, before stemming.
 pub const STOPWORDS: &[&str] = &[
     "a",
     "about",
@@ -417,6 +418,23 @@ pub const STOPWORDS: &[&str] = &[
     "works",
     "thing",
     "things",
+    // What kind of answer is wanted, not what it is about: "gotchas with
+    // batch norm at inference" asks about batch norm, and a word no note
+    // uses weighs most in the coverage features.
+    "basics",
+    "caveats",
+    "cheatsheet",
+    "checklist",
+    "gotcha",
+    "gotchas",
+    "nutshell",
+    "overview",
+    "pitfall",
+    "pitfalls",
+    "practices",
+    "takeaways",
+    "tips",
+    "tricks",
 ];
 
 /// True for a word of [`STOPWORDS`] (lowercased).

@@ -117,6 +117,22 @@ pub fn synonyms() -> impl Iterator<Item = (Vec<String>, &'static str)> {
         .map(|(variant, term)| (words(variant).collect(), term))
 }
 
+/// True when `word` (lowercased) is a term of the field cram knows by name:
+/// a short form of the glossary (kept or not: "faiss" is a library, not a
+/// typo of "fails") or a one-word name in [`SYNONYMS`] ("qdrant").
+fn is_field_term(word: &str) -> bool {
+    static TERMS: OnceLock<HashSet<String>> = OnceLock::new();
+    TERMS
+        .get_or_init(|| {
+            let shorts = glossary().map(|(short, _)| short.to_string());
+            let names = synonyms()
+                .filter(|(v, _)| v.len() == 1)
+                .map(|(mut v, _)| v.remove(0));
+            shorts.chain(names).collect()
+        })
+        .contains(word)
+}
+
 /// Short forms used by more notes than this are not expanded.
 pub const RARE_SHORT_FORM: u32 = 3;
 
@@ -407,6 +423,7 @@ impl Lexicon {
             || !word.chars().all(|c| c.is_ascii_alphabetic())
             || self.words.contains_key(word)
             || self.aliases.contains_key(word)
+            || is_field_term(word)
         {
             return None;
         }
@@ -1170,6 +1187,17 @@ mod tests {
         let u = understand("what is gqa", &l, Steps::NONE);
         assert_eq!(u.searched, "what is gqa");
         assert!(!u.changed());
+    }
+
+    #[test]
+    fn a_term_of_the_field_is_not_a_typo() {
+        let l = Lexicon::build(
+            &[note("q1", "The service fails; it never fails twice.")],
+            None,
+        );
+        // "faiss" is one letter from "fails", and a glossary short form.
+        assert_eq!(l.correct("faiss"), None);
+        assert_eq!(l.correct("failz").as_deref(), Some("fails"));
     }
 
     #[test]
