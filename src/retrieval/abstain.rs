@@ -594,6 +594,11 @@ mod tests {
             vec!["rank", "model"]
         );
         assert!(content_terms("what is the").is_empty());
+        // What kind of answer is wanted is not what it is about.
+        assert_eq!(
+            content_terms("gotchas and tips: batchnorm checklist"),
+            content_terms("batchnorm")
+        );
     }
 
     #[test]
