@@ -108,13 +108,18 @@ pub fn glossary() -> impl Iterator<Item = (&'static str, &'static str)> {
 /// [`Lexicon::synonyms_in`] for when one is used.
 pub const SYNONYMS: &str = include_str!("synonyms.tsv");
 
-/// The entries of [`SYNONYMS`] as (variant words, notes term), in file order.
-pub fn synonyms() -> impl Iterator<Item = (Vec<String>, &'static str)> {
-    SYNONYMS
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once('\t'))
-        .map(|(variant, term)| (words(variant).collect(), term))
+/// The entries of [`SYNONYMS`] as (variant words, notes term), in file
+/// order, parsed once.
+pub fn synonyms() -> &'static [(Vec<String>, &'static str)] {
+    static TABLE: OnceLock<Vec<(Vec<String>, &'static str)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        SYNONYMS
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .filter_map(|l| l.split_once('\t'))
+            .map(|(variant, term)| (words(variant).collect(), term))
+            .collect()
+    })
 }
 
 /// True when `word` (lowercased) is a term of the field cram knows by name:
@@ -126,8 +131,9 @@ fn is_field_term(word: &str) -> bool {
         .get_or_init(|| {
             let shorts = glossary().map(|(short, _)| short.to_string());
             let names = synonyms()
+                .iter()
                 .filter(|(v, _)| v.len() == 1)
-                .map(|(mut v, _)| v.remove(0));
+                .map(|(v, _)| v[0].clone());
             shorts.chain(names).collect()
         })
         .contains(word)
@@ -364,15 +370,17 @@ impl Lexicon {
         let phrase = |ws: &[String]| format!(" {} ", ws.join(" "));
         let typed_text = phrase(&typed);
         let notes_with = |p: &str| self.texts.iter().filter(|t| t.contains(p)).count();
-        let mut entries: Vec<(Vec<String>, &str)> = synonyms()
+        let mut entries: Vec<(&[String], &str)> = synonyms()
+            .iter()
             .filter(|(v, _)| !v.is_empty() && typed_text.contains(&phrase(v)))
+            .map(|(v, t)| (v.as_slice(), *t))
             .collect();
         entries.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
         let mut used: Vec<String> = Vec::new();
         let mut out: Vec<(String, String)> = Vec::new();
         for (variant, term) in entries {
             let term_words: Vec<String> = words(term).collect();
-            let v = phrase(&variant);
+            let v = phrase(variant);
             let t = phrase(&term_words);
             if typed_text.contains(&t)
                 || used
