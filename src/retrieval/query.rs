@@ -268,8 +268,8 @@ impl Lexicon {
                 .push(w.clone());
         }
         // A glossary entry is kept when every word of its long form is a
-        // notes word, or one letter from one ("initialization" for notes
-        // that write "initialisation"), spelled as the notes spell it.
+        // notes word, spelled as the notes spell it ("initialization" for
+        // notes that write "initialisation") or in the plural they use.
         for (short, long) in glossary() {
             let spelled: Option<Vec<String>> = long
                 .split(' ')
@@ -282,7 +282,18 @@ impl Lexicon {
                             {
                                 Some(w.to_string())
                             } else {
-                                lex.nearest(w, 1).map(str::to_string)
+                                // Only the same word: spelled the other
+                                // side of the Atlantic, or a plural the
+                                // notes use ("perceptrons"). Any word one
+                                // letter away was a different word:
+                                // "markov" became "malkov", "remote"
+                                // "remove".
+                                lex.other_spelling(w).or_else(|| {
+                                    ["s", "es"]
+                                        .iter()
+                                        .map(|e| format!("{w}{e}"))
+                                        .find(|p| lex.words.contains_key(p))
+                                })
                             }
                         })
                         .collect();
@@ -1195,6 +1206,21 @@ mod tests {
         let u = understand("what is gqa", &l, Steps::NONE);
         assert_eq!(u.searched, "what is gqa");
         assert!(!u.changed());
+    }
+
+    #[test]
+    fn a_glossary_long_form_is_kept_only_in_the_notes_own_words() {
+        let l = Lexicon::build(
+            &[note(
+                "q1",
+                "Hidden layers of multilayer perceptrons; the Malkov graph model; normalization.",
+            )],
+            None,
+        );
+        // "markov" is one letter from the notes' "malkov", a different word.
+        assert_eq!(l.alias("hmm"), None);
+        // A plural the notes use is the same word.
+        assert_eq!(l.alias("mlp"), Some("multilayer perceptrons"));
     }
 
     #[test]
