@@ -129,7 +129,7 @@ pub const MENTION_NOTES: usize = 4;
 
 /// What an apostrophe leaves of a contraction ("doesn't", "what's"):
 /// rare in the notes, and never a topic.
-const CONTRACTION_PARTS: [&str; 20] = [
+pub(crate) const CONTRACTION_PARTS: [&str; 20] = [
     "s", "t", "d", "ll", "m", "re", "ve", "aren", "couldn", "didn", "doesn", "don", "hadn", "hasn",
     "haven", "isn", "shouldn", "wasn", "weren", "wouldn",
 ];

@@ -457,6 +457,17 @@ impl Lexicon {
         let Some(near) = self.nearest(word, if len >= 7 { 2 } else { 1 }) else {
             return self.split_compound(word);
         };
+        // What an apostrophe leaves of a contraction is no word to correct
+        // to ("doesnt" is not "doesn"); and a notes word with two or more
+        // letters added at the end is another word derived from it, not a
+        // typo of it ("variational", "variation").
+        if crate::retrieval::abstain::CONTRACTION_PARTS.contains(&near)
+            || word
+                .strip_prefix(near)
+                .is_some_and(|rest| rest.chars().count() >= 2)
+        {
+            return None;
+        }
         // The notes word nearest may be the typed word inflected
         // ("parallelize" next to "parallelizes", "numeric" next to
         // "numerics"): the same word, which the stemmed arm matches anyway.
@@ -1232,6 +1243,15 @@ mod tests {
         // "faiss" is one letter from "fails", and a glossary short form.
         assert_eq!(l.correct("faiss"), None);
         assert_eq!(l.correct("failz").as_deref(), Some("fails"));
+        // A word derived from a notes word is no typo of it, and a
+        // contraction's piece is no word to correct to.
+        let l = Lexicon::build(
+            &[note("q1", "The variation doesn't grow; it doesn't.")],
+            None,
+        );
+        assert_eq!(l.correct("variational"), None);
+        assert_eq!(l.correct("variatoin").as_deref(), Some("variation"));
+        assert_eq!(l.correct("doesnt"), None);
     }
 
     #[test]
