@@ -224,6 +224,9 @@ fn index(
     };
     let started = Instant::now();
     let (engine, state) = Engine::open(paths, &opts, on_event)?;
+    if matches!(state, IndexState::Fresh) {
+        cram::index::IndexDir::new(&paths.index).tidy()?;
+    }
     let m = &engine.generation().manifest;
     if args.json {
         let v = serde_json::json!({

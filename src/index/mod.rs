@@ -16,7 +16,8 @@
 //!     outside.f32        their vectors, in the same order
 //!     lexical/           tantivy BM25 index
 //!     hnsw/              hnsw_rs graph dump
-//!   tmp-<pid>-<id>/      a build in progress (removed by the next build)
+//!   tmp-<pid>-<id>/      a build in progress (removed by the next build, or
+//!                        by `cram index` when the index is up to date)
 //! ```
 //!
 //! Invariants:
@@ -83,6 +84,22 @@ mod version_tests {
     #[test]
     fn version_line_names_the_format() {
         assert!(super::VERSION_LINE.contains(&format!("index format {}", super::FORMAT_VERSION)));
+    }
+
+    #[test]
+    fn tidy_removes_unfinished_builds_unless_one_is_running() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = super::IndexDir::new(root.path());
+        std::fs::create_dir_all(root.path().join("tmp-1-2/lexical")).unwrap();
+        std::fs::create_dir_all(root.path().join("gen-3")).unwrap();
+        // A build holds the lock: its folder stays.
+        let lock = dir.lock().unwrap();
+        assert_eq!(dir.tidy().unwrap(), 0);
+        assert!(root.path().join("tmp-1-2").exists());
+        drop(lock);
+        assert_eq!(dir.tidy().unwrap(), 1);
+        assert!(!root.path().join("tmp-1-2").exists());
+        assert!(root.path().join("gen-3").exists());
     }
 }
 
@@ -588,6 +605,30 @@ impl IndexDir {
             }
         }
         Some(map)
+    }
+
+    /// Removes what builds killed before they finished left behind (`tmp-*`
+    /// folders), when no build is running: `cram index` does it even when
+    /// the index is up to date, since a build killed while it cleaned up
+    /// can leave one beside a current index. Returns how many it removed.
+    pub fn tidy(&self) -> Result<usize> {
+        let _lock = match self.lock() {
+            Ok(l) => l,
+            Err(Error::Locked(_)) => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let Ok(entries) = fs::read_dir(&self.root) else {
+            return Ok(0);
+        };
+        let mut removed = 0;
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with("tmp-")
+                && fs::remove_dir_all(e.path()).is_ok()
+            {
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// Removes unfinished builds and generations older than the previous one.
