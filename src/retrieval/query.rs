@@ -44,6 +44,8 @@ use crate::index::NoteRecord;
 /// whole words; apostrophes may be straight or curly).
 pub const FRAMING: &[&str] = &[
     r"(?:if|when) (?:an|the|my) interviewers? (?:asks?|asked) (?:me )?(?:about |for )?",
+    // What the other side wants: "what do interviewers want to hear about X".
+    r"what (?:do|does|would|will) (?:the |an? |my )?(?:interviewers?|hiring managers?|recruiters?) (?:want|expect|look for|like|need)(?: to (?:hear|see|know))?(?: about| in| on| for| from)?",
     r"(?:(?:the|an|my|one) )?interviewers? (?:asks?|asked|asking|wants?|wanted|pushed|pushes|pressed|probed|grilled|quizzed|drilled|showed|shows|claims?|claimed|says?|said|gave|gives|kept|keeps) (?:me |us )?(?:on |about |for |to explain |to |with )?",
     // Other people who ask in an interview, and "they" asking once an
     // interview is the setting ("in my interview they asked about ...").
@@ -1120,6 +1122,10 @@ mod tests {
                 "data leakage",
             ),
             // "How to answer", a round named by its kind, "they asked" alone.
+            (
+                "what do interviewers want to hear about data leakage",
+                "data leakage",
+            ),
             (
                 "how to answer when data leakage matters",
                 "when data leakage matters",
