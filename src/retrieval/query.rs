@@ -1121,7 +1121,8 @@ mod tests {
                 "how would you respond if asked about data leakage",
                 "data leakage",
             ),
-            // "How to answer", a round named by its kind, "they asked" alone.
+            // What interviewers want, "how to answer", a round named by its
+            // kind, "they asked" alone.
             (
                 "what do interviewers want to hear about data leakage",
                 "data leakage",
