@@ -191,6 +191,38 @@ pub fn phrase_coverage(terms: &[String], seq: &[String], set: &HashSet<String>) 
     found as f32 / pairs.len() as f32
 }
 
+/// The question's content `terms` that a passage (its analysed terms `seq`,
+/// in order) holds *in context*: next to another of the question's terms,
+/// within [`PHRASE_WINDOW`] terms. A topic is named by its words together:
+/// a passage with "theorem" alone does not mention "cap theorem", nor one
+/// with "card index" "model cards". A term in `standalone` (a word outside
+/// everyday vocabulary: "pca", "grpc", "infonce") names a topic on its own,
+/// and so does the only term of a one-term question.
+pub fn terms_in_context<'a>(
+    terms: &'a [String],
+    seq: &[String],
+    standalone: &HashSet<String>,
+) -> HashSet<&'a str> {
+    let distinct: HashSet<&str> = terms.iter().map(String::as_str).collect();
+    if distinct.len() < 2 {
+        return distinct
+            .into_iter()
+            .filter(|t| seq.iter().any(|u| u == t))
+            .collect();
+    }
+    let mut held = HashSet::new();
+    for (i, t) in seq.iter().enumerate() {
+        let Some(&t) = distinct.get(t.as_str()) else {
+            continue;
+        };
+        let near = &seq[i.saturating_sub(PHRASE_WINDOW)..(i + PHRASE_WINDOW + 1).min(seq.len())];
+        if standalone.contains(t) || near.iter().any(|u| u != t && distinct.contains(u.as_str())) {
+            held.insert(t);
+        }
+    }
+    held
+}
+
 /// IDF-weighted mean over `terms` of the share of `passages` containing the
 /// term (0 when there are no passages or terms).
 pub fn spread(terms: &[String], passages: &[HashSet<String>], idf: impl Fn(&str) -> f32) -> f32 {
@@ -598,6 +630,31 @@ mod tests {
         assert_eq!(
             content_terms("gotchas and tips: batchnorm checklist"),
             content_terms("batchnorm")
+        );
+    }
+
+    #[test]
+    fn a_mention_holds_the_topic_words_together_unless_one_names_it_alone() {
+        let t = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        let seq = t("dinh show sharp chang by reparameter theorem hold pca leak");
+        let none = HashSet::new();
+        // "theorem" far from "cap": no mention of the cap theorem.
+        assert!(terms_in_context(&t("cap theorem"), &seq, &none).is_empty());
+        // Together within the window: both count.
+        let pair = t("sharp reparameter");
+        let held = terms_in_context(&pair, &seq, &none);
+        assert_eq!(held, ["sharp", "reparameter"].into_iter().collect());
+        // A word outside everyday vocabulary stands alone; its everyday
+        // neighbour does not.
+        let pca: HashSet<String> = ["pca".to_string()].into_iter().collect();
+        let question = t("pca compon");
+        let held = terms_in_context(&question, &seq, &pca);
+        assert_eq!(held, ["pca"].into_iter().collect());
+        assert!(terms_in_context(&t("pca compon"), &seq, &none).is_empty());
+        // A one-term question needs only its term.
+        assert_eq!(
+            terms_in_context(&t("theorem"), &seq, &none),
+            ["theorem"].into_iter().collect()
         );
     }
 

@@ -912,14 +912,17 @@ impl Engine {
             .map(|t| abstain::mention_weight(t, lexicon.notes_using(t), g.notes.len()))
             .collect();
         let all: f32 = weights.iter().sum();
+        // Words outside everyday vocabulary name a topic on their own.
+        let standalone: HashSet<String> = query::words(q)
+            .filter(|w| !lexicon.is_everyday(w))
+            .flat_map(|w| crate::index::lexical::analyze(&w))
+            .collect();
         let (share, hit) = hits
             .iter()
             .map(|h| {
                 let text = g.chunks[h.ord as usize].context_text();
-                let terms: HashSet<String> =
-                    crate::index::lexical::analyze(&query::without_tex(&text))
-                        .into_iter()
-                        .collect();
+                let seq = crate::index::lexical::analyze(&query::without_tex(&text));
+                let terms = abstain::terms_in_context(content, &seq, &standalone);
                 let held: f32 = content
                     .iter()
                     .zip(&weights)

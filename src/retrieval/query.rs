@@ -233,7 +233,7 @@ pub fn without_tex(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Lowercased alphanumeric words of `s` (apostrophes and inner hyphens split).
-fn words(s: &str) -> impl Iterator<Item = String> + '_ {
+pub(crate) fn words(s: &str) -> impl Iterator<Item = String> + '_ {
     s.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
@@ -322,6 +322,15 @@ impl Lexicon {
     pub fn with_dictionary(mut self, path: PathBuf) -> Lexicon {
         self.dictionary = Some(path);
         self
+    }
+
+    /// True when `word` (lowercased) is a whole word of the embedding
+    /// model's WordPiece vocabulary: everyday vocabulary of the English text
+    /// the model's tokenizer was built from, where "theorem" and "window"
+    /// are and "pca", "grpc" and "infonce" are not. Without the model, no
+    /// word is.
+    pub(crate) fn is_everyday(&self, word: &str) -> bool {
+        self.english.contains(word)
     }
 
     /// True when `word` (lowercased) is a word of the WordPiece vocabulary or
