@@ -124,6 +124,26 @@ pub fn synonyms() -> &'static [(Vec<String>, &'static str)] {
     })
 }
 
+/// Each variant of [`synonyms`] as stems ([`stem`]), in the same order.
+fn synonym_stems() -> &'static [Vec<String>] {
+    static STEMS: OnceLock<Vec<Vec<String>>> = OnceLock::new();
+    STEMS.get_or_init(|| {
+        synonyms()
+            .iter()
+            .map(|(v, _)| v.iter().map(|w| stem(w)).collect())
+            .collect()
+    })
+}
+
+/// A lowercased word's stem under the notes' analyzer ("making" -> "make"),
+/// or the word itself where the analyzer drops it (a stopword such as "up").
+fn stem(word: &str) -> String {
+    crate::index::lexical::analyze(word)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| word.to_string())
+}
+
 /// True when `word` (lowercased) is a term of the field cram knows by name:
 /// a short form of the glossary (kept or not: "faiss" is a library, not a
 /// typo of "fails") or a one-word name in [`SYNONYMS`] ("qdrant").
@@ -389,32 +409,40 @@ impl Lexicon {
     /// belongs to one variant at most.
     pub fn synonyms_in(&self, text: &str) -> Vec<(String, String)> {
         let typed: Vec<String> = words(text).collect();
+        let typed_stems: Vec<String> = typed.iter().map(|w| stem(w)).collect();
         let phrase = |ws: &[String]| format!(" {} ", ws.join(" "));
-        let typed_text = phrase(&typed);
+        let stems_text = phrase(&typed_stems);
         let notes_with = |p: &str| self.texts.iter().filter(|t| t.contains(p)).count();
-        let mut entries: Vec<(&[String], &str)> = synonyms()
+        let mut entries: Vec<(&[String], &[String], &str)> = synonyms()
             .iter()
-            .filter(|(v, _)| !v.is_empty() && typed_text.contains(&phrase(v)))
-            .map(|(v, t)| (v.as_slice(), *t))
+            .zip(synonym_stems())
+            .filter(|((v, _), st)| !v.is_empty() && stems_text.contains(&phrase(st)))
+            .map(|((v, t), st)| (v.as_slice(), st.as_slice(), *t))
             .collect();
-        entries.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
+        entries.sort_by_key(|(v, _, _)| std::cmp::Reverse(v.len()));
         let mut used: Vec<String> = Vec::new();
         let mut out: Vec<(String, String)> = Vec::new();
-        for (variant, term) in entries {
+        for (variant, variant_stems, term) in entries {
             let term_words: Vec<String> = words(term).collect();
-            let v = phrase(variant);
-            let t = phrase(&term_words);
-            if typed_text.contains(&t)
+            let term_stems: Vec<String> = term_words.iter().map(|w| stem(w)).collect();
+            let vs = phrase(variant_stems);
+            if stems_text.contains(&phrase(&term_stems))
                 || used
                     .iter()
-                    .any(|u| u.contains(&v) || v.contains(u.as_str()))
+                    .any(|u| u.contains(&vs) || vs.contains(u.as_str()))
                 || out.iter().any(|(_, o)| o == term)
-                || notes_with(&t) <= notes_with(&v)
+                || notes_with(&phrase(&term_words)) <= notes_with(&phrase(variant))
             {
                 continue;
             }
-            used.push(v);
-            out.push((variant.join(" "), term.to_string()));
+            // Shown as typed ("making things up"), not as the table has it.
+            let n = variant_stems.len();
+            let as_typed = typed_stems
+                .windows(n)
+                .position(|w| w == variant_stems)
+                .map_or_else(|| variant.join(" "), |i| typed[i..i + n].join(" "));
+            used.push(vs);
+            out.push((as_typed, term.to_string()));
         }
         out
     }
@@ -1291,6 +1319,10 @@ mod tests {
         let u = understand("which vector db", &l, Steps::default());
         assert_eq!(u.searched, "which vector db (vector database)");
         assert_eq!(u.expansions.len(), 1);
+        // Any inflection of the name, shown as typed.
+        let u = understand("when not to use language models", &l, Steps::default());
+        assert_eq!(u.searched, "when not to use language models (llm)");
+        assert_eq!(u.expansions[0].short, "language models");
         // The term is already there: nothing to add.
         let u = understand("chatgpt is an llm", &l, Steps::default());
         assert!(u.expansions.is_empty(), "{u:?}");
