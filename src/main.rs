@@ -619,6 +619,7 @@ struct NotesSets {
     holdout: Vec<cram::eval::quality::RealQuery>,
     labels: Vec<cram::eval::quality::AnswerLabel>,
     holdout_judgments: Option<cram::eval::quality::ShownJudgments>,
+    standalone: Option<cram::eval::quality::StandaloneJudgments>,
 }
 
 impl NotesSets {
@@ -659,6 +660,9 @@ impl NotesSets {
         }
         .map(|p| cram::eval::quality::load_shown_judgments(&p))
         .transpose()?;
+        let standalone = optional(&args.standalone_judgments, "keypoint_standalone.tsv")
+            .map(|p| cram::eval::quality::load_standalone_judgments(&p))
+            .transpose()?;
         Ok(NotesSets {
             dev,
             off,
@@ -666,6 +670,7 @@ impl NotesSets {
             holdout,
             labels,
             holdout_judgments,
+            standalone,
         })
     }
 }
@@ -701,7 +706,9 @@ fn eval_notes(
         if queries.is_empty() {
             return Ok(None);
         }
-        let mut r = cram::eval::quality::evaluate_realistic(&mut engine, queries, off, &base)?;
+        let standalone = sets.standalone.as_ref();
+        let mut r =
+            cram::eval::quality::evaluate_realistic(&mut engine, queries, off, standalone, &base)?;
         r.session = Some(cram::eval::quality::evaluate_session(
             &mut engine,
             queries,
@@ -725,6 +732,7 @@ fn eval_notes(
         Some(cram::eval::quality::evaluate_key_points(
             &mut engine,
             labels,
+            sets.standalone.as_ref(),
             &base,
         )?)
     };
@@ -755,7 +763,7 @@ fn print_notes_report(args: &cli::EvalArgs, r: &NotesReport) -> anyhow::Result<(
     let mut out = std::io::stdout();
     if args.json {
         let v = serde_json::json!({
-            "schema": "cram.eval.notes/7",
+            "schema": "cram.eval.notes/8",
             "methods": r.scores,
             "realistic": r.real,
             "holdout": r.held,

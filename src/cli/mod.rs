@@ -522,6 +522,10 @@ pub struct EvalArgs {
     /// start` [default: the project's tests/data/holdout_keypoint_judgments.tsv, unless --holdout names another file]
     #[arg(long, value_name = "FILE")]
     pub holdout_judgments: Option<PathBuf>,
+    /// Notes: assessors' verdicts on whether key points read on their own, `1|0<TAB>category<TAB>sentence`
+    /// [default: the project's tests/data/keypoint_standalone.tsv]
+    #[arg(long, value_name = "FILE")]
+    pub standalone_judgments: Option<PathBuf>,
     /// Notes: answer labels for key points, `qid<TAB>query<TAB>term; term` [default: the project's tests/data/answer_labels.tsv]
     #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,

@@ -304,6 +304,98 @@ pub fn evaluate_shown_judgments(
     })
 }
 
+/// Assessors' verdicts on whether a key point reads on its own, by
+/// sentence (`tests/data/keypoint_standalone.tsv`): the reader sees the
+/// note's question and the key point, not the paragraph, list, formula or
+/// section it was cut from.
+#[derive(Debug, Clone, Default)]
+pub struct StandaloneJudgments {
+    /// Sentence (as [`comparable`]) -> reads on its own.
+    by_sentence: std::collections::HashMap<String, bool>,
+}
+
+impl StandaloneJudgments {
+    /// The verdict on key point `text`, if it was judged.
+    pub fn verdict(&self, text: &str) -> Option<bool> {
+        self.by_sentence.get(&comparable(text)).copied()
+    }
+}
+
+/// Reads `1|0<TAB>category<TAB>sentence` lines (see
+/// `tests/data/keypoint_standalone.tsv`; the category says why a key point
+/// does not read on its own, `-` when it does).
+pub fn load_standalone_judgments(path: &Path) -> Result<StandaloneJudgments> {
+    let bad = |n: usize, why: &str| bad_line_of("--standalone-judgments", path, n, why);
+    let mut out = StandaloneJudgments::default();
+    for (n, line) in data_lines(path)? {
+        let cols: Vec<&str> = line.splitn(3, '\t').collect();
+        let [verdict, _category, sentence] = cols[..] else {
+            return Err(bad(n, "expected 1 or 0<TAB>category<TAB>sentence"));
+        };
+        let reads = match verdict.trim() {
+            "1" => true,
+            "0" => false,
+            _ => {
+                return Err(bad(
+                    n,
+                    "the verdict is 1 (reads on its own) or 0 (does not)",
+                ));
+            }
+        };
+        let sentence = comparable(sentence.trim());
+        if sentence.is_empty() {
+            return Err(bad(n, "empty sentence"));
+        }
+        out.by_sentence.insert(sentence, reads);
+    }
+    Ok(out)
+}
+
+/// Key points shown against [`StandaloneJudgments`] (since
+/// cram.eval.notes/8).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct StandaloneScore {
+    /// Key points shown.
+    pub shown: usize,
+    /// Share of them that have a verdict (below 1 once the key points
+    /// change: those shown now were not all judged).
+    pub judged_share: f64,
+    /// Share of the judged ones that read on their own.
+    pub reads_alone: f64,
+}
+
+/// Counts towards a [`StandaloneScore`].
+#[derive(Debug, Clone, Copy, Default)]
+struct StandaloneTally {
+    shown: usize,
+    judged: usize,
+    alone: usize,
+}
+
+impl StandaloneTally {
+    fn add(
+        &mut self,
+        j: &StandaloneJudgments,
+        key_points: &[crate::retrieval::keypoints::KeyPoint],
+    ) {
+        for k in key_points {
+            self.shown += 1;
+            if let Some(alone) = j.verdict(&k.text) {
+                self.judged += 1;
+                self.alone += usize::from(alone);
+            }
+        }
+    }
+
+    fn score(self) -> StandaloneScore {
+        StandaloneScore {
+            shown: self.shown,
+            judged_share: self.judged as f64 / self.shown.max(1) as f64,
+            reads_alone: self.alone as f64 / self.judged.max(1) as f64,
+        }
+    }
+}
+
 /// Scores of one kind of realistic query.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct KindScore {
@@ -354,6 +446,10 @@ pub struct RealisticReport {
     /// threshold; null in BM25 mode, which has no model (since
     /// cram.eval.notes/5).
     pub abstention_auc: Option<f64>,
+    /// Key points of the in-scope queries answered, against assessors'
+    /// verdicts on whether each reads on its own; null without verdicts
+    /// (since cram.eval.notes/8).
+    pub key_points_standalone: Option<StandaloneScore>,
 }
 
 /// What a session's follow-up reading ([`Engine::ask_following`]) does, for
@@ -483,8 +579,10 @@ pub fn evaluate_realistic(
     engine: &mut Engine,
     queries: &[RealQuery],
     offtopic: &[String],
+    standalone: Option<&StandaloneJudgments>,
     p: &SearchParams,
 ) -> Result<RealisticReport> {
+    let mut alone = StandaloneTally::default();
     let mut by_kind: BTreeMap<&str, KindScore> = BTreeMap::new();
     let mut total = KindScore {
         kind: "all in-scope".into(),
@@ -511,6 +609,9 @@ pub fn evaluate_realistic(
             });
             score_in_scope(q, &a, s);
             score_in_scope(q, &a, &mut total);
+            if let (Some(j), false) = (standalone, a.abstained) {
+                alone.add(j, &a.key_points);
+            }
             if a.abstained {
                 let right = points_at(q, &engine.ask(&q.query, p)?);
                 for kind in [q.kind.as_str(), "all in-scope"] {
@@ -596,6 +697,7 @@ pub fn evaluate_realistic(
         ablation,
         session: None,
         abstention_auc: roc_auc(&separation),
+        key_points_standalone: standalone.map(|_| alone.score()),
     })
 }
 
@@ -739,6 +841,9 @@ pub struct KeyPointScore {
     /// Share of key points that read on their own (no opening or early
     /// pronoun or back-reference; the same heuristic the extractor applies).
     pub standalone: f64,
+    /// The key points against assessors' verdicts on whether each reads on
+    /// its own; null without verdicts (since cram.eval.notes/8).
+    pub standalone_judged: Option<StandaloneScore>,
     /// Share of key points taken from a behavioural note for a technical
     /// question.
     pub behavioural_leaks: f64,
@@ -751,8 +856,10 @@ pub struct KeyPointScore {
 pub fn evaluate_key_points(
     engine: &mut Engine,
     labels: &[AnswerLabel],
+    standalone_judgments: Option<&StandaloneJudgments>,
     p: &SearchParams,
 ) -> Result<KeyPointScore> {
+    let mut alone = StandaloneTally::default();
     let (mut n, mut answered, mut points, mut standalone, mut leaks) = (0, 0, 0, 0, 0);
     let (mut judged, mut judged_answered, mut judged_points, mut judged_yes) = (0, 0, 0, 0);
     let mut first_passage = 0;
@@ -785,6 +892,9 @@ pub fn evaluate_key_points(
                 a.key_points.first().map_or("-", |k| k.text.as_str())
             ));
         }
+        if let Some(j) = standalone_judgments {
+            alone.add(j, &a.key_points);
+        }
         let technical = !engine
             .note(&l.expected)
             .map(|x| x.is_behavioural())
@@ -811,6 +921,7 @@ pub fn evaluate_key_points(
         judged_precision: judged_yes as f64 / judged_points.max(1) as f64,
         first_passage: first_passage as f64 / judged.max(1) as f64,
         standalone: standalone as f64 / points.max(1) as f64,
+        standalone_judged: standalone_judgments.map(|_| alone.score()),
         behavioural_leaks: leaks as f64 / points.max(1) as f64,
         misses,
     })
@@ -887,6 +998,12 @@ pub fn realistic_table(title: &str, r: &RealisticReport, kp: Option<&KeyPointSco
                 .unwrap_or_default()
         ));
     }
+    if let Some(k) = r.key_points_standalone {
+        s.push_str(&format!(
+            "\nKey points of the in-scope answers: {}",
+            standalone_sentence(k)
+        ));
+    }
     s.push_str("\nQuery understanding, closest@1 over in-scope queries: ");
     let parts: Vec<String> = r
         .ablation
@@ -900,7 +1017,8 @@ pub fn realistic_table(title: &str, r: &RealisticReport, kp: Option<&KeyPointSco
             "\nKey points on {} labelled queries: {:.1}% contain the labelled answer sentence, {:.1}% one \
              that assessors judged to answer ({} judged; {:.1}% of their key points were judged to answer, \
              and passage [1] holds such a sentence for {:.1}%); \
-             {:.1}% read on their own; {:.1}% from a behavioural note for a technical question.\n",
+             {:.1}% pass the extractor's own-reading rule; {:.1}% from a behavioural note for a technical \
+             question.\n",
             k.queries,
             100.0 * k.answered,
             100.0 * k.judged_answered,
@@ -910,8 +1028,25 @@ pub fn realistic_table(title: &str, r: &RealisticReport, kp: Option<&KeyPointSco
             100.0 * k.standalone,
             100.0 * k.behavioural_leaks
         ));
+        if let Some(j) = k.standalone_judged {
+            s.push_str(&format!(
+                "Key points of the labelled queries: {}",
+                standalone_sentence(j)
+            ));
+        }
     }
     s
+}
+
+/// One line on [`StandaloneScore`].
+fn standalone_sentence(k: StandaloneScore) -> String {
+    format!(
+        "{:.1}% of those judged read on their own, by assessors' verdicts \
+         (tests/data/keypoint_standalone.tsv); {:.1}% of the {} shown were judged.\n",
+        100.0 * k.reads_alone,
+        100.0 * k.judged_share,
+        k.shown
+    )
 }
 
 /// One labelled example for the abstention model.
@@ -1295,6 +1430,50 @@ mod tests {
             e.contains("j.tsv:1") && e.contains("no answer label"),
             "{e}"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn standalone_verdicts_key_on_the_whole_sentence_or_fail_on_one_line() {
+        let dir = std::env::temp_dir().join(format!("cram-alone-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("a.tsv");
+        std::fs::write(
+            &path,
+            "# comment\n1\t-\tThe **KV** cache grows with context.\n0\tR\tIt grows.\n",
+        )
+        .unwrap();
+        let j = load_standalone_judgments(&path).unwrap();
+        assert_eq!(j.verdict("The KV cache grows with context."), Some(true));
+        assert_eq!(j.verdict("It grows."), Some(false));
+        // A sentence that only starts like a judged one has no verdict.
+        assert_eq!(j.verdict("It grows fast."), None);
+        let mut tally = StandaloneTally::default();
+        let kp = |t: &str| crate::retrieval::keypoints::KeyPoint {
+            text: t.into(),
+            passage: 1,
+            chunk_id: "q01#x".into(),
+            cosine: 0.5,
+        };
+        tally.add(
+            &j,
+            &[
+                kp("It grows."),
+                kp("The KV cache grows with context."),
+                kp("New."),
+            ],
+        );
+        let s = tally.score();
+        assert_eq!((s.shown, s.reads_alone), (3, 0.5));
+        assert!((s.judged_share - 2.0 / 3.0).abs() < 1e-9);
+        for bad in ["yes\t-\tThe cache\n", "1\t-\n", "1\t-\t \n"] {
+            std::fs::write(&path, bad).unwrap();
+            let e = load_standalone_judgments(&path).unwrap_err().to_string();
+            assert!(
+                e.contains("a.tsv:1") && e.contains("--standalone-judgments"),
+                "{e}"
+            );
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
