@@ -157,7 +157,37 @@ pub fn reads_on_its_own(s: &str) -> bool {
     }
 }
 
-/// The notes' trap lists quote a wrong claim or an interviewer's follow-up
+/// True when a candidate sentence has the shape of a statement a reader can
+/// take in alone, as a key point: it starts a sentence (not with a
+/// lower-case word left over from a formula or a numbered list: "with ε a
+/// small constant"), ends one (not at ";", "," or ":", nor where a display
+/// formula was cut off: "... the effective per-step success becomes"), and
+/// does not set up an example ("Suppose a detector stops 99% ...",
+/// "Example: a churn model scored ..."). Assessors judged every sentence
+/// of these shapes among the key points shown at 6b204dc not to read on its
+/// own (BENCHMARKS.md, fourteenth round; "Say ..." and "Consider ..." are
+/// left out: in the notes they open advice more often than an example). Such sentences stay candidates for the sentence-level evidence
+/// (`sentence_cosine`, the closest question's nearest sentence); they are
+/// not shown as key points.
+pub fn has_statement_shape(s: &str) -> bool {
+    const SETUPS: &[&str] = &["suppose", "imagine", "example", "assume", "picture"];
+    let s = s.trim();
+    let first = s.split_whitespace().next().unwrap_or("");
+    let lower_start = first.chars().next().is_some_and(|c| c.is_lowercase())
+        && first
+            .chars()
+            .all(|c| c.is_lowercase() || c == ',' || c == '\'');
+    let ends = s.ends_with(['.', '!', '?', '"', '”', ')', '$']);
+    let setup = SETUPS.contains(
+        &first
+            .trim_end_matches([',', ':', '.'])
+            .to_lowercase()
+            .as_str(),
+    );
+    !s.is_empty() && !lower_start && ends && !setup
+}
+
+/// The notes' trap lists quote a wrong claim or an interviewer's follow-up/// The notes' trap lists quote a wrong claim or an interviewer's follow-up
 /// and answer it in the same item: `"Clipping fixes vanishing gradients." No.
 /// Clipping only caps large norms ...`. Apart, neither half is a key point
 /// (the claim is wrong, the rebuttal opens with "No." or "It does not"), but
@@ -292,6 +322,8 @@ pub fn leans_on_context(s: &str) -> bool {
         "them",
         "such",
         "both",
+        "either",
+        "neither",
         "also",
         "but",
         "and",
@@ -447,6 +479,40 @@ pub fn sentence_key(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_point_has_the_shape_of_a_statement() {
+        assert!(has_statement_shape(
+            "Dividing by the square root keeps the softmax from saturating."
+        ));
+        assert!(has_statement_shape("The loss is $L = -\\log p$"));
+        assert!(has_statement_shape(
+            "vLLM batches requests at every decode step."
+        ));
+        // Left over from a formula or a numbered list.
+        assert!(!has_statement_shape(
+            "with ε a small constant. Training updates the mean."
+        ));
+        // Ends where a list goes on or a display formula was cut.
+        assert!(!has_statement_shape(
+            "a cross-encoder reranker costs seconds per query;"
+        ));
+        assert!(!has_statement_shape(
+            "the effective per-step success becomes"
+        ));
+        // Sets up an example; advice that opens with "Say" is kept.
+        assert!(!has_statement_shape(
+            "Suppose a detector stops 99% of attempts."
+        ));
+        assert!(!has_statement_shape(
+            "Example: a churn model scored AUC 0.87 offline."
+        ));
+        assert!(has_statement_shape(
+            "Say which dependency, and show the arithmetic."
+        ));
+        // A pointer back at two things named before.
+        assert!(leans_on_context("Either is better than a silent crash."));
+    }
 
     #[test]
     fn prose_only_and_no_fragments() {

@@ -1072,7 +1072,10 @@ impl Engine {
     /// features (see [`keypoints::FEATURES`]; `passage_rank` is the index
     /// in `sources`, so the passages not shown rank after the shown ones). A
     /// behavioural note's sentences are candidates only for a behavioural
-    /// question.
+    /// question; a sentence of a worked example or an example story, or one
+    /// without the shape of a statement
+    /// ([`crate::index::sentences::has_statement_shape`]), never is: apart
+    /// from the example it is a step of, it does not read on its own.
     fn key_point_candidates(
         &self,
         qvec: &[f32],
@@ -1093,7 +1096,14 @@ impl Engine {
             .filter(|&(_, s)| {
                 behavioural_question || !note_of(s.ord).is_some_and(|n| n.is_behavioural())
             })
+            .filter(|&(_, s)| {
+                keypoints::Section::of(g.chunks[s.ord].heading.first().map(String::as_str))
+                    != keypoints::Section::Example
+            })
             .flat_map(|(r, s)| (0..g.sentences[s.ord].len()).map(move |j| (r, j)))
+            .filter(|&(r, j)| {
+                crate::index::sentences::has_statement_shape(&g.sentences[sources[r].ord][j])
+            })
             .collect();
         let idfs = self.content_idf(content);
         let idf = |t: &str| idfs.get(t).copied().unwrap_or_else(|| g.lexical.idf(t));
@@ -1207,7 +1217,10 @@ impl Engine {
                     rank,
                     j,
                     KeyPoint {
-                        text: g.sentences[ord][j].clone(),
+                        text: keypoints::as_shown(
+                            &g.sentences[ord][j],
+                            c.heading.first().map(String::as_str),
+                        ),
                         passage: rank + 1,
                         chunk_id: c.id.clone(),
                         cosine: cands[i].cosine,

@@ -129,6 +129,17 @@ impl Section {
     }
 }
 
+/// A key point as shown: the sentence, labelled "Red flag:" when it comes
+/// from a section of that name (a behavioural note's list of what not to
+/// say: "Claiming you have never had a model fail in production." read as
+/// advice without it).
+pub fn as_shown(sentence: &str, top_heading: Option<&str>) -> String {
+    match top_heading {
+        Some(h) if h.eq_ignore_ascii_case("red flags") => format!("Red flag: {sentence}"),
+        _ => sentence.to_string(),
+    }
+}
+
 impl Features {
     /// The features as the model reads them (each about 0..1).
     pub fn vector(&self) -> [f32; N_FEATURES] {
@@ -243,6 +254,19 @@ pub fn choose(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_red_flag_is_shown_as_one() {
+        assert_eq!(
+            as_shown("Blaming others.", Some("Red flags")),
+            "Red flag: Blaming others."
+        );
+        assert_eq!(
+            as_shown("Blaming others.", Some("Short answer")),
+            "Blaming others."
+        );
+        assert_eq!(as_shown("Blaming others.", None), "Blaming others.");
+    }
     use super::*;
 
     #[test]
