@@ -30,23 +30,37 @@ const ABBREVIATIONS: &[&str] = &[
 pub fn sentences(text: &str) -> Vec<String> {
     let paragraphs = prose_paragraphs(text);
     let mut out: Vec<String> = Vec::new();
+    // The sentence that introduces the list being read ("Accuracy is
+    // misleading in five situations:"), if any.
+    let mut lead: Option<String> = None;
     for (i, p) in paragraphs.iter().enumerate() {
-        if short_display_math(p).is_some() {
+        if short_display_math(&p.text).is_some() {
             continue;
         }
-        let mut sents = split_sentences(&p.replace("**", ""));
+        let mut sents = split_sentences(&p.text.replace("**", ""));
         if let (Some(last), Some(math)) = (
             sents.last_mut(),
-            paragraphs.get(i + 1).and_then(|n| short_display_math(n)),
+            paragraphs
+                .get(i + 1)
+                .and_then(|n| short_display_math(&n.text)),
         ) && last.ends_with(':')
         {
             *last = format!("{last} ${math}$");
+        }
+        if !p.item {
+            lead = sents.last().filter(|l| l.ends_with(':')).cloned();
         }
         let (pair, used) = claim_and_rebuttal(&sents).map_or((None, 0), |(p, u)| (Some(p), u));
         out.extend(pair);
         let rest = &sents[used..];
         for (j, s) in rest.iter().enumerate() {
-            if stands_alone(s) {
+            let with_lead = (p.item && j == 0 && used == 0 && !p.text.starts_with("**"))
+                .then(|| lead.as_deref().map(|l| item_with_lead(l, s)))
+                .flatten()
+                .filter(|w| stands_alone(w));
+            if let Some(w) = with_lead {
+                out.push(w);
+            } else if stands_alone(s) {
                 out.push(s.clone());
             } else if let Some(j) = joined(rest, j) {
                 out.push(j);
@@ -56,6 +70,40 @@ pub fn sentences(text: &str) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     out.retain(|s| seen.insert(s.clone()));
     out
+}
+
+/// A list item's first sentence after the sentence that introduces the
+/// list: out of its list, "Class prevalence in production differs from the
+/// test set." says nothing about accuracy; "Accuracy is misleading in five
+/// situations: class prevalence in production differs from the test set."
+/// does. The item's first word loses its capital unless it is a name or an
+/// acronym ("PSI", "vLLM"), and an item that ends the list's sentence with
+/// ";" or "," ends with a period.
+fn item_with_lead(lead: &str, item: &str) -> String {
+    let mut words = item.splitn(2, ' ');
+    let first = words.next().unwrap_or("");
+    let rest = words.next();
+    let mut chars = first.chars();
+    let plain_capital = chars.next().is_some_and(char::is_uppercase)
+        && chars.clone().count() > 0
+        && chars.all(|c| c.is_lowercase() || !c.is_alphabetic());
+    let first = if plain_capital {
+        let mut c = first.chars();
+        c.next()
+            .map(|f| f.to_lowercase().chain(c).collect::<String>())
+            .unwrap_or_default()
+    } else {
+        first.to_string()
+    };
+    let item = match rest {
+        Some(r) => format!("{first} {r}"),
+        None => first,
+    };
+    let item = match item.strip_suffix([';', ',']) {
+        Some(body) => format!("{body}."),
+        None => item,
+    };
+    format!("{lead} {item}")
 }
 
 /// Words of a sentence.
@@ -245,21 +293,33 @@ fn is_arithmetic(prose: &str) -> bool {
 pub fn split_prose(text: &str) -> Vec<String> {
     prose_paragraphs(text)
         .iter()
-        .filter(|p| short_display_math(p).is_none())
-        .flat_map(|p| split_sentences(&p.replace("**", "")))
+        .filter(|p| short_display_math(&p.text).is_none())
+        .flat_map(|p| split_sentences(&p.text.replace("**", "")))
         .collect()
+}
+
+/// A prose paragraph of a passage.
+struct Paragraph {
+    /// Its text, with its `**` still in.
+    text: String,
+    /// True for a list item.
+    item: bool,
 }
 
 /// The prose paragraphs of a passage, in order (a list item is a paragraph
 /// of its own), with their `**` still in, and each short one-line display
 /// formula (`$$ ... $$`) as a paragraph of its own.
-fn prose_paragraphs(text: &str) -> Vec<String> {
-    let mut paragraphs: Vec<String> = Vec::new();
+fn prose_paragraphs(text: &str) -> Vec<Paragraph> {
+    let mut paragraphs: Vec<Paragraph> = Vec::new();
     let mut cur = String::new();
+    let mut item = false;
     let mut fence = crate::index::chunk::Fence::default();
-    let flush = |cur: &mut String, out: &mut Vec<String>| {
+    let flush = |cur: &mut String, item: bool, out: &mut Vec<Paragraph>| {
         if !cur.trim().is_empty() {
-            out.push(std::mem::take(cur));
+            out.push(Paragraph {
+                text: std::mem::take(cur),
+                item,
+            });
         }
         cur.clear();
     };
@@ -267,11 +327,14 @@ fn prose_paragraphs(text: &str) -> Vec<String> {
     for line in text.lines() {
         let t = line.trim();
         if fence.step(line) {
-            flush(&mut cur, &mut paragraphs);
+            flush(&mut cur, item, &mut paragraphs);
             // A one-line display formula is kept as a paragraph of its own,
             // for the lead-in sentence before it ([`sentences`]).
             if fence == crate::index::chunk::Fence::None && short_display_math(t).is_some() {
-                paragraphs.push(t.to_string());
+                paragraphs.push(Paragraph {
+                    text: t.to_string(),
+                    item: false,
+                });
             }
             continue;
         }
@@ -283,20 +346,23 @@ fn prose_paragraphs(text: &str) -> Vec<String> {
             continue;
         }
         if t.is_empty() || t.starts_with('#') || t.starts_with('|') {
-            flush(&mut cur, &mut paragraphs);
+            flush(&mut cur, item, &mut paragraphs);
             continue;
         }
         // A list item starts its own paragraph.
-        let item = strip_marker(t);
-        if item.len() != t.len() {
-            flush(&mut cur, &mut paragraphs);
+        let body = strip_marker(t);
+        if body.len() != t.len() {
+            flush(&mut cur, item, &mut paragraphs);
+            item = true;
+        } else if cur.is_empty() {
+            item = false;
         }
         if !cur.is_empty() {
             cur.push(' ');
         }
-        cur.push_str(item);
+        cur.push_str(body);
     }
-    flush(&mut cur, &mut paragraphs);
+    flush(&mut cur, item, &mut paragraphs);
     paragraphs
 }
 
@@ -479,6 +545,37 @@ pub fn sentence_key(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_item_comes_after_the_sentence_that_introduces_its_list() {
+        let text = "Accuracy misleads a team in several distinct situations:\n\
+                    - Class prevalence in production differs from the test set.\n\
+                    - PSI drift on the inputs moves the metric without any model change;\n\
+                    - **Label noise.** Annotators disagree on a tenth of the rows, which caps accuracy.\n";
+        let s = sentences(text);
+        assert!(s.contains(
+            &"Accuracy misleads a team in several distinct situations: class prevalence in production \
+              differs from the test set."
+                .to_string()
+        ));
+        // An acronym keeps its capitals, and ";" ends the sentence.
+        assert!(s.contains(
+            &"Accuracy misleads a team in several distinct situations: PSI drift on the inputs moves \
+              the metric without any model change."
+                .to_string()
+        ));
+        // An item that opens with its own bold label keeps it.
+        assert!(
+            s.iter()
+                .any(|x| x.starts_with("Label noise. Annotators disagree")),
+            "{s:?}"
+        );
+        // Prose that does not end with ":" introduces no list.
+        let s = sentences(
+            "Caching is cheap and it helps latency a lot.\n- Cache keys must include the tenant id always.\n",
+        );
+        assert!(s.contains(&"Cache keys must include the tenant id always.".to_string()));
+    }
 
     #[test]
     fn a_key_point_has_the_shape_of_a_statement() {
@@ -713,12 +810,18 @@ mod tests {
                 for c in &cands {
                     prop_assert!(reads_on_its_own(c), "{c}");
                     prop_assert!((MIN_WORDS..=MAX_WORDS).contains(&words(c)), "{c}");
-                    // Verbatim, but for a lead-in's formula, which follows as inline math.
+                    // Verbatim, but for a lead-in's formula, which follows as
+                    // inline math, and a list item after its list's lead-in,
+                    // which may lose its first capital and end with a period.
                     let prose = match c.split_once(": $") {
                         Some((lead, _)) => format!("{lead}:"),
                         None => c.clone(),
                     };
-                    prop_assert!(flat.contains(&prose), "{c}");
+                    let item_after_lead = c.split_once(": ").is_some_and(|(lead, item)| {
+                        let body = item.trim_end_matches('.').to_lowercase();
+                        flat.contains(&format!("{lead}:")) && flat.to_lowercase().contains(&body)
+                    });
+                    prop_assert!(flat.contains(&prose) || item_after_lead, "{c}");
                 }
             }
         }
