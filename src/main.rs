@@ -620,6 +620,7 @@ struct NotesSets {
     labels: Vec<cram::eval::quality::AnswerLabel>,
     holdout_judgments: Option<cram::eval::quality::ShownJudgments>,
     standalone: Option<cram::eval::quality::StandaloneJudgments>,
+    also: Option<cram::eval::quality::AlsoJudgments>,
 }
 
 impl NotesSets {
@@ -663,6 +664,9 @@ impl NotesSets {
         let standalone = optional(&args.standalone_judgments, "keypoint_standalone.tsv")
             .map(|p| cram::eval::quality::load_standalone_judgments(&p))
             .transpose()?;
+        let also = optional(&args.also_judgments, "also_judgments.tsv")
+            .map(|p| cram::eval::quality::load_also_judgments(&p))
+            .transpose()?;
         Ok(NotesSets {
             dev,
             off,
@@ -671,6 +675,7 @@ impl NotesSets {
             labels,
             holdout_judgments,
             standalone,
+            also,
         })
     }
 }
@@ -736,6 +741,11 @@ fn eval_notes(
             &base,
         )?)
     };
+    let also = sets
+        .also
+        .as_ref()
+        .map(|j| cram::eval::quality::evaluate_also(&mut engine, j, &base))
+        .transpose()?;
     print_notes_report(
         &args,
         &NotesReport {
@@ -744,6 +754,7 @@ fn eval_notes(
             held,
             held_kp,
             kp,
+            also,
         },
     )
 }
@@ -755,6 +766,7 @@ struct NotesReport {
     held: Option<cram::eval::quality::RealisticReport>,
     held_kp: Option<cram::eval::quality::ShownScore>,
     kp: Option<cram::eval::quality::KeyPointScore>,
+    also: Option<cram::eval::quality::AlsoScore>,
 }
 
 /// Prints `r` as one JSON object, or as tables (and each miss with
@@ -763,12 +775,13 @@ fn print_notes_report(args: &cli::EvalArgs, r: &NotesReport) -> anyhow::Result<(
     let mut out = std::io::stdout();
     if args.json {
         let v = serde_json::json!({
-            "schema": "cram.eval.notes/8",
+            "schema": "cram.eval.notes/9",
             "methods": r.scores,
             "realistic": r.real,
             "holdout": r.held,
             "holdout_key_points": r.held_kp,
             "key_points": r.kp,
+            "also": r.also,
         });
         writeln!(out, "{v}")?;
         return Ok(());
@@ -810,6 +823,18 @@ fn print_notes_report(args: &cli::EvalArgs, r: &NotesReport) -> anyhow::Result<(
             100.0 * k.answered,
             100.0 * k.precision,
             100.0 * k.judged_share
+        )?;
+    }
+    if let Some(a) = &r.also {
+        writeln!(
+            out,
+            "\n\"also:\" lines ({}): {} of the {} judged queries show one now, {} with the judged second \
+             question, of which {:.1}% help, by assessors' verdicts.",
+            file(&args.also_judgments, "also_judgments.tsv"),
+            a.shown,
+            a.queries,
+            a.judged,
+            100.0 * a.useful
         )?;
     }
     if args.misses {

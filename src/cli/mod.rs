@@ -526,6 +526,10 @@ pub struct EvalArgs {
     /// [default: the project's tests/data/keypoint_standalone.tsv]
     #[arg(long, value_name = "FILE")]
     pub standalone_judgments: Option<PathBuf>,
+    /// Notes: assessors' verdicts on the second closest question answers show ("also:"),
+    /// `query<TAB>qNN<TAB>1|0[<TAB>why]` [default: the project's tests/data/also_judgments.tsv]
+    #[arg(long, value_name = "FILE")]
+    pub also_judgments: Option<PathBuf>,
     /// Notes: answer labels for key points, `qid<TAB>query<TAB>term; term` [default: the project's tests/data/answer_labels.tsv]
     #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,

@@ -396,6 +396,84 @@ impl StandaloneTally {
     }
 }
 
+/// Assessors' verdicts on the second closest question an answer showed
+/// ("also:"): per query, the second question's id and whether it helps
+/// (`tests/data/also_judgments.tsv`).
+#[derive(Debug, Clone, Default)]
+pub struct AlsoJudgments {
+    /// Query -> (second question id, useful).
+    pub by_query: BTreeMap<String, (String, bool)>,
+}
+
+/// Reads `query<TAB>qNN<TAB>1|0[<TAB>why]` lines.
+pub fn load_also_judgments(path: &Path) -> Result<AlsoJudgments> {
+    let bad = |n: usize, why: &str| bad_line_of("--also-judgments", path, n, why);
+    let mut out = AlsoJudgments::default();
+    for (n, line) in data_lines(path)? {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (query, id, verdict) = match cols[..] {
+            [q, id, v] | [q, id, v, _] => (q.trim(), id.trim(), v.trim()),
+            _ => {
+                return Err(bad(
+                    n,
+                    "expected query<TAB>question id<TAB>1 or 0[<TAB>why]",
+                ));
+            }
+        };
+        let useful = match verdict {
+            "1" => true,
+            "0" => false,
+            _ => return Err(bad(n, "the verdict is 1 (helps) or 0 (does not)")),
+        };
+        if query.is_empty() || id.is_empty() {
+            return Err(bad(n, "empty query or question id"));
+        }
+        out.by_query
+            .insert(query.to_string(), (id.to_string(), useful));
+    }
+    Ok(out)
+}
+
+/// "also:" lines against [`AlsoJudgments`] (since cram.eval.notes/9).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct AlsoScore {
+    /// Judged queries.
+    pub queries: usize,
+    /// Of them, answers that show an "also:" line now.
+    pub shown: usize,
+    /// Of those, the ones whose second question has a verdict (the same id
+    /// as judged).
+    pub judged: usize,
+    /// Share of the judged ones that help.
+    pub useful: f64,
+}
+
+/// Asks every judged query and scores the "also:" line it shows.
+pub fn evaluate_also(
+    engine: &mut Engine,
+    j: &AlsoJudgments,
+    p: &SearchParams,
+) -> Result<AlsoScore> {
+    let (mut shown, mut judged, mut useful) = (0, 0, 0);
+    for (query, (id, helps)) in &j.by_query {
+        let a = engine.ask(query, p)?;
+        let Some(second) = a.questions.get(1).filter(|_| !a.abstained) else {
+            continue;
+        };
+        shown += 1;
+        if &second.id == id {
+            judged += 1;
+            useful += usize::from(*helps);
+        }
+    }
+    Ok(AlsoScore {
+        queries: j.by_query.len(),
+        shown,
+        judged,
+        useful: useful as f64 / judged.max(1) as f64,
+    })
+}
+
 /// Scores of one kind of realistic query.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct KindScore {
@@ -1430,6 +1508,30 @@ mod tests {
             e.contains("j.tsv:1") && e.contains("no answer label"),
             "{e}"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn also_verdicts_read_with_or_without_a_reason_or_fail_on_one_line() {
+        let dir = std::env::temp_dir().join(format!("cram-also-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("also.tsv");
+        std::fs::write(
+            &path,
+            "# c\ntoken pricing\tq36\t1\tsame cost\nkv cache\tq18\t0\n",
+        )
+        .unwrap();
+        let j = load_also_judgments(&path).unwrap();
+        assert_eq!(j.by_query["token pricing"], ("q36".to_string(), true));
+        assert_eq!(j.by_query["kv cache"], ("q18".to_string(), false));
+        for bad in ["kv cache\tq18\tyes\n", "kv cache\tq18\n", "\tq18\t1\n"] {
+            std::fs::write(&path, bad).unwrap();
+            let e = load_also_judgments(&path).unwrap_err().to_string();
+            assert!(
+                e.contains("also.tsv:1") && e.contains("--also-judgments"),
+                "{e}"
+            );
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -53,8 +53,10 @@ impl Earlier {
 
 /// A second closest question is shown ("also:") only when the lower of the
 /// two notes' best fused scores is at least this share of the higher.
-/// Measured on the dev set with `cram eval` (share of "also" lines that name
-/// an acceptable note).
+/// Assessors judged 61.3% of the 75 "also:" lines shown for the four query
+/// sets to help (`cram eval`, tests/data/also_judgments.tsv); above this
+/// margin the score ratio does not tell the helpful ones apart (BENCHMARKS.md,
+/// fourteenth round), so it stays.
 pub const ALSO_MARGIN: f32 = 0.9;
 
 /// A passage to show: its ordinal, its place in the fused list (none for a

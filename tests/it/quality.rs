@@ -133,6 +133,10 @@ fn realistic_queries_reach_their_floors() {
         "{:?}",
         kp.standalone_judged
     );
+    // "also:" lines: 61.3% of the 75 judged help today.
+    let also = cram::eval::quality::load_also_judgments(&root.join("also_judgments.tsv")).unwrap();
+    let a = cram::eval::quality::evaluate_also(&mut engine, &also, &p).unwrap();
+    assert!(a.judged >= 60 && a.useful >= 0.55, "{a:?}");
     assert!(
         kp.judged_answered >= 0.90,
         "a judged answer in key points {}",
