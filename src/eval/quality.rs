@@ -1511,6 +1511,22 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// Writes each of `bad` (one line) to `path` and checks that `load`
+    /// fails on line 1, naming the file and `flag`.
+    fn each_bad_line_fails<T: std::fmt::Debug>(
+        path: &Path,
+        bad: &[&str],
+        load: impl Fn(&Path) -> Result<T>,
+        flag: &str,
+    ) {
+        let file = path.file_name().unwrap().to_string_lossy().to_string();
+        for line in bad {
+            std::fs::write(path, line).unwrap();
+            let e = load(path).unwrap_err().to_string();
+            assert!(e.contains(&format!("{file}:1")) && e.contains(flag), "{e}");
+        }
+    }
+
     #[test]
     fn also_verdicts_read_with_or_without_a_reason_or_fail_on_one_line() {
         let dir = std::env::temp_dir().join(format!("cram-also-{}", std::process::id()));
@@ -1524,14 +1540,12 @@ mod tests {
         let j = load_also_judgments(&path).unwrap();
         assert_eq!(j.by_query["token pricing"], ("q36".to_string(), true));
         assert_eq!(j.by_query["kv cache"], ("q18".to_string(), false));
-        for bad in ["kv cache\tq18\tyes\n", "kv cache\tq18\n", "\tq18\t1\n"] {
-            std::fs::write(&path, bad).unwrap();
-            let e = load_also_judgments(&path).unwrap_err().to_string();
-            assert!(
-                e.contains("also.tsv:1") && e.contains("--also-judgments"),
-                "{e}"
-            );
-        }
+        each_bad_line_fails(
+            &path,
+            &["kv cache\tq18\tyes\n", "kv cache\tq18\n", "\tq18\t1\n"],
+            load_also_judgments,
+            "--also-judgments",
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -1568,14 +1582,12 @@ mod tests {
         let s = tally.score();
         assert_eq!((s.shown, s.reads_alone), (3, 0.5));
         assert!((s.judged_share - 2.0 / 3.0).abs() < 1e-9);
-        for bad in ["yes\t-\tThe cache\n", "1\t-\n", "1\t-\t \n"] {
-            std::fs::write(&path, bad).unwrap();
-            let e = load_standalone_judgments(&path).unwrap_err().to_string();
-            assert!(
-                e.contains("a.tsv:1") && e.contains("--standalone-judgments"),
-                "{e}"
-            );
-        }
+        each_bad_line_fails(
+            &path,
+            &["yes\t-\tThe cache\n", "1\t-\n", "1\t-\t \n"],
+            load_standalone_judgments,
+            "--standalone-judgments",
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -1598,18 +1610,16 @@ mod tests {
             ]
         );
         assert_eq!(j.by_query["rrf"].len(), 1);
-        for bad in [
-            "kv cache\tyes\tThe cache\n",
-            "kv cache\t1\n",
-            "kv cache\t1\t \n",
-        ] {
-            std::fs::write(&path, bad).unwrap();
-            let e = load_shown_judgments(&path).unwrap_err().to_string();
-            assert!(
-                e.contains("s.tsv:1") && e.contains("--holdout-judgments"),
-                "{e}"
-            );
-        }
+        each_bad_line_fails(
+            &path,
+            &[
+                "kv cache\tyes\tThe cache\n",
+                "kv cache\t1\n",
+                "kv cache\t1\t \n",
+            ],
+            load_shown_judgments,
+            "--holdout-judgments",
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

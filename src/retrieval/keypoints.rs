@@ -254,6 +254,7 @@ pub fn choose(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn a_red_flag_is_shown_as_one() {
@@ -267,7 +268,6 @@ mod tests {
         );
         assert_eq!(as_shown("Blaming others.", None), "Blaming others.");
     }
-    use super::*;
 
     #[test]
     fn two_joined_forms_of_one_sentence_repeat_it() {
