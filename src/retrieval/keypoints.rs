@@ -111,7 +111,8 @@ pub enum Section {
     ShortAnswer,
     /// "Mechanism", "Mechanism and math".
     Mechanism,
-    /// "Worked example", "Example stories".
+    /// "Worked example" (with or without a title after a colon: "Worked
+    /// example: 1% fraud"), "Example stories".
     Example,
     /// Any other section.
     Other,
@@ -123,7 +124,8 @@ impl Section {
         match top.map(str::to_lowercase).as_deref() {
             Some("short answer") => Section::ShortAnswer,
             Some(h) if h.starts_with("mechanism") => Section::Mechanism,
-            Some("worked example" | "example stories") => Section::Example,
+            Some("example stories") => Section::Example,
+            Some(h) if h.starts_with("worked example") => Section::Example,
             _ => Section::Other,
         }
     }
@@ -255,6 +257,18 @@ pub fn choose(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_titled_worked_example_is_an_example() {
+        assert_eq!(Section::of(Some("Worked example")), Section::Example);
+        assert_eq!(
+            Section::of(Some("Worked example: 1% fraud")),
+            Section::Example
+        );
+        assert_eq!(Section::of(Some("Example stories")), Section::Example);
+        assert_eq!(Section::of(Some("Short answer")), Section::ShortAnswer);
+        assert_eq!(Section::of(Some("In production")), Section::Other);
+    }
 
     #[test]
     fn a_red_flag_is_shown_as_one() {

@@ -123,13 +123,13 @@ fn realistic_queries_reach_their_floors() {
         kp.answered
     );
     assert!(kp.behavioural_leaks <= 0.01, "{}", kp.behavioural_leaks);
-    // Read on their own, by assessors' verdicts: 83.0% of the realistic
-    // answers' key points and 80.1% of the labelled queries' today (77.6%
+    // Read on their own, by assessors' verdicts: 84.8% of the realistic
+    // answers' key points and 82.3% of the labelled queries' today (77.6%
     // and 74.0% before the fourteenth round's key-point rules).
     let standalone = r.key_points_standalone.unwrap();
-    assert!(standalone.reads_alone >= 0.80, "{standalone:?}");
+    assert!(standalone.reads_alone >= 0.82, "{standalone:?}");
     assert!(
-        kp.standalone_judged.unwrap().reads_alone >= 0.77,
+        kp.standalone_judged.unwrap().reads_alone >= 0.79,
         "{:?}",
         kp.standalone_judged
     );
@@ -137,8 +137,10 @@ fn realistic_queries_reach_their_floors() {
     let also = cram::eval::quality::load_also_judgments(&root.join("also_judgments.tsv")).unwrap();
     let a = cram::eval::quality::evaluate_also(&mut engine, &also, &p).unwrap();
     assert!(a.judged >= 60 && a.useful >= 0.55, "{a:?}");
+    // 90.4% today: 94.0% before worked examples stopped giving key points
+    // (fourteenth round), a trade for key points that read on their own.
     assert!(
-        kp.judged_answered >= 0.90,
+        kp.judged_answered >= 0.88,
         "a judged answer in key points {}",
         kp.judged_answered
     );
