@@ -54,10 +54,12 @@ pub fn sentences(text: &str) -> Vec<String> {
         out.extend(pair);
         let rest = &sents[used..];
         for (j, s) in rest.iter().enumerate() {
-            let with_lead = (p.item && j == 0 && used == 0 && !p.text.starts_with("**"))
-                .then(|| lead.as_deref().map(|l| item_with_lead(l, s)))
-                .flatten()
-                .filter(|w| stands_alone(w));
+            // Not an item that introduces a formula itself ("... is: $n = ...$").
+            let with_lead =
+                (p.item && j == 0 && used == 0 && !p.text.starts_with("**") && !s.contains(": $"))
+                    .then(|| lead.as_deref().map(|l| item_with_lead(l, s)))
+                    .flatten()
+                    .filter(|w| stands_alone(w));
             if let Some(w) = with_lead {
                 out.push(w);
             } else if stands_alone(s) {
@@ -817,7 +819,8 @@ mod tests {
                         Some((lead, _)) => format!("{lead}:"),
                         None => c.clone(),
                     };
-                    let item_after_lead = c.split_once(": ").is_some_and(|(lead, item)| {
+                    let item_after_lead = c.match_indices(": ").any(|(i, _)| {
+                        let (lead, item) = (&c[..i], &c[i + 2..]);
                         let body = item.trim_end_matches('.').to_lowercase();
                         flat.contains(&format!("{lead}:")) && flat.to_lowercase().contains(&body)
                     });

@@ -361,7 +361,7 @@ pub fn answer(a: &Answer, style: Style) -> String {
         .map(|k| markdown::inline(&sanitize(&k.text)))
         .collect();
     if !a.key_points.is_empty() {
-        key_points(&mut o, a, &points, terms);
+        key_points(&mut o, a, terms);
         o.blank();
     }
     let shown: HashSet<String> = points
@@ -395,11 +395,13 @@ pub fn answer(a: &Answer, style: Style) -> String {
     o.finish()
 }
 
-/// The "Key points:" block: one bullet per sentence (`points`, parsed), with its `[n]`.
-fn key_points(o: &mut Out, a: &Answer, points: &[Vec<Span>], terms: &QueryTerms) {
+/// The "Key points:" block: one bullet per sentence, with its `[n]`; items
+/// of one list show its lead-in once ([`keypoints::as_listed`]).
+fn key_points(o: &mut Out, a: &Answer, terms: &QueryTerms) {
     o.lines.push(Line::new(vec![bold("Key points:")]));
-    for (k, p) in a.key_points.iter().zip(points) {
-        let mut spans = mark(p.clone(), terms);
+    let listed = crate::retrieval::keypoints::as_listed(&a.key_points);
+    for (k, text) in a.key_points.iter().zip(&listed) {
+        let mut spans = mark(markdown::inline(&sanitize(text)), terms);
         // A no-break space keeps the marker with the last word.
         spans.push(dim(format!("\u{A0}[{}]", k.passage)));
         o.indented(&spans, vec![Span::plain("  • ")], spaces(4));
@@ -517,12 +519,7 @@ pub fn drill_card(
     let a = &card.answer;
     if !a.key_points.is_empty() {
         o.blank();
-        let points: Vec<Vec<Span>> = a
-            .key_points
-            .iter()
-            .map(|k| markdown::inline(&sanitize(&k.text)))
-            .collect();
-        key_points(&mut o, a, &points, &QueryTerms::default());
+        key_points(&mut o, a, &QueryTerms::default());
         let cited: Vec<usize> = a.key_points.iter().map(|k| k.passage).collect();
         for r in a.results.iter().filter(|r| cited.contains(&r.rank)) {
             let crumb = std::iter::once(r.question_id.as_deref().unwrap_or(&r.path))

@@ -72,8 +72,9 @@ pub fn answer_markdown(a: &Answer) -> String {
     }
     if !a.key_points.is_empty() {
         let _ = writeln!(out, "\n## Key points\n");
-        for k in &a.key_points {
-            let _ = writeln!(out, "- {} [{}]", sanitize(&k.text), k.passage);
+        let listed = crate::retrieval::keypoints::as_listed(&a.key_points);
+        for (k, text) in a.key_points.iter().zip(&listed) {
+            let _ = writeln!(out, "- {} [{}]", sanitize(text), k.passage);
         }
     }
     let _ = writeln!(out, "\n## Passages");

@@ -142,6 +142,35 @@ pub fn as_shown(sentence: &str, top_heading: Option<&str>) -> String {
     }
 }
 
+/// The key points' texts as a list shows them: a key point that comes after
+/// the same list lead-in as the one before it ("Accuracy is misleading in
+/// five situations: ...", see [`crate::index::sentences`]) shows only its
+/// item, after "… ", so five items of one list do not repeat the lead-in
+/// five times. The answer's `text` keeps the whole sentence.
+pub fn as_listed(points: &[KeyPoint]) -> Vec<std::borrow::Cow<'_, str>> {
+    /// A lead-in names its list: a few words, then ": ".
+    const MIN_LEAD_WORDS: usize = 3;
+    fn lead(t: &str) -> Option<&str> {
+        t.find(": ")
+            .map(|i| &t[..i + 2])
+            .filter(|l| l.split_whitespace().count() >= MIN_LEAD_WORDS && !l.contains('$'))
+    }
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let shared = i
+                .checked_sub(1)
+                .and_then(|j| lead(&points[j].text))
+                .filter(|l| lead(&k.text) == Some(*l));
+            match shared {
+                Some(l) => std::borrow::Cow::Owned(format!("… {}", &k.text[l.len()..])),
+                None => std::borrow::Cow::Borrowed(k.text.as_str()),
+            }
+        })
+        .collect()
+}
+
 impl Features {
     /// The features as the model reads them (each about 0..1).
     pub fn vector(&self) -> [f32; N_FEATURES] {
@@ -257,6 +286,31 @@ pub fn choose(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_of_one_list_show_its_lead_in_once() {
+        let kp = |t: &str| KeyPoint {
+            text: t.into(),
+            passage: 1,
+            chunk_id: "q04#short-answer".into(),
+            cosine: 0.5,
+        };
+        let points = [
+            kp("Accuracy is misleading in five situations: one class is rare."),
+            kp("Accuracy is misleading in five situations: the errors cost different amounts."),
+            kp("Trees split on thresholds: no scaling is needed."),
+            kp("Trees split on thresholds: no scaling is needed either way."),
+            kp("Note: a short label is no lead-in."),
+            kp("Note: a short label is no lead-in either."),
+        ];
+        let shown = as_listed(&points);
+        assert_eq!(shown[0], points[0].text);
+        assert_eq!(shown[1], "… the errors cost different amounts.");
+        assert_eq!(shown[2], points[2].text);
+        assert_eq!(shown[3], "… no scaling is needed either way.");
+        // Fewer than three words before the colon: a label, kept whole.
+        assert_eq!(shown[5], points[5].text);
+    }
 
     #[test]
     fn a_titled_worked_example_is_an_example() {

@@ -411,7 +411,7 @@ fn reveal_page(r: &Revealed, token: &str) -> Markup {
             @if !a.key_points.is_empty() {
                 section.keypoints {
                     h2 { "Key points" }
-                    ul { @for k in &a.key_points { li { (inline(&k.text, None)) " " span.ref { "[" (k.passage) "]" } } } }
+                    ul { @for (k, text) in a.key_points.iter().zip(crate::retrieval::keypoints::as_listed(&a.key_points)) { li { (inline(&text, None)) " " span.ref { "[" (k.passage) "]" } } } }
                     ol.sources {
                         @for r in a.results.iter().filter(|r| cited.contains(&r.rank)) {
                             li {

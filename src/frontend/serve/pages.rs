@@ -195,8 +195,8 @@ pub(crate) fn answer(a: &Answer, topic: Option<&Earlier>) -> Markup {
                 section.keypoints {
                     h2 { "Key points" }
                     ul {
-                        @for k in &a.key_points {
-                            li { (inline(&k.text, Some(&terms))) " " a.ref href={ "#p" (k.passage) } title="the passage it comes from" { "[" (k.passage) "]" } }
+                        @for (k, text) in a.key_points.iter().zip(crate::retrieval::keypoints::as_listed(&a.key_points)) {
+                            li { (inline(&text, Some(&terms))) " " a.ref href={ "#p" (k.passage) } title="the passage it comes from" { "[" (k.passage) "]" } }
                         }
                     }
                 }
