@@ -123,7 +123,7 @@ fn realistic_queries_reach_their_floors() {
         kp.answered
     );
     assert!(kp.behavioural_leaks <= 0.01, "{}", kp.behavioural_leaks);
-    // Read on their own, by assessors' verdicts: 84.8% of the realistic
+    // Read on their own, by assessors' verdicts: 84.5% of the realistic
     // answers' key points and 82.3% of the labelled queries' today (77.6%
     // and 74.0% before the fourteenth round's key-point rules).
     let standalone = r.key_points_standalone.unwrap();
