@@ -355,18 +355,15 @@ pub fn answer(a: &Answer, style: Style) -> String {
     // Highlighting is colour only.
     let none = QueryTerms::default();
     let terms = if style.color { &query_terms } else { &none };
-    let points: Vec<Vec<Span>> = a
-        .key_points
-        .iter()
-        .map(|k| markdown::inline(&sanitize(&k.text)))
-        .collect();
     if !a.key_points.is_empty() {
         key_points(&mut o, a, terms);
         o.blank();
     }
-    let shown: HashSet<String> = points
+    // The sentences the key points quote whole, which passage excerpts skip.
+    let shown: HashSet<String> = a
+        .key_points
         .iter()
-        .map(|p| excerpt::sentence_key(&text::plain(p)))
+        .map(|k| excerpt::sentence_key(&text::plain(&markdown::inline(&sanitize(&k.text)))))
         .collect();
     let mut trimmed = false;
     for r in &a.results {

@@ -156,6 +156,12 @@ pub fn mention_weight(term: &str, notes: usize, of: usize) -> f32 {
 /// in a note count as the question's phrase.
 pub const PHRASE_WINDOW: usize = 3;
 
+/// The terms of `seq` within [`PHRASE_WINDOW`] of position `i` (itself
+/// included).
+fn near(seq: &[String], i: usize) -> &[String] {
+    &seq[i.saturating_sub(PHRASE_WINDOW)..(i + PHRASE_WINDOW + 1).min(seq.len())]
+}
+
 /// Share of neighbouring pairs of `terms` (analysed content terms of the
 /// question, in order) that occur within [`PHRASE_WINDOW`] terms of each
 /// other in `seq` (a note's analysed terms, in order; `set` the same as a
@@ -179,13 +185,10 @@ pub fn phrase_coverage(terms: &[String], seq: &[String], set: &HashSet<String>) 
         .filter(|(a, b)| {
             set.contains(*a)
                 && set.contains(*b)
-                && seq.iter().enumerate().any(|(i, t)| {
-                    t == a
-                        && seq[i.saturating_sub(PHRASE_WINDOW)
-                            ..(i + PHRASE_WINDOW + 1).min(seq.len())]
-                            .iter()
-                            .any(|u| u == b)
-                })
+                && seq
+                    .iter()
+                    .enumerate()
+                    .any(|(i, t)| t == a && near(seq, i).iter().any(|u| u == b))
         })
         .count();
     found as f32 / pairs.len() as f32
@@ -215,8 +218,11 @@ pub fn terms_in_context<'a>(
         let Some(&t) = distinct.get(t.as_str()) else {
             continue;
         };
-        let near = &seq[i.saturating_sub(PHRASE_WINDOW)..(i + PHRASE_WINDOW + 1).min(seq.len())];
-        if standalone.contains(t) || near.iter().any(|u| u != t && distinct.contains(u.as_str())) {
+        if standalone.contains(t)
+            || near(seq, i)
+                .iter()
+                .any(|u| u != t && distinct.contains(u.as_str()))
+        {
             held.insert(t);
         }
     }
