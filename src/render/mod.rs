@@ -97,8 +97,16 @@ pub fn sanitize(s: &str) -> String {
         .collect()
 }
 
+/// Searched words from which the first line no longer repeats them: a
+/// long question's searched text fills two or three lines above the answer
+/// and differs from what the reader typed by a few words, which the notes
+/// after it name ("left out “I have an interview tomorrow and”").
+pub const ECHO_WORDS: usize = 12;
+
 /// "Searching for: ..." with what changed (framing dropped, typos fixed,
-/// short forms expanded).
+/// short forms expanded); for a question of more than [`ECHO_WORDS`]
+/// searched words, only what changed ("Searching for the question with
+/// changes: ...").
 /// The hint names `--verbatim`, or `:verbatim on` in the session. A
 /// follow-up's own words are shown; the earlier question it was joined
 /// to is named in the note after them.
@@ -108,21 +116,22 @@ pub fn understood_line(u: &crate::retrieval::query::Understood, session: bool) -
         .as_deref()
         .and_then(|prev| u.searched.strip_suffix(prev))
         .map_or(u.searched.as_str(), str::trim_end);
-    format!(
-        "Searching for: {} ({}; {} searches as typed)",
-        sanitize(own),
-        understood_notes(u).join("; "),
-        if session {
-            ":verbatim on"
-        } else {
-            "--verbatim"
-        }
-    )
+    let notes = understood_notes(u).join("; ");
+    let hint = if session {
+        ":verbatim on"
+    } else {
+        "--verbatim"
+    };
+    if own.split_whitespace().count() > ECHO_WORDS {
+        format!("Searching for the question with changes: {notes} ({hint} searches as typed)")
+    } else {
+        format!("Searching for: {} ({notes}; {hint} searches as typed)", sanitize(own))
+    }
 }
 
 /// What query understanding changed, one phrase per kind of change
 /// (`corrected precison → precision`, `gqa = grouped-query attention`,
-/// `interview wording left out`).
+/// `left out the interview wording “how should I answer”`).
 pub fn understood_notes(u: &crate::retrieval::query::Understood) -> Vec<String> {
     let mut notes: Vec<String> = Vec::new();
     if !u.corrections.is_empty() {
@@ -142,7 +151,12 @@ pub fn understood_notes(u: &crate::retrieval::query::Understood) -> Vec<String> 
         notes.push(ex.join(", "));
     }
     if !u.dropped.is_empty() {
-        notes.push("interview wording left out".into());
+        let quoted: Vec<String> = u
+            .dropped
+            .iter()
+            .map(|d| format!("“{}”", sanitize(d)))
+            .collect();
+        notes.push(format!("left out the interview wording {}", quoted.join(", ")));
     }
     if let Some(prev) = &u.after {
         notes.push(format!("read as a follow-up to “{prev}”"));
@@ -728,6 +742,39 @@ mod tests {
         );
         assert!(line.contains("“layer norm in transformers”; :verbatim on searches as typed)"));
         assert!(understood_line(&u, false).ends_with("--verbatim searches as typed)"));
+    }
+
+    #[test]
+    fn the_first_line_names_what_was_left_out_and_repeats_only_a_short_question() {
+        let short = crate::retrieval::query::Understood {
+            searched: "data leakage".into(),
+            dropped: vec!["if an interviewer asks about".into(), "how should I answer".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            understood_line(&short, false),
+            "Searching for: data leakage (left out the interview wording “if an interviewer asks \
+             about”, “how should I answer”; --verbatim searches as typed)"
+        );
+        // A long question is not repeated: only what changed is named.
+        let long = crate::retrieval::query::Understood {
+            searched: "My validation loss starts climbing after the second epoch while training \
+                       loss keeps dropping. What do I check first?"
+                .into(),
+            dropped: vec!["I have an interview tomorrow and".into()],
+            corrections: vec![crate::retrieval::query::Correction {
+                from: "valdation".into(),
+                to: "validation".into(),
+            }],
+            ..Default::default()
+        };
+        let line = understood_line(&long, true);
+        assert_eq!(
+            line,
+            "Searching for the question with changes: corrected valdation → validation; left out \
+             the interview wording “I have an interview tomorrow and” (:verbatim on searches as typed)"
+        );
+        assert!(!line.contains("climbing"));
     }
 
     #[test]
