@@ -70,7 +70,9 @@ use crate::index::embed::ModelInfo;
 /// 14: a list item's first sentence is a candidate after the sentence that
 /// introduces its list ("Accuracy is misleading in five situations: ...").
 /// 15: not an item that introduces a formula itself ("... is: $n = ...$").
-pub const FORMAT_VERSION: u32 = 15;
+/// 16: a list item that asks a question and answers it is a candidate as
+/// the question with its answer ("Follow-up:" labels dropped).
+pub const FORMAT_VERSION: u32 = 16;
 /// The first format whose vectors were embedded one text at a time. Older
 /// generations embedded in batches, which makes an int8 model's vector
 /// depend on its batch, so their vectors are not reused.
@@ -79,7 +81,7 @@ const VECTORS_ALONE_SINCE: u32 = 8;
 /// What `cram --version` prints after the name.
 pub const VERSION_LINE: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    " (index format 15; model sentence-transformers/all-MiniLM-L6-v2, ONNX Runtime 1.24)"
+    " (index format 16; model sentence-transformers/all-MiniLM-L6-v2, ONNX Runtime 1.24)"
 );
 
 #[cfg(test)]

@@ -37,7 +37,12 @@ pub fn sentences(text: &str) -> Vec<String> {
         if short_display_math(&p.text).is_some() {
             continue;
         }
-        let mut sents = split_sentences(&p.text.replace("**", ""));
+        let plain = p.text.replace("**", "");
+        let mut sents = split_sentences(if p.item {
+            strip_follow_up_label(&plain)
+        } else {
+            &plain
+        });
         if let (Some(last), Some(math)) = (
             sents.last_mut(),
             paragraphs
@@ -50,7 +55,14 @@ pub fn sentences(text: &str) -> Vec<String> {
         if !p.item {
             lead = sents.last().filter(|l| l.ends_with(':')).cloned();
         }
-        let (pair, used) = claim_and_rebuttal(&sents).map_or((None, 0), |(p, u)| (Some(p), u));
+        // A quoted question's answer, like an unquoted one's, also stays a
+        // candidate alone when it reads on its own ([`question_and_answer`]);
+        // a quoted claim's rebuttal does not ("No. Clipping only caps ...").
+        let asks = |c: &str| c.ends_with("?\"") || c.ends_with("?”");
+        let (pair, used) = claim_and_rebuttal(&sents)
+            .map(|(pair, used)| (pair, if asks(&sents[0]) { 1 } else { used }))
+            .or_else(|| p.item.then(|| question_and_answer(&sents)).flatten())
+            .map_or((None, 0), |(p, u)| (Some(p), u));
         out.extend(pair);
         let rest = &sents[used..];
         for (j, s) in rest.iter().enumerate() {
@@ -267,6 +279,72 @@ fn claim_and_rebuttal(sents: &[String]) -> Option<(String, usize)> {
         .all(|s| !s.contains("$$") && !is_arithmetic(&outside_math(s)) && !s.ends_with(':'));
     ((MIN_WORDS..=MAX_WORDS).contains(&pair.split_whitespace().count()) && prose)
         .then_some((pair, used))
+}
+
+/// A list item's text without the "Follow-up:" label the notes put before
+/// an interviewer's follow-up question (`Follow-up: "Why did industry
+/// converge on decoder-only?" One simple stack ...`), so that the question
+/// pairs with its answer ([`claim_and_rebuttal`], [`question_and_answer`]).
+fn strip_follow_up_label(item: &str) -> &str {
+    ["Follow-up:", "Follow-up question:"]
+        .iter()
+        .find_map(|l| item.strip_prefix(l))
+        .map_or(item, str::trim_start)
+}
+
+/// A list item that asks a question and answers it (`How would you measure
+/// variance directly? Bootstrap retraining.`, `Follow-up: why not a
+/// cross-encoder instead? A reranker improves relevance order ...`): the
+/// question with the first answer sentence (and the second when the first
+/// is a bare verdict such as "Yes."), the question's first letter in upper
+/// case. Apart, the question is not a statement and the answer leans on it
+/// ("One simple stack and objective that trains on every token ..." says
+/// what for only after "Why did industry converge on decoder-only?");
+/// together they read on their own, and a candidate who types the question
+/// finds its answer. Only the question counts as used: an answer that
+/// reads on its own stays a candidate of its own too. `None` unless the
+/// item opens with a question that reads on its own (not one after a label
+/// such as "Depth:", nor one holding display math), an
+/// answer follows that is prose, not another
+/// question and not a pointer to another note ("See q08."), and the pair is
+/// of key-point length; a quoted question is [`claim_and_rebuttal`]'s.
+fn question_and_answer(sents: &[String]) -> Option<(String, usize)> {
+    /// A first answer sentence this short is a verdict; the reason follows.
+    const VERDICT_WORDS: usize = 5;
+    let question = sents.first()?;
+    // "Depth: can you explain the mechanism behind your fix?" names what an
+    // interviewer probes; what follows is about the probe, not an answer.
+    if !question.ends_with('?')
+        || is_quoted(question)
+        || question.contains(": ")
+        || question.contains("$$")
+        || leans_on_context(question)
+        || sents.len() < 2
+    {
+        return None;
+    }
+    let end = if words(&sents[1]) <= VERDICT_WORDS && sents.len() > 2 {
+        3
+    } else {
+        2
+    };
+    let answer = &sents[1..end];
+    let pointer = answer[0].starts_with("See q") && words(&answer[0]) <= 3;
+    let prose = answer.iter().all(|s| {
+        !s.contains("$$")
+            && !is_arithmetic(&outside_math(s))
+            && !s.ends_with(':')
+            && !s.ends_with('?')
+    });
+    let mut chars = question.chars();
+    let first = chars.next()?;
+    let pair = format!(
+        "{}{} {}",
+        first.to_uppercase(),
+        chars.as_str(),
+        answer.join(" ")
+    );
+    ((MIN_WORDS..=MAX_WORDS).contains(&words(&pair)) && prose && !pointer).then_some((pair, 1))
 }
 
 /// `s` without its inline math (`$...$`): inline math is rendered and may
@@ -549,6 +627,58 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_listed_question_comes_with_its_answer() {
+        let text = "Traps:\n\
+                    - Follow-up: \"Why did industry converge on decoder-only?\" One simple stack and \
+                    objective that trains on every token.\n\
+                    - Follow-up: why not a cross-encoder instead? A reranker improves relevance order \
+                    and does nothing about redundancy.\n\
+                    - Can sim be lexical? Yes. The paper allows a separate similarity for redundancy.\n\
+                    - Which ensembling method reduces which term? See q08.\n\
+                    - Depth: can you explain the mechanism behind your fix? Interviewers probe for it.\n\
+                    - Why does CE relate to KL divergence? How is it derived?\n";
+        let s = sentences(text);
+        // Quoted or not, the question leads its answer; a verdict takes the
+        // reason after it.
+        assert!(s.contains(
+            &"\"Why did industry converge on decoder-only?\" One simple stack and objective that \
+              trains on every token."
+                .to_string()
+        ));
+        assert!(s.contains(
+            &"Why not a cross-encoder instead? A reranker improves relevance order and does nothing \
+              about redundancy."
+                .to_string()
+        ));
+        assert!(
+            s.contains(
+                &"Can sim be lexical? Yes. The paper allows a separate similarity for redundancy."
+                    .to_string()
+            )
+        );
+        // An answer that reads on its own stays a candidate alone as well.
+        assert!(s.contains(
+            &"A reranker improves relevance order and does nothing about redundancy.".to_string()
+        ));
+        // No pair with a pointer to another note, a labelled probe ("Depth:
+        // ...?") or a second question as its answer.
+        assert!(!s.iter().any(|c| c.contains("See q08")));
+        assert_eq!(
+            question_and_answer(&split_sentences(
+                "Depth: can you explain the mechanism behind your fix? Interviewers probe for it."
+            )),
+            None
+        );
+        assert_eq!(
+            question_and_answer(&split_sentences(
+                "Why does CE relate to KL divergence? How is it derived?"
+            )),
+            None
+        );
+        assert!(!s.iter().any(|c| c.starts_with("Follow-up")));
+    }
+
+    #[test]
     fn a_list_item_comes_after_the_sentence_that_introduces_its_list() {
         let text = "Accuracy misleads a team in several distinct situations:\n\
                     - Class prevalence in production differs from the test set.\n\
@@ -656,6 +786,7 @@ mod tests {
                 "Pick the metric from the costs of the two errors instead.",
                 "\"Clipping fixes vanishing gradients.\" No. Clipping only caps large norms; it does nothing for small ones.",
                 "Residual paths and normalisation are the fix.",
+                "\"How do you resume after a crash?\" Checkpoint before and after side effects and make tools idempotent.",
                 "Checkpoint before and after side effects and make tools idempotent.",
             ]
         );
@@ -780,6 +911,7 @@ mod tests {
             "There is no established result that either model hallucinates more.",
             "They can beat chain-of-thought prompting on search-heavy puzzles.",
             "Why does the softmax saturate with large logits?",
+            "Follow-up: why not a cross-encoder reranker instead?",
         ];
 
         fn passage() -> impl Strategy<Value = String> {
@@ -824,7 +956,16 @@ mod tests {
                         let body = item.trim_end_matches('.').to_lowercase();
                         flat.contains(&format!("{lead}:")) && flat.to_lowercase().contains(&body)
                     });
-                    prop_assert!(flat.contains(&prose) || item_after_lead, "{c}");
+                    // A listed question may gain its first capital.
+                    let mut chars = prose.chars();
+                    let uncapitalised = chars
+                        .next()
+                        .map(|f| f.to_lowercase().chain(chars).collect::<String>())
+                        .unwrap_or_default();
+                    prop_assert!(
+                        flat.contains(&prose) || flat.contains(&uncapitalised) || item_after_lead,
+                        "{c}"
+                    );
                 }
             }
         }

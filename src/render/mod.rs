@@ -125,7 +125,10 @@ pub fn understood_line(u: &crate::retrieval::query::Understood, session: bool) -
     if own.split_whitespace().count() > ECHO_WORDS {
         format!("Searching for the question with changes: {notes} ({hint} searches as typed)")
     } else {
-        format!("Searching for: {} ({notes}; {hint} searches as typed)", sanitize(own))
+        format!(
+            "Searching for: {} ({notes}; {hint} searches as typed)",
+            sanitize(own)
+        )
     }
 }
 
@@ -156,7 +159,10 @@ pub fn understood_notes(u: &crate::retrieval::query::Understood) -> Vec<String> 
             .iter()
             .map(|d| format!("“{}”", sanitize(d)))
             .collect();
-        notes.push(format!("left out the interview wording {}", quoted.join(", ")));
+        notes.push(format!(
+            "left out the interview wording {}",
+            quoted.join(", ")
+        ));
     }
     if let Some(prev) = &u.after {
         notes.push(format!("read as a follow-up to “{prev}”"));
@@ -748,7 +754,10 @@ mod tests {
     fn the_first_line_names_what_was_left_out_and_repeats_only_a_short_question() {
         let short = crate::retrieval::query::Understood {
             searched: "data leakage".into(),
-            dropped: vec!["if an interviewer asks about".into(), "how should I answer".into()],
+            dropped: vec![
+                "if an interviewer asks about".into(),
+                "how should I answer".into(),
+            ],
             ..Default::default()
         };
         assert_eq!(
