@@ -88,6 +88,18 @@ struct Workings {
     closest: Vec<closest::Candidate>,
 }
 
+/// What the key points are chosen for (see [`Engine::key_points`]).
+struct KeyPointAsk<'a> {
+    /// The question's vector.
+    qvec: &'a [f32],
+    /// Its content terms.
+    content: &'a [String],
+    /// How many key points are wanted.
+    n: usize,
+    /// Whether it asks for intuition ([`query::asks_for_intuition`]).
+    intuition: bool,
+}
+
 /// Coverage of a question's terms by one note (see [`Engine::evidence`]).
 #[derive(Debug, Clone, Copy, Default)]
 struct NoteEvidence {
@@ -556,7 +568,13 @@ impl Engine {
         let (key_points, shown, mut workings) = match (&qvec, abstained) {
             (Some(v), false) if p.key_points > 0 && !shown.is_empty() => {
                 let s = Instant::now();
-                let out = self.key_points(v, &content, shown, note, &ranking.fused, p.key_points);
+                let ask = KeyPointAsk {
+                    qvec: v,
+                    content: &content,
+                    n: p.key_points,
+                    intuition: query::asks_for_intuition(q),
+                };
+                let out = self.key_points(&ask, shown, note, &ranking.fused);
                 t.key_points = ms(s);
                 out
             }
@@ -1006,23 +1024,21 @@ impl Engine {
         }
     }
 
-    /// The key points for a question with vector `qvec` and content terms
-    /// `content`, and the passages to show once each key point's passage is
-    /// among them (see [`Engine::show_key_point_sources`]); `note` is the
-    /// closest question's. Also returns the sources and candidates (the
-    /// fits' [`Workings`]).
+    /// The key points for question `q` (its vector, content terms and how
+    /// many are wanted), and the passages to show once each key point's
+    /// passage is among them (see [`Engine::show_key_point_sources`]);
+    /// `note` is the closest question's. Also returns the sources and
+    /// candidates (the fits' [`Workings`]).
     fn key_points(
         &self,
-        qvec: &[f32],
-        content: &[String],
+        q: &KeyPointAsk<'_>,
         shown: Vec<Shown>,
         note: Option<&str>,
         fused: &[Fused],
-        n: usize,
     ) -> (Vec<KeyPoint>, Vec<Shown>, Workings) {
         let sources = self.key_point_sources(&shown, note, fused);
-        let cands = self.key_point_candidates(qvec, content, &sources, fused);
-        let picked = self.pick_key_points(&cands, &sources, n);
+        let cands = self.key_point_candidates(q.qvec, q.content, &sources, fused, q.intuition);
+        let picked = self.pick_key_points(&cands, &sources, q.n);
         let (points, shown) = self.show_key_point_sources(shown, &sources, &picked, &cands);
         let workings = Workings {
             key_point_sources: sources.iter().map(|s| s.ord).collect(),
@@ -1084,6 +1100,7 @@ impl Engine {
         content: &[String],
         sources: &[KeyPointSource],
         fused: &[Fused],
+        intuition: bool,
     ) -> Vec<keypoints::Candidate> {
         let g = &self.generation;
         let note_of = |ord: usize| g.note(&g.chunks[ord].note_id);
@@ -1099,8 +1116,10 @@ impl Engine {
                 behavioural_question || !note_of(s.ord).is_some_and(|n| n.is_behavioural())
             })
             .filter(|&(_, s)| {
-                keypoints::Section::of(g.chunks[s.ord].heading.first().map(String::as_str))
-                    != keypoints::Section::Example
+                let top = g.chunks[s.ord].heading.first().map(String::as_str);
+                keypoints::Section::of(top) != keypoints::Section::Example
+                    && (intuition
+                        || !top.is_some_and(|h| h.to_lowercase().starts_with("intuition")))
             })
             .flat_map(|(r, s)| (0..g.sentences[s.ord].len()).map(move |j| (r, j)))
             .filter(|&(r, j)| {

@@ -204,6 +204,41 @@ pub struct Understood {
     pub after: Option<String>,
 }
 
+/// True when the question asks for intuition rather than the mechanism
+/// ("underfit overfit tradeoff intuition", "explain it like I'm five", "in
+/// plain words", "to a non-technical interviewer"): only then may key points
+/// come from a note's "Intuition" section, whose analogies and scenarios
+/// ("A stateless agent is a call centre where every caller must read out the
+/// whole case file") do not read on their own as statements (assessors'
+/// verdicts: 55% of them did, against 83-90% of the short answers, traps and
+/// production notes; BENCHMARKS.md, fifteenth round).
+pub fn asks_for_intuition(question: &str) -> bool {
+    const WORDS: [&str; 8] = [
+        "intuition",
+        "intuitive",
+        "intuitively",
+        "analogy",
+        "analogies",
+        "eli5",
+        "layman",
+        "jargon",
+    ];
+    const PHRASES: [&str; 8] = [
+        "like i'm five",
+        "like im five",
+        "like i am five",
+        "plain words",
+        "plain english",
+        "simple terms",
+        "simple words",
+        "non-technical",
+    ];
+    let q = question.to_lowercase().replace('’', "'");
+    q.split(|c: char| !c.is_alphanumeric())
+        .any(|w| WORDS.contains(&w))
+        || PHRASES.iter().any(|p| q.contains(p))
+}
+
 impl Understood {
     /// The question searched as typed.
     pub fn verbatim(q: &str) -> Understood {
@@ -960,8 +995,14 @@ fn drop_framing(q: &str, dropped: &mut Vec<String>) -> String {
     let mut removed: Vec<String> = Vec::new();
     let mut kept = re
         .replace_all(&norm, |c: &regex::Captures| {
+            // Part of a hyphenated word is not a phrase of its own: "to a
+            // non-technical interviewer" keeps its "technical".
+            let m = c.get(0).expect("the whole match");
+            if norm[..m.start()].ends_with('-') || norm[m.end()..].starts_with('-') {
+                return c[0].to_string();
+            }
             removed.push(c[0].trim().to_string());
-            " "
+            " ".to_string()
         })
         .to_string();
     let meta: HashSet<&str> = META_WORDS.iter().copied().collect();
@@ -1017,6 +1058,26 @@ fn tidy_after_removal(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_question_asks_for_intuition_in_so_many_words() {
+        for q in [
+            "underfit overfit tradeoff intuition",
+            "explain attention like I’m five",
+            "underfitting vs overfitting in plain words",
+            "how do i explain it to a non-technical interviewer without jargon",
+            "ELI5 kv cache",
+        ] {
+            assert!(super::asks_for_intuition(q), "{q}");
+        }
+        for q in [
+            "why divide by sqrt dk",
+            "what is the intuitionistic logic",
+            "explain gpt-style vs t5-style models",
+        ] {
+            assert!(!super::asks_for_intuition(q), "{q}");
+        }
+    }
+
     use super::*;
 
     fn note(id: &str, body: &str) -> NoteRecord {
@@ -1088,6 +1149,17 @@ mod tests {
             "reinforcement learning from human feedback".into()
         )));
         assert_eq!(m.len(), 2, "{m:?}");
+    }
+
+    #[test]
+    fn framing_inside_a_hyphenated_word_stays() {
+        let mut dropped = Vec::new();
+        let kept = drop_framing(
+            "how do i explain overfitting to a non-technical interviewer",
+            &mut dropped,
+        );
+        assert_eq!(kept, "overfitting to a non-technical");
+        assert_eq!(dropped, ["how do i explain", "interviewer"]);
     }
 
     #[test]
