@@ -6,7 +6,8 @@
 //! Prose only: no headings, tables, code, display math, reference lists or
 //! worked-out arithmetic such as `36 + 84 = 120`; no fragments that lean on
 //! the sentence before them, and no quoted claim on its own (the notes' trap
-//! lists quote wrong answers): a claim comes only with its rebuttal.
+//! lists quote wrong answers): a claim comes only with its rebuttal, and a
+//! listed question with its answer.
 
 /// Words a candidate sentence must have, at least and at most.
 const MIN_WORDS: usize = 6;
@@ -304,10 +305,10 @@ fn strip_follow_up_label(item: &str) -> &str {
 /// finds its answer. Only the question counts as used: an answer that
 /// reads on its own stays a candidate of its own too. `None` unless the
 /// item opens with a question that reads on its own (not one after a label
-/// such as "Depth:", nor one holding display math), an
-/// answer follows that is prose, not another
-/// question and not a pointer to another note ("See q08."), and the pair is
-/// of key-point length; a quoted question is [`claim_and_rebuttal`]'s.
+/// such as "Depth:", nor one holding display math), an answer follows that
+/// is prose, not another question and not a pointer to another note ("See
+/// q08."), and the pair is of key-point length; a quoted question is
+/// [`claim_and_rebuttal`]'s.
 fn question_and_answer(sents: &[String]) -> Option<(String, usize)> {
     /// A first answer sentence this short is a verdict; the reason follows.
     const VERDICT_WORDS: usize = 5;
