@@ -1090,7 +1090,8 @@ impl Engine {
     /// features (see [`keypoints::FEATURES`]; `passage_rank` is the index
     /// in `sources`, so the passages not shown rank after the shown ones). A
     /// behavioural note's sentences are candidates only for a behavioural
-    /// question; a sentence of a worked example or an example story, or one
+    /// question, and an "Intuition" section's only for a question that asks
+    /// for intuition (`intuition`); a sentence of a worked example or an example story, or one
     /// without the shape of a statement
     /// ([`crate::index::sentences::has_statement_shape`]), never is: apart
     /// from the example it is a step of, it does not read on its own.
@@ -1116,10 +1117,11 @@ impl Engine {
                 behavioural_question || !note_of(s.ord).is_some_and(|n| n.is_behavioural())
             })
             .filter(|&(_, s)| {
-                let top = g.chunks[s.ord].heading.first().map(String::as_str);
-                keypoints::Section::of(top) != keypoints::Section::Example
-                    && (intuition
-                        || !top.is_some_and(|h| h.to_lowercase().starts_with("intuition")))
+                match keypoints::Section::of(g.chunks[s.ord].heading.first().map(String::as_str)) {
+                    keypoints::Section::Example => false,
+                    keypoints::Section::Intuition => intuition,
+                    _ => true,
+                }
             })
             .flat_map(|(r, s)| (0..g.sentences[s.ord].len()).map(move |j| (r, j)))
             .filter(|&(r, j)| {

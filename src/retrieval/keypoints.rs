@@ -114,6 +114,9 @@ pub enum Section {
     /// "Worked example" (with or without a title after a colon: "Worked
     /// example: 1% fraud"), "Example stories".
     Example,
+    /// "Intuition": analogies and scenarios, key points only for a question
+    /// that asks for intuition ([`crate::retrieval::query::asks_for_intuition`]).
+    Intuition,
     /// Any other section.
     Other,
 }
@@ -126,6 +129,7 @@ impl Section {
             Some(h) if h.starts_with("mechanism") => Section::Mechanism,
             Some("example stories") => Section::Example,
             Some(h) if h.starts_with("worked example") => Section::Example,
+            Some(h) if h.starts_with("intuition") => Section::Intuition,
             _ => Section::Other,
         }
     }
@@ -321,6 +325,7 @@ mod tests {
         );
         assert_eq!(Section::of(Some("Example stories")), Section::Example);
         assert_eq!(Section::of(Some("Short answer")), Section::ShortAnswer);
+        assert_eq!(Section::of(Some("Intuition")), Section::Intuition);
         assert_eq!(Section::of(Some("In production")), Section::Other);
     }
 
