@@ -1484,8 +1484,6 @@ mod tests {
 
     #[test]
     fn judgments_attach_to_their_label_or_fail_on_one_line() {
-        let dir = std::env::temp_dir().join(format!("cram-judgments-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
         let label = |q: &str| AnswerLabel {
             expected: "q18".into(),
             query: q.into(),
@@ -1493,12 +1491,11 @@ mod tests {
             judged: Vec::new(),
         };
         let mut labels = vec![label("why divide by sqrt dk"), label("what is attention")];
-        let path = dir.join("j.tsv");
-        std::fs::write(
-            &path,
+        let (dir, path) = scratch(
+            "judgments",
+            "j.tsv",
             "# comment\nq18\twhy divide by sqrt dk\tThe Scale | keeps it\n",
-        )
-        .unwrap();
+        );
         load_judgments(&path, &mut labels).unwrap();
         assert_eq!(labels[0].judged, vec!["the scale", "keeps it"]);
         assert!(labels[1].judged.is_empty());
@@ -1509,6 +1506,16 @@ mod tests {
             "{e}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A scratch folder for one test (`cram-<tag>-<pid>` under the temp
+    /// directory) holding `name` with `text`; returns the folder and the file.
+    fn scratch(tag: &str, name: &str, text: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("cram-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
     }
 
     /// Writes each of `bad` (one line) to `path` and checks that `load`
@@ -1529,14 +1536,11 @@ mod tests {
 
     #[test]
     fn also_verdicts_read_with_or_without_a_reason_or_fail_on_one_line() {
-        let dir = std::env::temp_dir().join(format!("cram-also-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("also.tsv");
-        std::fs::write(
-            &path,
+        let (dir, path) = scratch(
+            "also",
+            "also.tsv",
             "# c\ntoken pricing\tq36\t1\tsame cost\nkv cache\tq18\t0\n",
-        )
-        .unwrap();
+        );
         let j = load_also_judgments(&path).unwrap();
         assert_eq!(j.by_query["token pricing"], ("q36".to_string(), true));
         assert_eq!(j.by_query["kv cache"], ("q18".to_string(), false));
@@ -1551,14 +1555,11 @@ mod tests {
 
     #[test]
     fn standalone_verdicts_key_on_the_whole_sentence_or_fail_on_one_line() {
-        let dir = std::env::temp_dir().join(format!("cram-alone-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("a.tsv");
-        std::fs::write(
-            &path,
+        let (dir, path) = scratch(
+            "alone",
+            "a.tsv",
             "# comment\n1\t-\tThe **KV** cache grows with context.\n0\tR\tIt grows.\n",
-        )
-        .unwrap();
+        );
         let j = load_standalone_judgments(&path).unwrap();
         assert_eq!(j.verdict("The KV cache grows with context."), Some(true));
         assert_eq!(j.verdict("It grows."), Some(false));
@@ -1593,14 +1594,11 @@ mod tests {
 
     #[test]
     fn shown_judgments_group_by_query_or_fail_on_one_line() {
-        let dir = std::env::temp_dir().join(format!("cram-shown-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("s.tsv");
-        std::fs::write(
-            &path,
+        let (dir, path) = scratch(
+            "shown",
+            "s.tsv",
             "# comment\nkv cache\t1\tThe **KV** cache\nkv cache\t0\tSay so\nrrf\t0\tFusion\n",
-        )
-        .unwrap();
+        );
         let j = load_shown_judgments(&path).unwrap();
         assert_eq!(
             j.by_query["kv cache"],

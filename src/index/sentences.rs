@@ -261,25 +261,34 @@ pub fn has_statement_shape(s: &str) -> bool {
 /// unless `sents` opens with a whole quoted sentence and the pair is prose
 /// of key-point length.
 fn claim_and_rebuttal(sents: &[String]) -> Option<(String, usize)> {
-    /// A first rebuttal sentence this short is a verdict; the reason follows.
-    const VERDICT_WORDS: usize = 5;
     let claim = sents.first()?;
     if !is_quoted(claim) || leans_on_context(claim) || sents.len() < 2 {
         return None;
     }
-    let words = |s: &String| s.split_whitespace().count();
-    let used = if words(&sents[1]) <= VERDICT_WORDS && sents.len() > 2 {
+    let used = reply_end(sents);
+    let pair = sents[..used].join(" ");
+    let prose = sents[1..used].iter().all(|s| is_reply_prose(s));
+    ((MIN_WORDS..=MAX_WORDS).contains(&words(&pair)) && prose).then_some((pair, used))
+}
+
+/// Where the reply to `sents[0]` (a rebuttal or an answer) ends: after its
+/// first sentence, or after its second when the first is a bare verdict
+/// ("No.", "Only half right.") and the reason follows. `sents` has at least
+/// two sentences.
+fn reply_end(sents: &[String]) -> usize {
+    /// A first reply sentence this short is a verdict; the reason follows.
+    const VERDICT_WORDS: usize = 5;
+    if words(&sents[1]) <= VERDICT_WORDS && sents.len() > 2 {
         3
     } else {
         2
-    };
-    let pair = sents[..used].join(" ");
-    let rebuttal = &sents[1..used];
-    let prose = rebuttal
-        .iter()
-        .all(|s| !s.contains("$$") && !is_arithmetic(&outside_math(s)) && !s.ends_with(':'));
-    ((MIN_WORDS..=MAX_WORDS).contains(&pair.split_whitespace().count()) && prose)
-        .then_some((pair, used))
+    }
+}
+
+/// A reply sentence that may be part of a key point: no display math, no
+/// worked-out arithmetic, not a lead-in to a list or formula.
+fn is_reply_prose(s: &str) -> bool {
+    !s.contains("$$") && !is_arithmetic(&outside_math(s)) && !s.ends_with(':')
 }
 
 /// A list item's text without the "Follow-up:" label the notes put before
@@ -310,8 +319,6 @@ fn strip_follow_up_label(item: &str) -> &str {
 /// q08."), and the pair is of key-point length; a quoted question is
 /// [`claim_and_rebuttal`]'s.
 fn question_and_answer(sents: &[String]) -> Option<(String, usize)> {
-    /// A first answer sentence this short is a verdict; the reason follows.
-    const VERDICT_WORDS: usize = 5;
     let question = sents.first()?;
     // "Depth: can you explain the mechanism behind your fix?" names what an
     // interviewer probes; what follows is about the probe, not an answer.
@@ -324,19 +331,11 @@ fn question_and_answer(sents: &[String]) -> Option<(String, usize)> {
     {
         return None;
     }
-    let end = if words(&sents[1]) <= VERDICT_WORDS && sents.len() > 2 {
-        3
-    } else {
-        2
-    };
-    let answer = &sents[1..end];
+    let answer = &sents[1..reply_end(sents)];
     let pointer = answer[0].starts_with("See q") && words(&answer[0]) <= 3;
-    let prose = answer.iter().all(|s| {
-        !s.contains("$$")
-            && !is_arithmetic(&outside_math(s))
-            && !s.ends_with(':')
-            && !s.ends_with('?')
-    });
+    let prose = answer
+        .iter()
+        .all(|s| is_reply_prose(s) && !s.ends_with('?'));
     let mut chars = question.chars();
     let first = chars.next()?;
     let pair = format!(

@@ -103,6 +103,12 @@ pub fn sanitize(s: &str) -> String {
 /// after it name ("left out “I have an interview tomorrow and”").
 pub const ECHO_WORDS: usize = 12;
 
+/// True when the first line may repeat `searched` (at most [`ECHO_WORDS`]
+/// words); every writer asks this.
+pub fn repeats_searched(searched: &str) -> bool {
+    searched.split_whitespace().count() <= ECHO_WORDS
+}
+
 /// "Searching for: ..." with what changed (framing dropped, typos fixed,
 /// short forms expanded); for a question of more than [`ECHO_WORDS`]
 /// searched words, only what changed ("Searching for the question with
@@ -122,13 +128,13 @@ pub fn understood_line(u: &crate::retrieval::query::Understood, session: bool) -
     } else {
         "--verbatim"
     };
-    if own.split_whitespace().count() > ECHO_WORDS {
-        format!("Searching for the question with changes: {notes} ({hint} searches as typed)")
-    } else {
+    if repeats_searched(own) {
         format!(
             "Searching for: {} ({notes}; {hint} searches as typed)",
             sanitize(own)
         )
+    } else {
+        format!("Searching for the question with changes: {notes} ({hint} searches as typed)")
     }
 }
 

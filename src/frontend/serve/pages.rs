@@ -180,10 +180,10 @@ pub(crate) fn answer(a: &Answer, topic: Option<&Earlier>) -> Markup {
     let body = html! {
         h1.query { (a.query) }
         @if a.understood.changed() {
-            @if a.understood.searched.split_whitespace().count() > crate::render::ECHO_WORDS {
-                p.understood { "Searching for the question with changes: " (notes.join("; ")) }
-            } @else {
+            @if crate::render::repeats_searched(&a.understood.searched) {
                 p.understood { "Searching for: " strong { (a.understood.searched) } " (" (notes.join("; ")) ")" }
+            } @else {
+                p.understood { "Searching for the question with changes: " (notes.join("; ")) }
             }
         }
         @if a.abstained {
